@@ -1,0 +1,148 @@
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user
+
+
+class CrmClientSuiteCommon(TransactionCase):
+    """Shared fixture: one user per role, a portal user and two sales teams.
+
+    Team A: ``manager`` and ``contributor``. Team B: ``manager_b`` and
+    ``contributor_b``. Each team has a client with one contact and deals;
+    the owners are the team's contributor. Nothing depends on demo data.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.company.crm_team_isolation = False
+
+        def user(login, role, **kw):
+            return new_test_user(
+                cls.env,
+                login=login,
+                groups=role,
+                name=login.replace("_", " ").title(),
+                email=f"{login}@example.com",
+                **kw,
+            )
+
+        cls.admin_user = user("ccs_admin", "crm_client_suite.group_admin")
+        cls.manager = user("ccs_manager", "crm_client_suite.group_manager")
+        cls.manager_b = user("ccs_manager_b", "crm_client_suite.group_manager")
+        cls.contributor = user("ccs_contributor", "crm_client_suite.group_contributor")
+        cls.contributor_b = user("ccs_contributor_b", "crm_client_suite.group_contributor")
+        cls.guest = user("ccs_guest", "crm_client_suite.group_guest")
+
+        Team = cls.env["crm.team"]
+        cls.team_a = Team.create(
+            {
+                "name": "Team Iberia",
+                "member_ids": [Command.set((cls.manager | cls.contributor).ids)],
+            }
+        )
+        cls.team_b = Team.create(
+            {
+                "name": "Team DACH",
+                "member_ids": [Command.set((cls.manager_b | cls.contributor_b).ids)],
+            }
+        )
+
+        Partner = cls.env["res.partner"]
+        cls.client_a = Partner.create(
+            {
+                "name": "Construcciones Ibéricas S.L.",
+                "is_company": True,
+                "team_id": cls.team_a.id,
+                "user_id": cls.contributor.id,
+                "email": "info@construcciones-ibericas.example.com",
+            }
+        )
+        cls.contact_a = Partner.create(
+            {
+                "name": "Lucía Fernández",
+                "parent_id": cls.client_a.id,
+                "user_id": cls.contributor.id,
+                "email": "lucia@construcciones-ibericas.example.com",
+            }
+        )
+        cls.contact_a_other = Partner.create(
+            {
+                "name": "Javier Ruiz",
+                "parent_id": cls.client_a.id,
+                "user_id": cls.manager.id,
+                "email": "javier@construcciones-ibericas.example.com",
+            }
+        )
+        cls.client_b = Partner.create(
+            {
+                "name": "Müller Maschinenbau GmbH",
+                "is_company": True,
+                "team_id": cls.team_b.id,
+                "user_id": cls.contributor_b.id,
+            }
+        )
+        cls.contact_b = Partner.create(
+            {
+                "name": "Jonas Müller",
+                "parent_id": cls.client_b.id,
+                "user_id": cls.contributor_b.id,
+            }
+        )
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="ccs_portal",
+            groups="base.group_portal",
+            name="Lucía Portal",
+            email="portal@construcciones-ibericas.example.com",
+        )
+        cls.portal_user.partner_id.parent_id = cls.client_a
+
+        Lead = cls.env["crm.lead"]
+        cls.deal_contributor = Lead.create(
+            {
+                "name": "Obra nueva Madrid",
+                "type": "opportunity",
+                "partner_id": cls.client_a.id,
+                "user_id": cls.contributor.id,
+                "team_id": cls.team_a.id,
+                "expected_revenue": 12000,
+            }
+        )
+        cls.deal_manager = Lead.create(
+            {
+                "name": "Reforma Sevilla",
+                "type": "opportunity",
+                "partner_id": cls.client_a.id,
+                "user_id": cls.manager.id,
+                "team_id": cls.team_a.id,
+                "expected_revenue": 8000,
+            }
+        )
+        cls.deal_b = Lead.create(
+            {
+                "name": "Fertigungslinie Stuttgart",
+                "type": "opportunity",
+                "partner_id": cls.client_b.id,
+                "user_id": cls.contributor_b.id,
+                "team_id": cls.team_b.id,
+                "expected_revenue": 50000,
+            }
+        )
+        cls.deal_unassigned_b = Lead.create(
+            {
+                "name": "Wartungsvertrag Köln",
+                "type": "opportunity",
+                "partner_id": cls.client_b.id,
+                "user_id": False,
+                "team_id": cls.team_b.id,
+            }
+        )
+
+    @classmethod
+    def set_team_isolation(cls, enabled):
+        cls.env.company.sudo().crm_team_isolation = enabled
+
+    def visible(self, user, records):
+        """The part of ``records`` that ``user`` may read."""
+        return records.with_user(user).search([("id", "in", records.ids)])
