@@ -1,5 +1,15 @@
 from odoo import api, fields, models
 
+# Channels through which a client or contact can be reached. Shared by the
+# communication preferences, outreach and the automation pipelines.
+CONTACT_CHANNELS = [
+    ("email", "Email"),
+    ("call", "Call"),
+    ("messenger", "Messenger"),
+    ("social", "Social"),
+    ("platform", "Platform"),
+]
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -11,7 +21,34 @@ class ResPartner(models.Model):
         tracking=True,
         help="Sales team in charge of this client. Its contacts follow the client's team.",
     )
+    crm_preferred_channel = fields.Selection(
+        CONTACT_CHANNELS,
+        string="Preferred Channel",
+        help="How this client or contact prefers to be reached.",
+    )
+    crm_no_email = fields.Boolean(string="Do Not Email", tracking=True)
+    crm_no_call = fields.Boolean(string="Do Not Call", tracking=True)
+    crm_no_messenger = fields.Boolean(string="Do Not Message", tracking=True)
+    crm_no_social = fields.Boolean(string="Do Not Contact on Social Networks", tracking=True)
 
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + ["team_id"]
+
+    def _crm_may_contact(self, channel):
+        """Whether this partner may be contacted through ``channel``.
+
+        Every feature that reaches out to people (outreach, automation
+        pipelines, mass mailing from the suite) must ask this first. Email
+        also honours Odoo's mail blacklist.
+        """
+        self.ensure_one()
+        if channel == "email":
+            return bool(self.email) and not self.crm_no_email and not self.is_blacklisted
+        if channel == "call":
+            return not self.crm_no_call
+        if channel == "messenger":
+            return not self.crm_no_messenger
+        if channel == "social":
+            return not self.crm_no_social
+        return True
