@@ -9,7 +9,6 @@
     "author": "CRM Client Suite",
     "license": "LGPL-3",
     "application": True,
-    "installable": True,
     "depends": [
         "crm",
         "contacts",
