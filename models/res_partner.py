@@ -52,3 +52,11 @@ class ResPartner(models.Model):
         if channel == "social":
             return not self.crm_no_social
         return True
+
+
+class ResPartnerLeadSource(models.Model):
+    _inherit = "res.partner"
+
+    # Where the client came from, inherited from the lead it was converted from.
+    source_id = fields.Many2one("utm.source", string="Lead Source", index="btree_not_null")
+    medium_id = fields.Many2one("utm.medium", string="Lead Medium", index="btree_not_null")
