@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models, tools
 from odoo.tools import sql as sql_tools
 from odoo.exceptions import UserError
+from odoo.modules import module
 from odoo.osv import expression
 from odoo.tools import SQL
 
@@ -31,6 +32,7 @@ class CrmLead(models.Model):
         help="Value of the deal in its own currency.",
     )
     expected_revenue = fields.Monetary(
+        default=None,
         compute="_compute_expected_revenue",
         store=True,
         readonly=False,
@@ -294,6 +296,8 @@ class CrmLead(models.Model):
         History.search([("lead_id", "in", self.ids), ("date_out", "=", False)]).write(
             {"date_out": when, "next_stage_id": next_stage.id}
         )
+        # the open-stay unique index must see the closed rows before new ones are inserted
+        History.flush_model(["date_out", "next_stage_id"])
 
     @api.model
     def _init_stage_history(self):
@@ -382,8 +386,8 @@ class CrmLead(models.Model):
         total = 0
         while True:
             query = self._search(domain, limit=batch_size, order="id")
-            self.env.cr.execute(SQL("%s FOR UPDATE OF crm_lead SKIP LOCKED", query.select()))
-            leads = self.browse([row[0] for row in self.env.cr.fetchall()])
+            rows = self.env.execute_query(SQL("%s FOR UPDATE OF crm_lead SKIP LOCKED", query.select()))
+            leads = self.browse([row[0] for row in rows])
             if not leads:
                 break
             now = fields.Datetime.now()
@@ -416,7 +420,7 @@ class CrmLead(models.Model):
             total += len(leads)
             if len(leads) < batch_size:
                 break
-            if not self.env.registry.in_test_mode():
+            if not module.current_test:
                 self.env.cr.commit()  # bounded batches: keep the work done so far
         return total
 
@@ -539,6 +543,10 @@ class CrmLead(models.Model):
         self.activity_ids.write(
             {"res_model_id": self.env["ir.model"]._get_id(partner._name), "res_id": partner.id}
         )
+        # activity_ids is a one2many on a model-dependent reference: its cache
+        # does not follow a change of model, refresh both sides.
+        self.invalidate_recordset(["activity_ids"])
+        partner.invalidate_recordset(["activity_ids"])
 
     def _convert_customer_move_utm(self, partner):
         values = {}
@@ -616,7 +624,12 @@ class CrmLead(models.Model):
             raise UserError(_("This deal already has a project: open it from the Project button."))
         if not self.partner_id:
             raise UserError(_("Set the client of the deal before creating its project."))
-        project = self.env["project.project"].create(self._prepare_project_values())
+        values = self._prepare_project_values()
+        # project_sms reads the project stage (a field of the Project Stages
+        # group) when a project is created with a partner: set it afterwards.
+        partner_id = values.pop("partner_id")
+        project = self.env["project.project"].create(values)
+        project.partner_id = partner_id
         if add_followers:
             client = self.partner_id.commercial_partner_id
             contacts = client | client.child_ids.filtered(lambda p: p.type == "contact" and p.active)

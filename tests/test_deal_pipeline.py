@@ -315,7 +315,8 @@ class TestLeadToCustomer(DealPipelineCommon):
         self.assertIn("Primera llamada", "".join(client.message_ids.mapped("body")))
         attachments = self.env["ir.attachment"].search([("res_model", "=", "res.partner"), ("res_id", "=", client.id)])
         self.assertEqual(attachments.mapped("name"), ["planos.pdf"])
-        self.assertEqual(client.activity_ids.mapped("summary"), ["Llamar a Núria"])
+        activities = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "=", client.id)])
+        self.assertEqual(activities.mapped("summary"), ["Llamar a Núria"])
         self.assertFalse(self.lead.activity_ids)
         self.assertEqual(client.source_id, self.source)
 
