@@ -577,6 +577,8 @@ class CrmLead(models.Model):
         pricelist = self.env["product.pricelist"].search(
             [("currency_id", "=", currency.id), ("company_id", "in", [False, company.id])], limit=1
         )
+        if not pricelist and currency == company.currency_id:
+            return pricelist  # no pricelist at all: the quotation is in company currency anyway
         if not pricelist:
             raise UserError(
                 _(
@@ -589,8 +591,9 @@ class CrmLead(models.Model):
 
     def _prepare_opportunity_quotation_context(self):
         context = super()._prepare_opportunity_quotation_context()
-        if self.partner_id:
-            context["default_pricelist_id"] = self._get_quotation_pricelist().id
+        pricelist = self._get_quotation_pricelist() if self.partner_id else False
+        if pricelist:
+            context["default_pricelist_id"] = pricelist.id
         return context
 
     def _prepare_project_values(self):
