@@ -230,6 +230,7 @@ class CrmLead(models.Model):
                     )
         leads = super().create(vals_list)
         leads.filtered("stage_id")._log_stage_entry(now)
+        leads.filtered(lambda lead: lead.active and lead.stage_id.is_lost).action_archive()
         return leads
 
     def write(self, vals):
@@ -497,6 +498,8 @@ class CrmLead(models.Model):
         result = {}
         for lead in self:
             customer = partner or matches.get(lead.id) or lead.partner_id or lead._create_customer()
+            if customer.is_company and lead.contact_name:
+                customer = lead._get_or_create_contact(customer)
             lead._convert_customer_move_history(customer)
             if lead.type == "lead":
                 lead.convert_opportunity(customer)
@@ -504,6 +507,18 @@ class CrmLead(models.Model):
                 lead.partner_id = customer
             result[lead.id] = customer
         return result
+
+    def _get_or_create_contact(self, client):
+        """The lead's contact person at ``client``: an existing contact of the
+        same name, or a new one made from the lead."""
+        self.ensure_one()
+        name = self.contact_name.strip().lower()
+        contact = client.child_ids.filtered(lambda child: (child.name or "").strip().lower() == name)[:1]
+        if not contact:
+            contact = self.env["res.partner"].create(
+                self._prepare_customer_values(self.contact_name, is_company=False, parent_id=client.id)
+            )
+        return contact
 
     def _convert_customer_move_history(self, partner):
         """Give ``partner`` the lead's history. Extension point: override

@@ -334,13 +334,20 @@ class TestLeadToCustomer(DealPipelineCommon):
         by_phone = self.env["res.partner"].create({"name": "Centralita Costa", "phone": "0034-972-111-222"})
         by_name = self.env["res.partner"].create({"name": "Hierros Ampurdán S.A.", "is_company": True})
         other = self.env["crm.lead"].create(
-            {"name": "Vallas", "type": "lead", "partner_name": "HIERROS AMPURDÁN S.A.", "user_id": self.manager.id}
+            {
+                "name": "Vallas",
+                "type": "lead",
+                "partner_name": "HIERROS AMPURDÁN S.A.",
+                "contact_name": "Jordi Pujol",
+                "user_id": self.manager.id,
+            }
         )
         self.lead.email_from = False
         self.lead.phone = "0034 972 111 222"
         self._convert(self.lead | other, self.manager)
         self.assertEqual(self.lead.partner_id, by_phone)
-        self.assertEqual(other.partner_id, by_name)
+        self.assertEqual(other.partner_id.parent_id, by_name)
+        self.assertEqual(other.partner_id.name, "Jordi Pujol")
 
     @mute_logger(*MUTE)
     def test_contributor_cannot_convert_someone_elses_lead(self):
