@@ -75,22 +75,22 @@ def insert_deals(env, size):
             SELECT 'Bench deal ' || g,
                    'opportunity',
                    TRUE,
-                   (%(stages)s::int[])[1 + g %% cardinality(%(stages)s::int[])],
-                   (%(users)s::int[])[1 + g %% cardinality(%(users)s::int[])],
-                   (%(teams)s::int[])[1 + g %% cardinality(%(teams)s::int[])],
+                   (%(stages)s::int[])[1 + mod(g, cardinality(%(stages)s::int[]))],
+                   (%(users)s::int[])[1 + mod(g, cardinality(%(users)s::int[]))],
+                   (%(teams)s::int[])[1 + mod(g, cardinality(%(teams)s::int[]))],
                    %(company)s,
-                   (g %% 4)::text,
-                   (%(currencies)s::int[])[1 + g %% 2],
-                   (g %% 997) * 100,
-                   (g %% 997) * 100,
-                   10 + (g %% 5) * 20,
-                   10 + (g %% 5) * 20,
-                   (g %% 997) * (10 + (g %% 5) * 20),
+                   mod(g, 4)::text,
+                   (%(currencies)s::int[])[1 + mod(g, 2)],
+                   mod(g, 997) * 100,
+                   mod(g, 997) * 100,
+                   10 + mod(g, 5) * 20,
+                   10 + mod(g, 5) * 20,
+                   mod(g, 997) * (10 + mod(g, 5) * 20),
                    0, 0, 0,
-                   now() - (g %% 90) * interval '1 day',
-                   now() - (g %% 90) * interval '1 day',
-                   now() - (g %% 120) * interval '1 day',
-                   now() - (g %% 120) * interval '1 day',
+                   now() - mod(g, 90) * interval '1 day',
+                   now() - mod(g, 90) * interval '1 day',
+                   now() - mod(g, 120) * interval '1 day',
+                   now() - mod(g, 120) * interval '1 day',
                    now(),
                    1, 1
               FROM generate_series(1, %(missing)s) g
@@ -117,13 +117,13 @@ def stock_views(env):
     )
     ours = views.filtered(lambda v: v.xml_id.startswith("crm_client_suite."))
     ours.active = False
-    env.registry.clear_cache()
+    env.registry.clear_cache("default", "templates")
     try:
         yield
     finally:
         env.cr.execute(SQL("ROLLBACK TO SAVEPOINT stock_views"))
         env.invalidate_all()
-        env.registry.clear_cache()
+        env.registry.clear_cache("default", "templates")
 
 
 def kanban_request(env):

@@ -376,7 +376,10 @@ class CrmLead(models.Model):
     def _cron_notify_stalled(self, batch_size=500):
         """Alert the salesperson of each stalled deal once per stalled period.
 
-        Works in bounded batches locked with SKIP LOCKED so that several
+        Each stalled deal gets one to-do activity for its salesperson (or its
+        team leader); each salesperson then gets one inbox notification per
+        run summing up their newly stalled deals, instead of one email per
+        deal. Works in bounded batches locked with SKIP LOCKED so that several
         workers may run it together; commits between batches outside tests.
         """
         domain = expression.AND(
@@ -384,6 +387,8 @@ class CrmLead(models.Model):
         )
         activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         model_id = self.env["ir.model"]._get_id("crm.lead")
+        Activity = self.env["mail.activity"].with_context(mail_activity_quick_update=True)
+        counts = defaultdict(int)
         total = 0
         while True:
             query = self._search(domain, limit=batch_size, order="id")
@@ -398,6 +403,7 @@ class CrmLead(models.Model):
                 owner = lead.user_id or lead.team_id.user_id
                 if not owner:
                     continue
+                counts[owner] += 1
                 activity_vals.append(
                     {
                         "res_model_id": model_id,
@@ -416,14 +422,28 @@ class CrmLead(models.Model):
                         ),
                     }
                 )
-            self.env["mail.activity"].create(activity_vals)
+            Activity.create(activity_vals)
             leads.write({"stalled_notified_date": now})
             total += len(leads)
             if len(leads) < batch_size:
                 break
             if not module.current_test:
                 self.env.cr.commit()  # bounded batches: keep the work done so far
+        for owner, count in counts.items():
+            self._notify_stalled_owner(owner, count)
         return total
+
+    @api.model
+    def _notify_stalled_owner(self, owner, count):
+        self.env["mail.thread"].message_notify(
+            partner_ids=owner.partner_id.ids,
+            subject=_("Stalled deals"),
+            body=_(
+                "%(count)s of your deals had no activity for too long. Each one has a new to-do in your "
+                "activities; the Stalled filter of the pipeline lists them.",
+                count=count,
+            ),
+        )
 
     # ------------------------------------------------------------------
     # Lead to customer

@@ -245,6 +245,10 @@ class TestStalledDeals(DealPipelineCommon):
             self.assertEqual(activities.user_id, self.contributor)
             self.assertIn("Stalled", activities.summary)
             self.assertFalse(self._activities(fresh))
+            digests = self.env["mail.message"].search(
+                [("subject", "=", "Stalled deals"), ("partner_ids", "in", self.contributor.partner_id.ids)]
+            )
+            self.assertEqual(len(digests), 1, "one notification to the owner, not one per run")
         with freeze_time("2026-04-20 08:00:00"):
             self.env["crm.lead"]._cron_notify_stalled()
             self.assertEqual(len(self._activities(deal)), 1, "same stalled period: no second alert")
