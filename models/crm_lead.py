@@ -250,6 +250,7 @@ class CrmLead(models.Model):
             moved = self.filtered(lambda lead: lead.stage_id != new_stage)
             if moved:
                 vals = dict(vals, date_last_activity=now, stalled_notified_date=False)
+        lost_leaving = moved.filtered(lambda lead: not lead.active and lead.stage_id.is_lost)
         res = super().write(vals)
         if moved:
             moved._log_stage_exit(now, new_stage)
@@ -258,6 +259,12 @@ class CrmLead(models.Model):
             if new_stage.is_lost:
                 # Reaching the lost stage by any route (kanban, import, RPC) is losing the deal.
                 moved.filtered("active").action_archive()
+            elif new_stage and lost_leaving and "active" not in vals:
+                # Taking a lost deal out of the lost stage restores it.
+                lost_leaving.action_unarchive()
+                for lead in lost_leaving:
+                    # lost deals have no automated probability to go back to: take the new stage's
+                    lead.probability = lead.automated_probability
         return res
 
     def _split_expected_revenue_write(self, vals):

@@ -99,6 +99,16 @@ class TestLostStage(DealPipelineCommon):
         self.assertFalse(deal.lost_reason_id)
         self.assertEqual(deal.probability, 50)
 
+    def test_moving_lost_deal_out_of_lost_stage_restores_it(self):
+        deal = self.deal_manager.with_user(self.manager)
+        deal.action_set_lost(lost_reason_id=self.lost_reason.id)
+        self.assertEqual(deal.stage_id, self.stage_lost)
+        deal.write({"stage_id": self.stage_negotiation.id})
+        self.assertTrue(deal.active)
+        self.assertFalse(deal.lost_reason_id)
+        self.assertEqual(deal.stage_id, self.stage_negotiation)
+        self.assertEqual(deal.probability, 75)
+
     def test_writing_lost_stage_loses_the_deal(self):
         deal = self.deal_manager.with_user(self.manager)
         deal.write({"stage_id": self.stage_lost.id})
