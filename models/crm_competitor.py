@@ -13,4 +13,4 @@ class CrmCompetitor(models.Model):
     note = fields.Text(string="Strengths and Weaknesses")
     active = fields.Boolean(default=True)
 
-    _sql_constraints = [("name_uniq", "UNIQUE(name)", "A competitor with this name already exists.")]
+    _sql_constraints = (("name_uniq", "UNIQUE(name)", "A competitor with this name already exists."),)

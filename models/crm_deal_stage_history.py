@@ -17,15 +17,18 @@ class CrmDealStageHistory(models.Model):
     _rec_name = "stage_id"
 
     lead_id = fields.Many2one("crm.lead", string="Deal", required=True, ondelete="cascade", index=True)
-    stage_id = fields.Many2one("crm.stage", string="Stage", ondelete="set null", index=True)
+    stage_id = fields.Many2one("crm.stage", ondelete="set null", index=True)
     next_stage_id = fields.Many2one(
         "crm.stage",
-        string="Next Stage",
         ondelete="set null",
         help="Stage the deal moved to when it left this one.",
     )
-    team_id = fields.Many2one("crm.team", string="Sales Team", help="Sales team of the deal when it entered the stage.")
-    user_id = fields.Many2one("res.users", string="Salesperson", help="Salesperson of the deal when it entered the stage.")
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", help="Sales team of the deal when it entered the stage."
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Salesperson", help="Salesperson of the deal when it entered the stage."
+    )
     company_id = fields.Many2one(related="lead_id.company_id", store=True, index=True)
     date_in = fields.Datetime(string="Entered", required=True, index=True)
     date_out = fields.Datetime(string="Left", index=True)

@@ -33,6 +33,10 @@ class CrmDealStakeholder(models.Model):
     phone = fields.Char(related="partner_id.phone")
     company_id = fields.Many2one(related="lead_id.company_id", store=True)
 
-    _sql_constraints = [
-        ("lead_partner_uniq", "UNIQUE(lead_id, partner_id)", "This contact is already a stakeholder of the deal."),
-    ]
+    _sql_constraints = (
+        (
+            "lead_partner_uniq",
+            "UNIQUE(lead_id, partner_id)",
+            "This contact is already a stakeholder of the deal.",
+        ),
+    )

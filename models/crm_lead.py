@@ -1,12 +1,14 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import _, api, fields, models, tools
-from odoo.tools import sql as sql_tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.modules import module
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import (
+    SQL,
+    sql as sql_tools,
+)
 
 
 class CrmLead(models.Model):
@@ -41,12 +43,12 @@ class CrmLead(models.Model):
     is_foreign_currency = fields.Boolean(compute="_compute_is_foreign_currency")
 
     # People and competition ------------------------------------------------
-    stakeholder_ids = fields.One2many("crm.deal.stakeholder", "lead_id", string="Stakeholders")
-    competitor_ids = fields.Many2many("crm.competitor", string="Competitors")
-    competitive_notes = fields.Html(string="Competitive Notes", sanitize=True)
+    stakeholder_ids = fields.One2many("crm.deal.stakeholder", "lead_id")
+    competitor_ids = fields.Many2many("crm.competitor")
+    competitive_notes = fields.Html(sanitize=True)
 
     # Stage history and stalled deals -----------------------------------------
-    stage_history_ids = fields.One2many("crm.deal.stage.history", "lead_id", string="Stage History")
+    stage_history_ids = fields.One2many("crm.deal.stage.history", "lead_id")
     days_in_stage = fields.Integer(
         string="Days in Stage",
         compute="_compute_days_in_stage",
@@ -71,12 +73,11 @@ class CrmLead(models.Model):
         readonly=True,
         help="When the salesperson was last alerted that the deal is stalled; cleared by any new activity.",
     )
-    stage_is_won = fields.Boolean(related="stage_id.is_won", string="Stage Is Won")
+    stage_is_won = fields.Boolean(related="stage_id.is_won")
 
     # Follow-ups ------------------------------------------------------------
     project_id = fields.Many2one(
         "project.project",
-        string="Project",
         copy=False,
         index="btree_not_null",
         help="Project created for the client from this won deal.",
@@ -162,7 +163,7 @@ class CrmLead(models.Model):
 
     def _search_is_stalled(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(_("Search stalled deals with 'is set' or 'is not set' only."))
+            raise UserError(self.env._("Search stalled deals with 'is set' or 'is not set' only."))
         domain = self._get_stalled_domain()
         if (operator == "=") == value:
             return domain
@@ -187,7 +188,10 @@ class CrmLead(models.Model):
                 [("active", "=", True)],
                 expression.OR(
                     [
-                        [("stage_id", "in", stage_ids), ("date_last_activity", "<", now - timedelta(days=days))]
+                        [
+                            ("stage_id", "in", stage_ids),
+                            ("date_last_activity", "<", now - timedelta(days=days)),
+                        ]
                         for days, stage_ids in by_days.items()
                     ]
                 ),
@@ -200,7 +204,7 @@ class CrmLead(models.Model):
         Stages without a default probability keep Odoo's predictive scoring.
         """
         was_automated = {lead.id: lead.active and lead.is_automated_probability for lead in self}
-        super()._compute_probabilities()
+        res = super()._compute_probabilities()
         for lead in self:
             stage = lead.stage_id
             if not stage.probability or not lead.active:
@@ -208,6 +212,7 @@ class CrmLead(models.Model):
             lead.automated_probability = stage.probability
             if was_automated.get(lead.id, True):
                 lead.probability = stage.probability
+        return res
 
     # ------------------------------------------------------------------
     # ORM
@@ -272,14 +277,17 @@ class CrmLead(models.Model):
         that also set the deal amount in each deal's currency."""
         amount = vals["expected_revenue"] or 0.0
         company_priced = self.filtered(
-            lambda lead: not lead.currency_id or lead.currency_id == (lead.company_id or self.env.company).currency_id
+            lambda lead: not lead.currency_id
+            or lead.currency_id == (lead.company_id or self.env.company).currency_id
         )
         groups = []
         if company_priced:
             groups.append((company_priced, dict(vals, amount_currency=amount)))
         for lead in self - company_priced:
             company = lead.company_id or self.env.company
-            converted = company.currency_id._convert(amount, lead.currency_id, company, lead._get_conversion_date())
+            converted = company.currency_id._convert(
+                amount, lead.currency_id, company, lead._get_conversion_date()
+            )
             groups.append((lead, dict(vals, amount_currency=converted)))
         return groups
 
@@ -353,23 +361,29 @@ class CrmLead(models.Model):
     def _move_to_lost_stage(self):
         for team, leads in self.grouped("team_id").items():
             lost_stage = leads._stage_find(team_id=team.id, domain=[("is_lost", "=", True)])
-            to_move = leads.filtered(lambda lead: lead.stage_id != lost_stage)
+            to_move = leads.filtered(lambda lead, stage=lost_stage: lead.stage_id != stage)
             if lost_stage and to_move:
                 # probability in vals keeps the date_closed that archiving just set
                 to_move.write({"stage_id": lost_stage.id, "probability": 0, "automated_probability": 0})
 
     def _move_back_from_lost_stage(self):
         """Restored deals go back to the stage they were lost from."""
-        stays = self.env["crm.deal.stage.history"].sudo().search(
-            [("lead_id", "in", self.ids), ("stage_id.is_lost", "=", False), ("date_out", "!=", False)],
-            order="date_out desc, id desc",
+        stays = (
+            self.env["crm.deal.stage.history"]
+            .sudo()
+            .search(
+                [("lead_id", "in", self.ids), ("stage_id.is_lost", "=", False), ("date_out", "!=", False)],
+                order="date_out desc, id desc",
+            )
         )
         previous = {}
         for stay in stays:
             previous.setdefault(stay.lead_id.id, stay.stage_id)
         by_stage = defaultdict(lambda: self.browse())
         for lead in self:
-            stage = previous.get(lead.id) or lead._stage_find(domain=[("fold", "=", False), ("is_lost", "=", False)])
+            stage = previous.get(lead.id) or lead._stage_find(
+                domain=[("fold", "=", False), ("is_lost", "=", False)]
+            )
             by_stage[stage] |= lead
         for stage, leads in by_stage.items():
             if stage:
@@ -390,7 +404,10 @@ class CrmLead(models.Model):
         workers may run it together; commits between batches outside tests.
         """
         domain = expression.AND(
-            [self._get_stalled_domain(), [("stalled_notified_date", "=", False), ("type", "=", "opportunity")]]
+            [
+                self._get_stalled_domain(),
+                [("stalled_notified_date", "=", False), ("type", "=", "opportunity")],
+            ]
         )
         activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         model_id = self.env["ir.model"]._get_id("crm.lead")
@@ -418,11 +435,11 @@ class CrmLead(models.Model):
                         "user_id": owner.id,
                         "activity_type_id": activity_type.id if activity_type else False,
                         "date_deadline": today,
-                        "summary": _(
+                        "summary": self.env._(
                             "Stalled deal: no activity for %(days)s days",
                             days=lead.stage_id.rotting_threshold_days,
                         ),
-                        "note": _(
+                        "note": self.env._(
                             "This deal has been waiting in %(stage)s without any activity. Move it forward, "
                             "plan a next step or mark it lost.",
                             stage=lead.stage_id.name,
@@ -435,7 +452,7 @@ class CrmLead(models.Model):
             if len(leads) < batch_size:
                 break
             if not module.current_test:
-                self.env.cr.commit()  # bounded batches: keep the work done so far
+                self.env.cr.commit()  # pylint: disable=invalid-commit  # bounded batches: keep the work done
         for owner, count in counts.items():
             self._notify_stalled_owner(owner, count)
         return total
@@ -444,8 +461,8 @@ class CrmLead(models.Model):
     def _notify_stalled_owner(self, owner, count):
         self.env["mail.thread"].message_notify(
             partner_ids=owner.partner_id.ids,
-            subject=_("Stalled deals"),
-            body=_(
+            subject=self.env._("Stalled deals"),
+            body=self.env._(
                 "%(count)s of your deals had no activity for too long. Each one has a new to-do in your "
                 "activities; the Stalled filter of the pipeline lists them.",
                 count=count,
@@ -560,9 +577,17 @@ class CrmLead(models.Model):
 
     def _convert_customer_move_messages(self, partner):
         # Copies, so that the deal keeps its own chatter too.
-        messages = self.env["mail.message"].sudo().search(
-            [("model", "=", self._name), ("res_id", "=", self.id), ("message_type", "!=", "user_notification")],
-            order="id",
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [
+                    ("model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("message_type", "!=", "user_notification"),
+                ],
+                order="id",
+            )
         )
         for message in messages:
             message.copy(
@@ -623,7 +648,7 @@ class CrmLead(models.Model):
             return pricelist  # no pricelist at all: the quotation is in company currency anyway
         if not pricelist:
             raise UserError(
-                _(
+                self.env._(
                     "No pricelist in %(currency)s: ask an administrator to create one (Sales > Products > "
                     "Pricelists) to quote this deal in its currency.",
                     currency=currency.name,
@@ -664,11 +689,11 @@ class CrmLead(models.Model):
         """Create the client's project from this won deal and link it."""
         self.ensure_one()
         if not self.stage_id.is_won:
-            raise UserError(_("Only won deals become projects: mark the deal won first."))
+            raise UserError(self.env._("Only won deals become projects: mark the deal won first."))
         if self.project_id:
-            raise UserError(_("This deal already has a project: open it from the Project button."))
+            raise UserError(self.env._("This deal already has a project: open it from the Project button."))
         if not self.partner_id:
-            raise UserError(_("Set the client of the deal before creating its project."))
+            raise UserError(self.env._("Set the client of the deal before creating its project."))
         values = self._prepare_project_values()
         # project_sms reads the project stage (a field of the Project Stages
         # group) when a project is created with a partner: set it afterwards.
@@ -681,7 +706,7 @@ class CrmLead(models.Model):
             project.message_subscribe(partner_ids=contacts.ids)
         self.project_id = project
         self.message_post(
-            body=_("Project %(project)s created for the client.", project=project._get_html_link()),
+            body=self.env._("Project %(project)s created for the client.", project=project._get_html_link()),
         )
         return project
 
@@ -689,7 +714,7 @@ class CrmLead(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Create Project"),
+            "name": self.env._("Create Project"),
             "res_model": "crm.lead.create.project",
             "view_mode": "form",
             "target": "new",
@@ -709,7 +734,7 @@ class CrmLead(models.Model):
     def action_convert_to_customer(self):
         return {
             "type": "ir.actions.act_window",
-            "name": _("Lead to Customer"),
+            "name": self.env._("Lead to Customer"),
             "res_model": "crm.lead.convert.customer",
             "view_mode": "form",
             "target": "new",

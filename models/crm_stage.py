@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -32,7 +32,7 @@ class CrmStage(models.Model):
         "flagged on the pipeline and its salesperson is notified. 0 disables the alert.",
     )
 
-    _sql_constraints = [
+    _sql_constraints = (
         (
             "probability_range",
             "CHECK(probability >= 0 AND probability <= 100)",
@@ -43,12 +43,14 @@ class CrmStage(models.Model):
             "CHECK(rotting_threshold_days >= 0)",
             "The rotting threshold cannot be negative.",
         ),
-    ]
+    )
 
     @api.constrains("is_won", "is_lost")
     def _check_won_lost(self):
         if any(stage.is_won and stage.is_lost for stage in self):
-            raise ValidationError(_("A stage cannot be both won and lost: untick one of the two boxes."))
+            raise ValidationError(
+                self.env._("A stage cannot be both won and lost: untick one of the two boxes.")
+            )
 
     @api.model
     def _ccs_replace_stock_stages(self):

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -27,11 +27,21 @@ class CrmLeadConvertCustomer(models.TransientModel):
     def default_get(self, fields_list):
         res = super().default_get(fields_list)
         context = self.env.context
-        if "lead_ids" in fields_list and not res.get("lead_ids") and context.get("active_model") == "crm.lead":
+        if (
+            "lead_ids" in fields_list
+            and not res.get("lead_ids")
+            and context.get("active_model") == "crm.lead"
+        ):
             res["lead_ids"] = [(6, 0, context.get("active_ids") or [])]
-        if "partner_id" in fields_list and not res.get("partner_id") and len(res.get("lead_ids", [(6, 0, [])])[0][2]) == 1:
+        if (
+            "partner_id" in fields_list
+            and not res.get("partner_id")
+            and len(res.get("lead_ids", [(6, 0, [])])[0][2]) == 1
+        ):
             lead = self.env["crm.lead"].browse(res["lead_ids"][0][2])
-            res["partner_id"] = (lead.partner_id or lead._find_customer_partners().get(lead.id, lead.partner_id)).id
+            res["partner_id"] = (
+                lead.partner_id or lead._find_customer_partners().get(lead.id, lead.partner_id)
+            ).id
         return res
 
     @api.depends("lead_ids")
@@ -43,7 +53,9 @@ class CrmLeadConvertCustomer(models.TransientModel):
     def _compute_match_summary(self):
         for wizard in self:
             if wizard.partner_id:
-                wizard.match_summary = _("All leads go to %(partner)s.", partner=wizard.partner_id.display_name)
+                wizard.match_summary = self.env._(
+                    "All leads go to %(partner)s.", partner=wizard.partner_id.display_name
+                )
                 continue
             leads = wizard.lead_ids._origin
             matches = leads._find_customer_partners()
@@ -51,15 +63,19 @@ class CrmLeadConvertCustomer(models.TransientModel):
             for lead in leads:
                 partner = lead.partner_id or matches.get(lead.id)
                 if partner:
-                    lines.append(_("%(lead)s: reuses %(partner)s", lead=lead.name, partner=partner.display_name))
+                    lines.append(
+                        self.env._(
+                            "%(lead)s: reuses %(partner)s", lead=lead.name, partner=partner.display_name
+                        )
+                    )
                 else:
-                    lines.append(_("%(lead)s: creates a new customer", lead=lead.name))
+                    lines.append(self.env._("%(lead)s: creates a new customer", lead=lead.name))
             wizard.match_summary = "\n".join(lines)
 
     def action_convert(self):
         self.ensure_one()
         if not self.lead_ids:
-            raise UserError(_("Select the leads to convert first."))
+            raise UserError(self.env._("Select the leads to convert first."))
         result = self.lead_ids._convert_to_customer(partner=self.partner_id or None)
         partners = self.env["res.partner"].browse({p.id for p in result.values()})
         if len(self.lead_ids) == 1:
@@ -72,7 +88,7 @@ class CrmLeadConvertCustomer(models.TransientModel):
             }
         return {
             "type": "ir.actions.act_window",
-            "name": _("Customers"),
+            "name": self.env._("Customers"),
             "res_model": "res.partner",
             "view_mode": "list,form",
             "domain": [("id", "in", partners.ids)],
