@@ -379,6 +379,25 @@ class TestLeadToCustomer(DealPipelineCommon):
         self.assertEqual(other.partner_id.parent_id, by_name)
         self.assertEqual(other.partner_id.name, "Jordi Pujol")
 
+    def test_contributor_converts_own_lead(self):
+        own = self.env["crm.lead"].create(
+            {
+                "name": "Cubiertas",
+                "type": "lead",
+                "partner_name": "Cubiertas del Norte S.L.",
+                "contact_name": "Iker Etxeberria",
+                "email_from": "iker@cubiertas-norte.example.com",
+                "user_id": self.contributor.id,
+            }
+        )
+        own.message_post(body="Visita en obra", message_type="comment")
+        self._convert(own, self.contributor)
+        client = own.partner_id.commercial_partner_id
+        self.assertEqual(client.name, "Cubiertas del Norte S.L.")
+        self.assertEqual(client.user_id, self.contributor)
+        self.assertIn(client, self.visible(self.contributor, client))
+        self.assertIn("Visita en obra", "".join(client.message_ids.mapped("body")))
+
     @mute_logger(*MUTE)
     def test_contributor_cannot_convert_someone_elses_lead(self):
         with self.assertRaises(AccessError):

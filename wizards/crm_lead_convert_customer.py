@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -27,18 +27,12 @@ class CrmLeadConvertCustomer(models.TransientModel):
     def default_get(self, fields_list):
         res = super().default_get(fields_list)
         context = self.env.context
-        if (
-            "lead_ids" in fields_list
-            and not res.get("lead_ids")
-            and context.get("active_model") == "crm.lead"
-        ):
-            res["lead_ids"] = [(6, 0, context.get("active_ids") or [])]
-        if (
-            "partner_id" in fields_list
-            and not res.get("partner_id")
-            and len(res.get("lead_ids", [(6, 0, [])])[0][2]) == 1
-        ):
-            lead = self.env["crm.lead"].browse(res["lead_ids"][0][2])
+        lead_ids = (context.get("active_ids") or []) if context.get("active_model") == "crm.lead" else []
+        if "lead_ids" in fields_list and not res.get("lead_ids") and lead_ids:
+            res["lead_ids"] = [Command.set(lead_ids)]
+        if "partner_id" in fields_list and not res.get("partner_id") and len(lead_ids) == 1:
+            # one lead: show the customer that will be used, so the user can change it
+            lead = self.env["crm.lead"].browse(lead_ids)
             res["partner_id"] = (
                 lead.partner_id or lead._find_customer_partners().get(lead.id, lead.partner_id)
             ).id
