@@ -53,7 +53,7 @@ class CrmStage(models.Model):
             )
 
     @api.model
-    def _ccs_replace_stock_stages(self):
+    def _replace_stock_stages(self):
         """Give a fresh install the suite's six default columns.
 
         crm.stage has no ``active`` field, so crm's four stock stages cannot be
