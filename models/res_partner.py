@@ -30,6 +30,9 @@ class ResPartner(models.Model):
     crm_no_call = fields.Boolean(string="Do Not Call", tracking=True)
     crm_no_messenger = fields.Boolean(string="Do Not Message", tracking=True)
     crm_no_social = fields.Boolean(string="Do Not Contact on Social Networks", tracking=True)
+    # Where the client came from, inherited from the lead it was converted from.
+    source_id = fields.Many2one("utm.source", string="Lead Source", index="btree_not_null")
+    medium_id = fields.Many2one("utm.medium", string="Lead Medium", index="btree_not_null")
 
     @api.model
     def _commercial_fields(self):
