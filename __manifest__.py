@@ -22,6 +22,12 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
+        "security/crm_automation_rules.xml",
+        "data/crm_automation_data.xml",
+        "views/crm_outreach_views.xml",
+        "views/crm_automation_views.xml",
+        "views/crm_automation_run_views.xml",
+        "views/crm_automation_record_views.xml",
         "views/crm_client_suite_menus.xml",
     ],
     "demo": [

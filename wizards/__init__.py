@@ -1,1 +1,3 @@
 
+from . import crm_automation_enrol
+from . import crm_automation_preview
