@@ -70,7 +70,11 @@ class CrmAutomationStep(models.Model):
         ondelete="restrict",
     )
     # activity
-    activity_type_id = fields.Many2one("mail.activity.type", string="Activity Type")
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Activity Type",
+        default=lambda self: self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False),
+    )
     activity_summary = fields.Char(string="Summary")
     activity_assignee = fields.Selection(
         [("owner", "The record's salesperson"), ("user", "A given user")],
@@ -270,7 +274,7 @@ class CrmAutomationStep(models.Model):
                 "assign": step.assign_user_id.name
                 if step.assign_mode == "fixed"
                 else _("round robin in %(team)s", team=step.assign_team_id.name),
-                "tags": ", ".join((step.partner_category_ids | step.lead_tag_ids).mapped("name")),
+                "tags": ", ".join(step.partner_category_ids.mapped("name") + step.lead_tag_ids.mapped("name")),
                 "set_field": step.field_id
                 and f"{step.field_id.field_description} = {step.field_value or ''}",
                 "notify": ", ".join(step.notify_user_ids.mapped("name")),
