@@ -183,14 +183,15 @@ class CrmAutomationRun(models.Model):
         reasons = {}
         for model, runs in self.grouped("res_model").items():
             records = self.env[model].sudo().with_context(active_test=False).browse(runs.mapped("res_id"))
-            existing = set(records.exists().ids)
+            # Iterate the recordset (not browse(id)) so fields are fetched for the whole batch.
+            by_id = {record.id: record for record in records.exists()}
             replied = runs._replied_record_ids()
             for run in runs:
                 pipeline = run.automation_id
-                if run.res_id not in existing:
+                record = by_id.get(run.res_id)
+                if not record:
                     reasons[run] = "deleted"
                     continue
-                record = records.browse(run.res_id)
                 contact = record if model == "res.partner" else record.partner_id
                 if model == "crm.lead":
                     if pipeline.exit_on_won and record.stage_id.is_won and record.active:

@@ -356,16 +356,65 @@ class CrmAutomationStep(models.Model):
                 ok_runs |= run
                 ok_records |= record
         if ok_records:
-            # mail_notify_force_send=False: the emails go through the mail queue.
-            ok_records.with_context(mail_notify_force_send=False).message_post_with_source(
-                self.mail_template_id,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-            )
+            self._queue_templated_emails(ok_records)
             self._log_outreach(ok_runs, ok_records, "email", "done", self.mail_template_id.name)
+            message = _("Email %(template)s queued.", template=self.mail_template_id.name)
             for run in ok_runs:
-                results[run.id] = ("done", _("Email %(template)s queued.", template=self.mail_template_id.name))
+                results[run.id] = ("done", message)
         return results
+
+    def _queue_templated_emails(self, records):
+        """Render the template for all ``records`` at once and queue one email each.
+
+        Each email is a chatter message of the record (author: the pipeline's
+        Runs As user, recipient: the record's contact) sent by the mail queue,
+        like a message posted from the chatter, without the cost of the
+        composer's one-record-at-a-time posting.
+        """
+        template = self.mail_template_id.with_user(self.automation_id.user_id)
+        values = template._generate_template(records.ids, ("subject", "body_html", "email_from", "reply_to"))
+        author = self.automation_id.user_id.partner_id
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        mail_vals = []
+        for record in records:
+            contact = self._contact_of(record)
+            rendered = values[record.id]
+            mail_vals.append(
+                {
+                    "model": record._name,
+                    "res_id": record.id,
+                    "record_name": record.display_name,
+                    "message_type": "comment",
+                    "subtype_id": subtype_id,
+                    "author_id": author.id,
+                    "email_from": rendered.get("email_from") or author.email_formatted,
+                    "reply_to": rendered.get("reply_to") or False,
+                    "subject": rendered.get("subject") or record.display_name,
+                    "body": rendered.get("body_html"),
+                    "body_html": rendered.get("body_html"),
+                    "partner_ids": [Command.link(contact.id)],
+                    "recipient_ids": [Command.link(contact.id)],
+                    "is_notification": True,
+                    "auto_delete": template.auto_delete,
+                    "state": "outgoing",
+                }
+            )
+        mails = self.env["mail.mail"].sudo().create(mail_vals)
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "mail_message_id": mail.mail_message_id.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": mail.recipient_ids.id,
+                    "author_id": author.id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for mail in mails
+            ]
+        )
+        return mails
 
     def _execute_activity(self, runs, records):
         deadline = fields.Date.context_today(self) + timedelta(days=self.activity_deadline_days)
