@@ -32,6 +32,12 @@
         "views/crm_deal_stage_history_views.xml",
         "wizards/crm_lead_convert_customer_views.xml",
         "wizards/crm_lead_create_project_views.xml",
+        "security/crm_automation_rules.xml",
+        "data/crm_automation_data.xml",
+        "views/crm_outreach_views.xml",
+        "views/crm_automation_views.xml",
+        "views/crm_automation_run_views.xml",
+        "views/crm_automation_record_views.xml",
         "views/crm_client_suite_menus.xml",
     ],
     "demo": [

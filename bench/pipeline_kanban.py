@@ -195,9 +195,7 @@ def main():
         with stock_views(user_env):
             stock_spec, stock_aggregates = kanban_request(user_env)
         suite_spec, suite_aggregates = kanban_request(user_env)
-        stock, suite = measure(
-            user_env, [(stock_spec, stock_aggregates), (suite_spec, suite_aggregates)], args.repeat
-        )
+        stock, suite = measure(user_env, [(stock_spec, stock_aggregates), (suite_spec, suite_aggregates)], args.repeat)
 
         print(f"deals: {total}")
         print(f"stock crm: {len(stock_spec)} fields, aggregates {stock_aggregates}: {stock * 1000:.1f} ms")

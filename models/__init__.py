@@ -6,3 +6,9 @@ from . import crm_competitor
 from . import crm_deal_stakeholder
 from . import crm_deal_stage_history
 from . import crm_lead
+from . import crm_outreach
+from . import crm_automation
+from . import crm_automation_step
+from . import crm_automation_run
+from . import crm_automation_run_step
+from . import mail_blacklist

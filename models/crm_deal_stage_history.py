@@ -23,9 +23,7 @@ class CrmDealStageHistory(models.Model):
         ondelete="set null",
         help="Stage the deal moved to when it left this one.",
     )
-    team_id = fields.Many2one(
-        "crm.team", string="Sales Team", help="Sales team of the deal when it entered the stage."
-    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", help="Sales team of the deal when it entered the stage.")
     user_id = fields.Many2one(
         "res.users", string="Salesperson", help="Salesperson of the deal when it entered the stage."
     )

@@ -83,6 +83,11 @@ class CrmLead(models.Model):
         help="Project created for the client from this won deal.",
     )
 
+    # Automation pipelines and outreach ----------------------------------------
+    crm_automation_run_ids = fields.One2many("crm.automation.run", "lead_id", string="Automation Runs")
+    crm_automation_run_count = fields.Integer(string="Automation", compute="_compute_crm_automation_run_count")
+    crm_outreach_ids = fields.One2many("crm.outreach", "lead_id", string="Outreach")
+
     def _auto_init(self):
         # Create and fill the new columns in SQL so that installing the suite on
         # a database with many deals neither recomputes every deal nor loses the
@@ -133,6 +138,13 @@ class CrmLead(models.Model):
                 lead.expected_revenue = lead.currency_id._convert(
                     lead.amount_currency or 0.0, company.currency_id, company, lead._get_conversion_date()
                 )
+
+    def _compute_crm_automation_run_count(self):
+        counts = dict(
+            self.env["crm.automation.run"]._read_group([("lead_id", "in", self.ids)], ["lead_id"], ["__count"])
+        )
+        for lead in self:
+            lead.crm_automation_run_count = counts.get(lead, 0)
 
     @api.depends("currency_id", "company_id")
     def _compute_is_foreign_currency(self):
@@ -236,6 +248,11 @@ class CrmLead(models.Model):
         leads = super().create(vals_list)
         leads.filtered("stage_id")._log_stage_entry(now)
         leads.filtered(lambda lead: lead.active and lead.stage_id.is_lost).action_archive()
+        # Automation pipelines: the observer, and the stage each deal starts in.
+        Automation = self.env["crm.automation"]
+        Automation._enrol_created(leads)
+        for stage, group in leads.grouped("stage_id").items():
+            Automation._enrol_stage_entered(group, stage)
         return leads
 
     def write(self, vals):
@@ -270,24 +287,30 @@ class CrmLead(models.Model):
                 for lead in lost_leaving:
                     # lost deals have no automated probability to go back to: take the new stage's
                     lead.probability = lead.automated_probability
+        # Automation pipelines: exit conditions, then the stage trigger.
+        if {"stage_id", "active", "probability", "partner_id"} & vals.keys():
+            self.env["crm.automation.run"]._on_records_changed(self)
+        if moved and new_stage:
+            self.env["crm.automation"]._enrol_stage_entered(moved, new_stage)
         return res
+
+    def unlink(self):
+        self.env["crm.automation.run"]._on_records_deleted(self)
+        return super().unlink()
 
     def _split_expected_revenue_write(self, vals):
         """Turn a write of expected_revenue (company currency) into (leads, vals) groups
         that also set the deal amount in each deal's currency."""
         amount = vals["expected_revenue"] or 0.0
         company_priced = self.filtered(
-            lambda lead: not lead.currency_id
-            or lead.currency_id == (lead.company_id or self.env.company).currency_id
+            lambda lead: not lead.currency_id or lead.currency_id == (lead.company_id or self.env.company).currency_id
         )
         groups = []
         if company_priced:
             groups.append((company_priced, dict(vals, amount_currency=amount)))
         for lead in self - company_priced:
             company = lead.company_id or self.env.company
-            converted = company.currency_id._convert(
-                amount, lead.currency_id, company, lead._get_conversion_date()
-            )
+            converted = company.currency_id._convert(amount, lead.currency_id, company, lead._get_conversion_date())
             groups.append((lead, dict(vals, amount_currency=converted)))
         return groups
 
@@ -342,7 +365,9 @@ class CrmLead(models.Model):
             # A technical timestamp: followers who may post but not edit the
             # deal still prove it is alive.
             self.sudo().write({"date_last_activity": fields.Datetime.now(), "stalled_notified_date": False})
-        return super()._message_post_after_hook(message, msg_vals)
+        res = super()._message_post_after_hook(message, msg_vals)
+        self.env["crm.automation.run"]._on_inbound_email(message)
+        return res
 
     # ------------------------------------------------------------------
     # Won / lost
@@ -381,9 +406,7 @@ class CrmLead(models.Model):
             previous.setdefault(stay.lead_id.id, stay.stage_id)
         by_stage = defaultdict(lambda: self.browse())
         for lead in self:
-            stage = previous.get(lead.id) or lead._stage_find(
-                domain=[("fold", "=", False), ("is_lost", "=", False)]
-            )
+            stage = previous.get(lead.id) or lead._stage_find(domain=[("fold", "=", False), ("is_lost", "=", False)])
             by_stage[stage] |= lead
         for stage, leads in by_stage.items():
             if stage:
@@ -607,9 +630,7 @@ class CrmLead(models.Model):
             attachment.copy({"res_model": partner._name, "res_id": partner.id})
 
     def _convert_customer_move_activities(self, partner):
-        self.activity_ids.write(
-            {"res_model_id": self.env["ir.model"]._get_id(partner._name), "res_id": partner.id}
-        )
+        self.activity_ids.write({"res_model_id": self.env["ir.model"]._get_id(partner._name), "res_id": partner.id})
         # activity_ids is a one2many on a model-dependent reference: its cache
         # does not follow a change of model, refresh both sides.
         self.invalidate_recordset(["activity_ids"])
@@ -625,8 +646,8 @@ class CrmLead(models.Model):
             partner.write(values)
 
     def _convert_customer_move_outreach(self, partner):
-        """Hook: relink the lead's outreach records (crm.outreach) to ``partner``."""
-        return True
+        """Outreach logged on the lead without a contact now belongs to ``partner``."""
+        self.crm_outreach_ids.filtered(lambda outreach: not outreach.partner_id).write({"partner_id": partner.id})
 
     # ------------------------------------------------------------------
     # Quotation and project
@@ -740,3 +761,10 @@ class CrmLead(models.Model):
             "target": "new",
             "context": {"active_model": self._name, "active_ids": self.ids},
         }
+
+    def action_crm_automation_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_client_suite.action_crm_automation_run")
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {}
+        return action

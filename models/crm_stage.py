@@ -48,9 +48,7 @@ class CrmStage(models.Model):
     @api.constrains("is_won", "is_lost")
     def _check_won_lost(self):
         if any(stage.is_won and stage.is_lost for stage in self):
-            raise ValidationError(
-                self.env._("A stage cannot be both won and lost: untick one of the two boxes.")
-            )
+            raise ValidationError(self.env._("A stage cannot be both won and lost: untick one of the two boxes."))
 
     @api.model
     def _replace_stock_stages(self):
@@ -70,13 +68,10 @@ class CrmStage(models.Model):
             if not stock or not suite or stock.team_id or stock == suite:
                 continue
             self.env["crm.lead"].flush_model(["stage_id"])
-            self.env.cr.execute(
-                SQL("UPDATE crm_lead SET stage_id = %s WHERE stage_id = %s", suite.id, stock.id)
-            )
+            self.env.cr.execute(SQL("UPDATE crm_lead SET stage_id = %s WHERE stage_id = %s", suite.id, stock.id))
             self.env.cr.execute(
                 SQL(
-                    "UPDATE crm_lead_scoring_frequency SET value = %s "
-                    "WHERE variable = 'stage_id' AND value = %s",
+                    "UPDATE crm_lead_scoring_frequency SET value = %s WHERE variable = 'stage_id' AND value = %s",
                     str(suite.id),
                     str(stock.id),
                 )

@@ -55,3 +55,49 @@ class ResPartner(models.Model):
         if channel == "social":
             return not self.crm_no_social
         return True
+
+
+class ResPartnerAutomation(models.Model):
+    """Automation pipelines on clients and contacts: observer and exit events."""
+
+    _inherit = "res.partner"
+
+    crm_automation_run_ids = fields.One2many("crm.automation.run", "partner_id", string="Automation Runs")
+    crm_automation_run_count = fields.Integer(string="Automation", compute="_compute_crm_automation_run_count")
+
+    def _compute_crm_automation_run_count(self):
+        counts = dict(
+            self.env["crm.automation.run"]._read_group([("partner_id", "in", self.ids)], ["partner_id"], ["__count"])
+        )
+        for partner in self:
+            partner.crm_automation_run_count = counts.get(partner, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        self.env["crm.automation"]._enrol_created(partners)
+        return partners
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"active", "crm_no_email", "email"} & vals.keys():
+            self.env["crm.automation.run"]._on_records_changed(self)
+            leads = self.env["crm.lead"].sudo().search([("partner_id", "in", self.ids)])
+            self.env["crm.automation.run"]._on_records_changed(leads)
+        return res
+
+    def unlink(self):
+        self.env["crm.automation.run"]._on_records_deleted(self)
+        return super().unlink()
+
+    def _message_post_after_hook(self, message, msg_vals):
+        res = super()._message_post_after_hook(message, msg_vals)
+        self.env["crm.automation.run"]._on_inbound_email(message)
+        return res
+
+    def action_crm_automation_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_client_suite.action_crm_automation_run")
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {}
+        return action

@@ -52,14 +52,10 @@ class TestStages(DealPipelineCommon):
         Stage = self.env["crm.stage"].with_user(self.admin_user)
         review = Stage.create({"name": "Revisión técnica", "sequence": 3, "team_id": self.team_a.id})
         columns_a = (
-            self.env["crm.lead"]
-            .with_context(default_team_id=self.team_a.id)
-            ._read_group_stage_ids(Stage.browse(), [])
+            self.env["crm.lead"].with_context(default_team_id=self.team_a.id)._read_group_stage_ids(Stage.browse(), [])
         )
         columns_b = (
-            self.env["crm.lead"]
-            .with_context(default_team_id=self.team_b.id)
-            ._read_group_stage_ids(Stage.browse(), [])
+            self.env["crm.lead"].with_context(default_team_id=self.team_b.id)._read_group_stage_ids(Stage.browse(), [])
         )
         self.assertIn(review, columns_a)
         self.assertNotIn(review, columns_b)
@@ -212,9 +208,7 @@ class TestStageHistory(DealPipelineCommon):
     def test_batch_moves_write_history_in_batch(self):
         deals = self.deal_contributor | self.deal_manager
         deals.write({"stage_id": self.stage_negotiation.id})
-        open_rows = self.env["crm.deal.stage.history"].search(
-            [("lead_id", "in", deals.ids), ("date_out", "=", False)]
-        )
+        open_rows = self.env["crm.deal.stage.history"].search([("lead_id", "in", deals.ids), ("date_out", "=", False)])
         self.assertEqual(open_rows.lead_id, deals)
         self.assertEqual(open_rows.stage_id, self.stage_negotiation)
 
@@ -250,9 +244,7 @@ class TestStalledDeals(DealPipelineCommon):
             stalled = self.env["crm.lead"].with_user(self.contributor).search([("is_stalled", "=", True)])
             self.assertIn(deal, stalled)
             self.assertNotIn(fresh, stalled)
-            not_stalled = (
-                self.env["crm.lead"].with_user(self.contributor).search([("is_stalled", "=", False)])
-            )
+            not_stalled = self.env["crm.lead"].with_user(self.contributor).search([("is_stalled", "=", False)])
             self.assertIn(fresh, not_stalled)
             self.assertNotIn(deal, not_stalled)
 
@@ -271,9 +263,7 @@ class TestStalledDeals(DealPipelineCommon):
             self.env["crm.lead"]._cron_notify_stalled()
             self.assertEqual(len(self._activities(deal)), 1, "same stalled period: no second alert")
             # the salesperson logs a call: the deal is alive again
-            deal.with_user(self.contributor).message_post(
-                body="Llamada con el cliente", message_type="comment"
-            )
+            deal.with_user(self.contributor).message_post(body="Llamada con el cliente", message_type="comment")
             deal.invalidate_recordset(["is_stalled"])
             self.assertFalse(deal.is_stalled)
         with freeze_time("2026-05-06 08:00:00"):
@@ -313,9 +303,7 @@ class TestLeadToCustomer(DealPipelineCommon):
         cls.env["ir.attachment"].create(
             {"name": "planos.pdf", "raw": b"%PDF-1.4", "res_model": "crm.lead", "res_id": cls.lead.id}
         )
-        cls.lead.activity_schedule(
-            "mail.mail_activity_data_call", summary="Llamar a Núria", user_id=cls.manager.id
-        )
+        cls.lead.activity_schedule("mail.mail_activity_data_call", summary="Llamar a Núria", user_id=cls.manager.id)
 
     def _convert(self, leads, user, partner=None):
         wizard = (
@@ -339,13 +327,9 @@ class TestLeadToCustomer(DealPipelineCommon):
         self.assertTrue(client.is_company)
         self.assertEqual(self.env["res.partner"].search_count([]), before + 2)
         self.assertIn("Primera llamada", "".join(client.message_ids.mapped("body")))
-        attachments = self.env["ir.attachment"].search(
-            [("res_model", "=", "res.partner"), ("res_id", "=", client.id)]
-        )
+        attachments = self.env["ir.attachment"].search([("res_model", "=", "res.partner"), ("res_id", "=", client.id)])
         self.assertEqual(attachments.mapped("name"), ["planos.pdf"])
-        activities = self.env["mail.activity"].search(
-            [("res_model", "=", "res.partner"), ("res_id", "=", client.id)]
-        )
+        activities = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "=", client.id)])
         self.assertEqual(activities.mapped("summary"), ["Llamar a Núria"])
         self.assertFalse(self.lead.activity_ids)
         self.assertEqual(client.source_id, self.source)
@@ -440,9 +424,7 @@ class TestQuotationAndProject(DealPipelineCommon):
             deal._create_client_project()
         deal.action_set_won()
         action = deal.action_create_project()
-        wizard = Form(
-            self.env[action["res_model"]].with_user(self.admin_user).with_context(**action["context"])
-        )
+        wizard = Form(self.env[action["res_model"]].with_user(self.admin_user).with_context(**action["context"]))
         wizard.add_followers = True
         wizard.save().action_create()
         project = deal.project_id
@@ -465,9 +447,7 @@ class TestDealAccess(DealPipelineCommon):
         cls.sh_contributor = Stakeholder.create(
             {"lead_id": cls.deal_contributor.id, "partner_id": cls.contact_a.id, "role": "decision_maker"}
         )
-        cls.sh_b = Stakeholder.create(
-            {"lead_id": cls.deal_b.id, "partner_id": cls.contact_b.id, "role": "champion"}
-        )
+        cls.sh_b = Stakeholder.create({"lead_id": cls.deal_b.id, "partner_id": cls.contact_b.id, "role": "champion"})
         cls.sh_unassigned_b = Stakeholder.create(
             {"lead_id": cls.deal_unassigned_b.id, "partner_id": cls.contact_b.id, "role": "user"}
         )
@@ -482,9 +462,7 @@ class TestDealAccess(DealPipelineCommon):
         stakeholder = (
             self.env["crm.deal.stakeholder"]
             .with_user(self.contributor)
-            .create(
-                {"lead_id": self.deal_contributor.id, "partner_id": self.client_a.id, "role": "influencer"}
-            )
+            .create({"lead_id": self.deal_contributor.id, "partner_id": self.client_a.id, "role": "influencer"})
         )
         stakeholder.role = "champion"
         self.assertEqual(self.deal_contributor.stakeholder_ids.mapped("role"), ["decision_maker", "champion"])
@@ -510,9 +488,7 @@ class TestDealAccess(DealPipelineCommon):
         self.set_team_isolation(True)
         self.assertEqual(self.visible(self.manager, self.all_stakeholders), self.sh_contributor)
         self.assertEqual(self.visible(self.manager, self.all_history).lead_id, self.deal_contributor)
-        self.assertEqual(
-            self.visible(self.manager_b, self.all_stakeholders), self.sh_b | self.sh_unassigned_b
-        )
+        self.assertEqual(self.visible(self.manager_b, self.all_stakeholders), self.sh_b | self.sh_unassigned_b)
 
     def test_history_of_lost_deal_stays_readable(self):
         self.deal_contributor.action_set_lost()

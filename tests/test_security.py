@@ -192,9 +192,7 @@ class TestTeamIsolation(CrmClientSuiteCommon):
 
     def test_on_admin_still_sees_everything(self):
         self.set_team_isolation(True)
-        self.assertEqual(
-            self.visible(self.admin_user, self.client_a | self.client_b), self.client_a | self.client_b
-        )
+        self.assertEqual(self.visible(self.admin_user, self.client_a | self.client_b), self.client_a | self.client_b)
 
     def test_switching_off_restores_visibility(self):
         self.set_team_isolation(True)

@@ -1,2 +1,5 @@
 from . import crm_lead_convert_customer
 from . import crm_lead_create_project
+
+from . import crm_automation_enrol
+from . import crm_automation_preview

@@ -33,9 +33,7 @@ class CrmLeadConvertCustomer(models.TransientModel):
         if "partner_id" in fields_list and not res.get("partner_id") and len(lead_ids) == 1:
             # one lead: show the customer that will be used, so the user can change it
             lead = self.env["crm.lead"].browse(lead_ids)
-            res["partner_id"] = (
-                lead.partner_id or lead._find_customer_partners().get(lead.id, lead.partner_id)
-            ).id
+            res["partner_id"] = (lead.partner_id or lead._find_customer_partners().get(lead.id, lead.partner_id)).id
         return res
 
     @api.depends("lead_ids")
@@ -58,9 +56,7 @@ class CrmLeadConvertCustomer(models.TransientModel):
                 partner = lead.partner_id or matches.get(lead.id)
                 if partner:
                     lines.append(
-                        self.env._(
-                            "%(lead)s: reuses %(partner)s", lead=lead.name, partner=partner.display_name
-                        )
+                        self.env._("%(lead)s: reuses %(partner)s", lead=lead.name, partner=partner.display_name)
                     )
                 else:
                     lines.append(self.env._("%(lead)s: creates a new customer", lead=lead.name))

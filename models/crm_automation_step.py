@@ -1,0 +1,625 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import html_escape
+from odoo.tools.safe_eval import safe_eval
+
+from .res_partner import CONTACT_CHANNELS
+
+DELAY_UNITS = [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks")]
+
+STEP_ACTIONS = [
+    ("email", "Send Email"),
+    ("activity", "Schedule Activity"),
+    ("outreach", "Log Outreach Task"),
+    ("stage", "Move Deal to Stage"),
+    ("assign", "Assign Salesperson or Team"),
+    ("tags", "Add or Remove Tags"),
+    ("set_field", "Set a Field"),
+    ("notify", "Notify Users"),
+    ("wait", "Wait Until Condition"),
+    ("start", "Start Another Pipeline"),
+]
+
+# Field types a "set a field" step can write, with the converter of the text value.
+SETTABLE_TYPES = (
+    "char",
+    "text",
+    "html",
+    "integer",
+    "float",
+    "monetary",
+    "boolean",
+    "date",
+    "datetime",
+    "selection",
+    "many2one",
+)
+
+# A waiting run looks at its condition again after this long.
+WAIT_POLL = timedelta(minutes=15)
+
+
+class CrmAutomationStep(models.Model):
+    _name = "crm.automation.step"
+    _description = "Automation Pipeline Step"
+    _order = "sequence, id"
+
+    automation_id = fields.Many2one("crm.automation", string="Pipeline", required=True, ondelete="cascade", index=True)
+    target_model = fields.Selection(related="automation_id.target_model")
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    delay = fields.Integer(help="How long to wait after the previous step (or the enrolment).")
+    delay_unit = fields.Selection(DELAY_UNITS, required=True, default="days")
+    business_hours = fields.Boolean(
+        string="Business Hours Only",
+        help="When the delay ends outside the pipeline's business hours, wait for the next working hour.",
+    )
+    action = fields.Selection(STEP_ACTIONS, required=True, default="activity")
+    # email
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain="[('model', '=', target_model)]",
+        ondelete="restrict",
+    )
+    # activity
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        default=lambda self: self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False),
+    )
+    activity_summary = fields.Char(string="Summary")
+    activity_assignee = fields.Selection(
+        [("owner", "The record's salesperson"), ("user", "A given user")],
+        string="Assign To",
+        default="owner",
+    )
+    activity_user_id = fields.Many2one("res.users", string="User", domain=[("share", "=", False)])
+    activity_deadline_days = fields.Integer(string="Due In (days)")
+    # outreach
+    outreach_channel = fields.Selection(CONTACT_CHANNELS, string="Channel", default="call")
+    # stage
+    stage_id = fields.Many2one("crm.stage")
+    # assign
+    assign_mode = fields.Selection(
+        [("fixed", "A given salesperson"), ("round_robin", "Round robin among the team")],
+        default="fixed",
+    )
+    assign_user_id = fields.Many2one("res.users", string="Salesperson", domain=[("share", "=", False)])
+    assign_team_id = fields.Many2one("crm.team", string="Team")
+    # tags
+    tag_operation = fields.Selection([("add", "Add"), ("remove", "Remove")], default="add")
+    partner_category_ids = fields.Many2many("res.partner.category", string="Contact Tags")
+    lead_tag_ids = fields.Many2many("crm.tag", string="Deal Tags")
+    # set a field
+    field_id = fields.Many2one(
+        "ir.model.fields",
+        domain=f"[('model', '=', target_model), ('store', '=', True), ('readonly', '=', False), "
+        f"('ttype', 'in', {list(SETTABLE_TYPES)})]",
+        ondelete="cascade",
+    )
+    field_value = fields.Char(
+        string="Value",
+        help="Text form of the value: 42, 3.5, true, 2025-01-31, a selection key or a record id or name.",
+    )
+    # notify
+    notify_user_ids = fields.Many2many("res.users", string="Users to Notify", domain=[("share", "=", False)])
+    notify_body = fields.Text(string="Message")
+    # wait
+    wait_domain = fields.Char(string="Condition", default="[]")
+    wait_timeout = fields.Integer(string="Timeout", default=7)
+    wait_timeout_unit = fields.Selection(DELAY_UNITS, default="days")
+    wait_timeout_action = fields.Selection(
+        [("continue", "Go on with the next step"), ("exit", "Exit the pipeline")],
+        string="On Timeout",
+        default="continue",
+    )
+    # start another pipeline
+    next_automation_id = fields.Many2one(
+        "crm.automation",
+        string="Pipeline to Start",
+        domain="[('target_model', '=', target_model), ('id', '!=', automation_id)]",
+    )
+    description = fields.Char(string="What It Does", compute="_compute_description")
+
+    # ------------------------------------------------------------------
+    # Validation
+    # ------------------------------------------------------------------
+
+    @api.constrains(
+        "action",
+        "mail_template_id",
+        "activity_type_id",
+        "stage_id",
+        "assign_user_id",
+        "assign_team_id",
+        "assign_mode",
+        "field_id",
+        "field_value",
+        "next_automation_id",
+        "wait_domain",
+        "delay",
+        "activity_assignee",
+        "activity_user_id",
+    )
+    def _check_action(self):
+        for step in self.sudo():
+            target = step.automation_id.target_model
+            if step.delay < 0 or step.wait_timeout < 0:
+                raise ValidationError(self.env._("Delays and timeouts cannot be negative."))
+            missing = {
+                "email": not step.mail_template_id,
+                "activity": not step.activity_type_id
+                or (step.activity_assignee == "user" and not step.activity_user_id),
+                "stage": not step.stage_id,
+                "assign": (step.assign_mode == "fixed" and not step.assign_user_id)
+                or (step.assign_mode == "round_robin" and not step.assign_team_id),
+                "set_field": not step.field_id,
+                "start": not step.next_automation_id,
+            }.get(step.action)
+            if missing:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s is incomplete: fill in the fields of its action.",
+                        step=step.name,
+                    )
+                )
+            if step.action == "stage" and target != "crm.lead":
+                raise ValidationError(self.env._("Only pipelines applied to deals can move a deal to a stage."))
+            if step.action == "email" and step.mail_template_id.model != target:
+                raise ValidationError(
+                    self.env._(
+                        "The email template of step %(step)s must apply to the pipeline's records.",
+                        step=step.name,
+                    )
+                )
+            if step.action == "start" and (
+                step.next_automation_id.target_model != target or step.next_automation_id == step.automation_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Step %(step)s must start another pipeline applied to the same records.",
+                        step=step.name,
+                    )
+                )
+            if step.action == "set_field":
+                if step.field_id.model != target or step.field_id.ttype not in SETTABLE_TYPES:
+                    raise ValidationError(
+                        self.env._(
+                            "Step %(step)s cannot set the field %(field)s.",
+                            step=step.name,
+                            field=step.field_id.name,
+                        )
+                    )
+                step._converted_value()
+            if step.action == "wait":
+                try:
+                    self.env[target].sudo().search_count(safe_eval(step.wait_domain or "[]"), limit=1)
+                except Exception as e:
+                    raise ValidationError(
+                        self.env._("The condition of step %(step)s is not valid: %(error)s", step=step.name, error=e)
+                    ) from e
+
+    def _converted_value(self):
+        """The step's text value converted for its field; ValidationError if it does not fit."""
+        self.ensure_one()
+        field = self.env[self.field_id.model]._fields[self.field_id.name]
+        text = (self.field_value or "").strip()
+        try:
+            if not text:
+                return False if field.type not in ("integer", "float", "monetary") else 0
+            if field.type in ("char", "text", "html"):
+                return text
+            if field.type == "integer":
+                return int(text)
+            if field.type in ("float", "monetary"):
+                return float(text)
+            if field.type == "boolean":
+                if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError(text)
+                return text.lower() in ("1", "true", "yes")
+            if field.type == "date":
+                return fields.Date.to_date(text)
+            if field.type == "datetime":
+                return fields.Datetime.to_datetime(text)
+            if field.type == "selection":
+                keys = [key for key, _label in field._description_selection(self.env)]
+                if text not in keys:
+                    raise ValueError(text)
+                return text
+            if field.type == "many2one":
+                Comodel = self.env[field.comodel_name].sudo()
+                record = (
+                    Comodel.browse(int(text)).exists()
+                    if text.isdigit()
+                    else Comodel.search([(Comodel._rec_name or "id", "=", text)], limit=1)
+                )
+                if not record:
+                    raise ValueError(text)
+                return record.id
+        except (ValueError, TypeError) as e:
+            raise ValidationError(
+                self.env._(
+                    "%(value)s is not a valid value for the field %(field)s of step %(step)s.",
+                    value=text,
+                    field=self.field_id.field_description,
+                    step=self.name,
+                )
+            ) from e
+        return text
+
+    @api.depends(
+        "action",
+        "mail_template_id",
+        "activity_type_id",
+        "outreach_channel",
+        "stage_id",
+        "assign_mode",
+        "assign_user_id",
+        "assign_team_id",
+        "tag_operation",
+        "partner_category_ids",
+        "lead_tag_ids",
+        "field_id",
+        "field_value",
+        "notify_user_ids",
+        "wait_domain",
+        "next_automation_id",
+    )
+    def _compute_description(self):
+        actions = dict(STEP_ACTIONS)
+        channels = dict(CONTACT_CHANNELS)
+        for step in self:
+            detail = {
+                "email": step.mail_template_id.name,
+                "activity": step.activity_type_id.name,
+                "outreach": channels.get(step.outreach_channel),
+                "stage": step.stage_id.name,
+                "assign": step.assign_user_id.name
+                if step.assign_mode == "fixed"
+                else self.env._("round robin in %(team)s", team=step.assign_team_id.name),
+                "tags": ", ".join(step.partner_category_ids.mapped("name") + step.lead_tag_ids.mapped("name")),
+                "set_field": step.field_id and f"{step.field_id.field_description} = {step.field_value or ''}",
+                "notify": ", ".join(step.notify_user_ids.mapped("name")),
+                "wait": step.wait_domain,
+                "start": step.next_automation_id.name,
+            }.get(step.action)
+            label = actions.get(step.action, "")
+            step.description = f"{label}: {detail}" if detail else label
+
+    # ------------------------------------------------------------------
+    # Timing
+    # ------------------------------------------------------------------
+
+    def _delta(self, amount, unit):
+        return relativedelta(**{unit: amount or 0})
+
+    def _due_after(self, start):
+        """When this step is due if the previous one ran (or enrolment happened) at ``start``."""
+        self.ensure_one()
+        due = start + self._delta(self.delay, self.delay_unit)
+        calendar = self.automation_id.calendar_id
+        if self.business_hours and calendar:
+            working = calendar.plan_hours(0, due, compute_leaves=True)
+            if working:
+                due = working
+        return due
+
+    def _next_step(self):
+        self.ensure_one()
+        steps = self.automation_id.step_ids
+        index = list(steps).index(self)
+        return steps[index + 1] if index + 1 < len(steps) else steps.browse()
+
+    # ------------------------------------------------------------------
+    # Execution. Each _execute_<action> receives the runs (all on this step)
+    # and their records, seen with the rights of the pipeline's "Runs As"
+    # user, and returns {run id: (result, message)}; it may raise.
+    # ------------------------------------------------------------------
+
+    def _execute(self, runs):
+        self.ensure_one()
+        records = runs._get_records().with_user(self.automation_id.user_id)
+        return getattr(self, f"_execute_{self.action}")(runs, records)
+
+    @staticmethod
+    def _contact_of(record):
+        return record if record._name == "res.partner" else record.partner_id
+
+    def _log_outreach(self, runs, records, channel, outcome, summary):
+        vals = []
+        for run, record in zip(runs, records, strict=True):
+            contact = self._contact_of(record)
+            vals.append(
+                {
+                    "channel": channel,
+                    "direction": "outbound",
+                    "outcome": outcome,
+                    "summary": summary,
+                    "partner_id": contact.id,
+                    "lead_id": record.id if record._name == "crm.lead" else False,
+                    "user_id": (record.user_id or self.automation_id.user_id).id,
+                    "automation_run_id": run.id,
+                }
+            )
+        return self.env["crm.outreach"].sudo().create(vals)
+
+    def _execute_email(self, runs, records):
+        results, ok_runs, ok_records = {}, runs.browse(), records.browse()
+        for run, record in zip(runs, records, strict=True):
+            contact = self._contact_of(record)
+            if not contact:
+                results[run.id] = ("skipped", self.env._("No contact to email."))
+            elif not contact.sudo()._crm_may_contact("email"):
+                results[run.id] = (
+                    "skipped",
+                    self.env._(
+                        "%(contact)s may not be emailed (no address, do not email or blacklisted).",
+                        contact=contact.display_name,
+                    ),
+                )
+            else:
+                ok_runs |= run
+                ok_records |= record
+        if ok_records:
+            self._queue_templated_emails(ok_records)
+            self._log_outreach(ok_runs, ok_records, "email", "done", self.mail_template_id.name)
+            message = self.env._("Email %(template)s queued.", template=self.mail_template_id.name)
+            for run in ok_runs:
+                results[run.id] = ("done", message)
+        return results
+
+    def _queue_templated_emails(self, records):
+        """Render the template for all ``records`` at once and queue one email each.
+
+        Each email is a chatter message of the record (author: the pipeline's
+        Runs As user, recipient: the record's contact) sent by the mail queue,
+        like a message posted from the chatter, without the cost of the
+        composer's one-record-at-a-time posting.
+        """
+        template = self.mail_template_id.with_user(self.automation_id.user_id)
+        values = template._generate_template(records.ids, ("subject", "body_html", "email_from", "reply_to"))
+        author = self.automation_id.user_id.partner_id
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        mail_vals = []
+        for record in records:
+            contact = self._contact_of(record)
+            rendered = values[record.id]
+            mail_vals.append(
+                {
+                    "model": record._name,
+                    "res_id": record.id,
+                    "record_name": record.display_name,
+                    "message_type": "comment",
+                    "subtype_id": subtype_id,
+                    "author_id": author.id,
+                    "email_from": rendered.get("email_from") or author.email_formatted,
+                    "reply_to": rendered.get("reply_to") or False,
+                    "subject": rendered.get("subject") or record.display_name,
+                    "body": rendered.get("body_html"),
+                    "body_html": rendered.get("body_html"),
+                    "partner_ids": [Command.link(contact.id)],
+                    "recipient_ids": [Command.link(contact.id)],
+                    "is_notification": True,
+                    "auto_delete": template.auto_delete,
+                    "state": "outgoing",
+                }
+            )
+        mails = self.env["mail.mail"].sudo().create(mail_vals)
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "mail_message_id": mail.mail_message_id.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": mail.recipient_ids.id,
+                    "author_id": author.id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for mail in mails
+            ]
+        )
+        return mails
+
+    def _execute_activity(self, runs, records):
+        deadline = fields.Date.context_today(self) + timedelta(days=self.activity_deadline_days)
+        model_id = self.env["ir.model"]._get_id(records._name)
+        vals = []
+        for record in records:
+            if self.activity_assignee == "user":
+                user = self.activity_user_id
+            else:
+                user = record.user_id or self.automation_id.user_id
+            vals.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": record.id,
+                    "activity_type_id": self.activity_type_id.id,
+                    "summary": self.activity_summary or self.name,
+                    "user_id": user.id,
+                    "date_deadline": deadline,
+                    "automated": True,
+                }
+            )
+        self.env["mail.activity"].with_user(self.automation_id.user_id).create(vals)
+        message = self.env._("Activity %(type)s scheduled.", type=self.activity_type_id.name)
+        return {run.id: ("done", message) for run in runs}
+
+    def _execute_outreach(self, runs, records):
+        results, ok_runs, ok_records = {}, runs.browse(), records.browse()
+        for run, record in zip(runs, records, strict=True):
+            contact = self._contact_of(record)
+            if contact and not contact.sudo()._crm_may_contact(self.outreach_channel):
+                results[run.id] = (
+                    "skipped",
+                    self.env._("%(contact)s may not be contacted this way.", contact=contact.display_name),
+                )
+            else:
+                ok_runs |= run
+                ok_records |= record
+        if ok_records:
+            self._log_outreach(ok_runs, ok_records, self.outreach_channel, "planned", self.name)
+            channel = dict(CONTACT_CHANNELS)[self.outreach_channel]
+            body = Markup("<p>%s</p>") % self.env._(
+                "Automation %(pipeline)s: %(channel)s task %(task)s planned.",
+                pipeline=self.automation_id.name,
+                channel=channel,
+                task=self.name,
+            )
+            ok_records._message_log_batch(bodies=dict.fromkeys(ok_records.ids, body))
+            for run in ok_runs:
+                results[run.id] = ("done", self.env._("%(channel)s task planned.", channel=channel))
+        return results
+
+    def _execute_stage(self, runs, records):
+        records.write({"stage_id": self.stage_id.id})
+        message = self.env._("Moved to %(stage)s.", stage=self.stage_id.name)
+        return {run.id: ("done", message) for run in runs}
+
+    def _execute_assign(self, runs, records):
+        results = {}
+        if self.assign_mode == "fixed":
+            vals = {"user_id": self.assign_user_id.id}
+            if self.assign_team_id:
+                vals["team_id"] = self.assign_team_id.id
+            records.write(vals)
+            message = self.env._("Assigned to %(user)s.", user=self.assign_user_id.name)
+            return {run.id: ("done", message) for run in runs}
+        members = self.assign_team_id.member_ids.sorted("id")
+        if not members:
+            message = self.env._("The team %(team)s has no member.", team=self.assign_team_id.name)
+            return {run.id: ("skipped", message) for run in runs}
+        # Stateless round robin on the run id: balanced, and safe when several
+        # workers process runs of the same step at once.
+        by_user = {}
+        for run, record in zip(runs, records, strict=True):
+            user = members[run.id % len(members)]
+            by_user.setdefault(user, records.browse())
+            by_user[user] |= record
+            results[run.id] = ("done", self.env._("Assigned to %(user)s.", user=user.name))
+        for user, group in by_user.items():
+            group.write({"user_id": user.id, "team_id": self.assign_team_id.id})
+        return results
+
+    def _execute_tags(self, runs, records):
+        tags = self.partner_category_ids if records._name == "res.partner" else self.lead_tag_ids
+        fname = "category_id" if records._name == "res.partner" else "tag_ids"
+        command = Command.link if self.tag_operation == "add" else Command.unlink
+        records.write({fname: [command(tag.id) for tag in tags]})
+        names = ", ".join(tags.mapped("name"))
+        if self.tag_operation == "add":
+            message = self.env._("Tags added: %(tags)s.", tags=names)
+        else:
+            message = self.env._("Tags removed: %(tags)s.", tags=names)
+        body = Markup("<p>%s</p>") % message
+        records._message_log_batch(bodies=dict.fromkeys(records.ids, body))
+        return {run.id: ("done", message) for run in runs}
+
+    def _execute_set_field(self, runs, records):
+        value = self._converted_value()
+        records.write({self.field_id.name: value})
+        message = self.env._(
+            "%(field)s set to %(value)s.", field=self.field_id.field_description, value=self.field_value or ""
+        )
+        return {run.id: ("done", message) for run in runs}
+
+    def _execute_notify(self, runs, records):
+        partners = self.notify_user_ids.partner_id
+        mentions = Markup(" ").join(
+            Markup('<a href="#" data-oe-model="res.partner" data-oe-id="%s">@%s</a>') % (partner.id, partner.name)
+            for partner in partners
+        )
+        body = Markup("<p>%s %s</p>") % (mentions, self.notify_body or self.name)
+        for record in records:
+            record.message_post(
+                body=body, message_type="comment", subtype_xmlid="mail.mt_note", partner_ids=partners.ids
+            )
+        names = ", ".join(partners.mapped("name"))
+        message = self.env._("Notified %(users)s.", users=names)
+        return {run.id: ("done", message) for run in runs}
+
+    def _execute_wait(self, runs, records):
+        now = fields.Datetime.now()
+        domain = safe_eval(self.wait_domain or "[]")
+        holding = records.sudo().search([("id", "in", records.ids), *domain]).ids
+        results = {}
+        for run, record in zip(runs, records, strict=True):
+            if record.id in holding:
+                results[run.id] = ("done", self.env._("Condition met."))
+            elif run.wait_deadline and run.wait_deadline <= now:
+                if self.wait_timeout_action == "exit":
+                    results[run.id] = ("exit", self.env._("Condition not met in time."))
+                else:
+                    results[run.id] = ("done", self.env._("Condition not met in time; going on."))
+            else:
+                results[run.id] = ("waiting", self.env._("Waiting for the condition."))
+        return results
+
+    def _execute_start(self, runs, records):
+        results = {}
+        for run, record in zip(runs, records, strict=True):
+            started = self.next_automation_id._enrol(
+                record.sudo(),
+                "pipeline",
+                self.env._("Started by %(pipeline)s", pipeline=self.automation_id.name),
+                parent_run=run,
+            )
+            if started:
+                results[run.id] = ("done", self.env._("Started %(pipeline)s.", pipeline=self.next_automation_id.name))
+            else:
+                results[run.id] = (
+                    "skipped",
+                    self.env._(
+                        "Not enrolled in %(pipeline)s (filter or re-enrolment policy).",
+                        pipeline=self.next_automation_id.name,
+                    ),
+                )
+        return results
+
+    # ------------------------------------------------------------------
+    # Test mode
+    # ------------------------------------------------------------------
+
+    def _preview(self, record):
+        """What this step would do to ``record``, in one sentence; changes nothing."""
+        self.ensure_one()
+        contact = self._contact_of(record)
+        if self.action == "email":
+            if not contact or not contact._crm_may_contact("email"):
+                return self.env._("Skip: the contact may not be emailed (no address, do not email or blacklisted).")
+            return self.env._(
+                "Send %(template)s to %(email)s.", template=self.mail_template_id.name, email=contact.email
+            )
+        if self.action == "activity":
+            user = (
+                self.activity_user_id
+                if self.activity_assignee == "user"
+                else (record.user_id or self.automation_id.user_id)
+            )
+            return self.env._("Schedule %(type)s for %(user)s.", type=self.activity_type_id.name, user=user.name)
+        if self.action == "outreach":
+            if contact and not contact._crm_may_contact(self.outreach_channel):
+                return self.env._("Skip: the contact may not be contacted through this channel.")
+            return self.env._("Log a %(channel)s task.", channel=dict(CONTACT_CHANNELS)[self.outreach_channel])
+        if self.action == "stage":
+            return self.env._("Move from %(old)s to %(new)s.", old=record.stage_id.name, new=self.stage_id.name)
+        if self.action == "assign":
+            if self.assign_mode == "fixed":
+                return self.env._("Assign to %(user)s.", user=self.assign_user_id.name)
+            return self.env._("Assign to a member of %(team)s in turn.", team=self.assign_team_id.name)
+        if self.action == "set_field":
+            return self.env._(
+                "Change %(field)s from %(old)s to %(new)s.",
+                field=self.field_id.field_description,
+                old=html_escape(str(record[self.field_id.name] or "")),
+                new=self.field_value or "",
+            )
+        if self.action == "wait":
+            holds = bool(record.sudo().search_count([("id", "=", record.id), *safe_eval(self.wait_domain or "[]")]))
+            return self.env._("Condition holds now: go on.") if holds else self.env._("Condition not met now: wait.")
+        return self.description or ""
