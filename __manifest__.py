@@ -22,6 +22,9 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
+        "views/crm_custom_field_views.xml",
+        "security/crm_contact_report_rules.xml",
+        "report/crm_contact_report_views.xml",
         "views/crm_client_suite_menus.xml",
     ],
     "demo": [

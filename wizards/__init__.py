@@ -1,1 +1,2 @@
 
+from . import base_partner_merge

@@ -1,0 +1,6 @@
+from odoo import models
+
+
+class CrmLead(models.Model):
+    _name = "crm.lead"
+    _inherit = ["crm.lead", "crm.custom.field.mixin"]
