@@ -59,9 +59,10 @@ def prepare(db, modules, size):
             cr.execute(INSERT, {"start": start, "stop": min(start + step - 1, size)})
         cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE commercial_partner_id IS NULL")
         conn.commit()
-    with psycopg2.connect(dbname=db) as conn:
-        conn.autocommit = True
-        conn.cursor().execute("VACUUM ANALYZE res_partner")
+    conn = psycopg2.connect(dbname=db)
+    conn.autocommit = True
+    conn.cursor().execute("VACUUM ANALYZE res_partner")
+    conn.close()
     return installed, time.perf_counter() - started
 
 
