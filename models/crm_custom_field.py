@@ -48,8 +48,8 @@ STORAGE = {
     "client": ("many2one", "res.partner"),
     "user": ("many2one", "res.users"),
 }
-# Type changes whose storage differs but whose values convert safely
-# (PostgreSQL casts the column in place).
+# Storage changes whose values convert safely (PostgreSQL casts the column
+# in place). Text, email, phone and URL share the same storage.
 CONVERTIBLE = {
     ("char", "text"),
     ("text", "char"),
@@ -312,9 +312,9 @@ class CrmCustomField(models.Model):
         )
         if not self.field_id:
             return
-        if old_storage != new_storage and (old_type if old_type != "email" else "char", new_type) not in CONVERTIBLE:
-            if not ({old_type, new_type} <= set(TEXT_TYPES) and (old_storage[0], new_storage[0]) in CONVERTIBLE):
-                raise refuse
+        relational = old_storage[1] or new_storage[1]
+        if relational or (old_storage != new_storage and (old_storage[0], new_storage[0]) not in CONVERTIBLE):
+            raise refuse
         Model = self.env[self.model].sudo().with_context(active_test=False)
         if new_type in ("email", "phone", "url"):
             records = Model.search([(self.field_name, "!=", False)])

@@ -2,7 +2,6 @@ import re
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
 # Channels through which a client or contact can be reached. Shared by the
 # communication preferences, outreach and the automation pipelines.
