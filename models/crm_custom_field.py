@@ -540,19 +540,46 @@ class CrmCustomField(models.Model):
         return node
 
     @api.model
+    def _view_labels(self):
+        """Static labels of the generated views, in the context's language."""
+        return {"page": _("Custom Fields"), "other": _("Other")}
+
+    @api.model
+    def _view_translations(self, definitions):
+        """{lang: {English term: translated term}} for the generated views:
+        the arch is written in English and translated like any view."""
+        source = self.with_context(lang="en_US")
+        english = list(source._view_labels().values())
+        english += [d.name for d in definitions.with_context(lang="en_US")]
+        english += [g.name for g in definitions.group_id.with_context(lang="en_US")]
+        translations = {}
+        for lang, _name in self.env["res.lang"].get_installed():
+            if lang == "en_US":
+                continue
+            translated = list(self.with_context(lang=lang)._view_labels().values())
+            translated += [d.name for d in definitions.with_context(lang=lang)]
+            translated += [g.name for g in definitions.group_id.with_context(lang=lang)]
+            terms = {en: tr for en, tr in zip(english, translated, strict=True) if en and tr and en != tr}
+            if terms:
+                translations[lang] = terms
+        return translations
+
+    @api.model
     def _regenerate_views(self, model_name):
         """(Re)write the inherited views that show the custom fields of
         ``model_name``: a form page grouped by purpose, hidden list columns,
         and search fields with group-by filters."""
+        self = self.with_context(lang="en_US")  # noqa: PLW0642 - the arch is written in English
+        labels = self._view_labels()
         definitions = self.sudo().search([("model", "=", model_name), ("field_id", "!=", False)])
         target = TARGETS[model_name]
 
-        page = E.page(name="crm_custom_fields", string=_("Custom Fields"))
+        page = E.page(name="crm_custom_fields", string=labels["page"])
         groups = {}
         for definition in definitions.sorted(lambda d: (d.group_id.sequence, d.group_id.id, d.sequence, d.id)):
             if definition.group_id not in groups:
                 group = E.group(name=f"crm_custom_group_{definition.group_id.id or 0}")
-                group.set("string", definition.group_id.name or _("Other"))
+                group.set("string", definition.group_id.name or labels["other"])
                 groups[definition.group_id] = group
                 page.append(group)
             groups[definition.group_id].append(definition._form_field())
@@ -560,7 +587,7 @@ class CrmCustomField(models.Model):
 
         columns = E.xpath(expr="//list", position="inside")
         search = E.xpath(expr="//search", position="inside")
-        group_by = E.group(name="crm_custom_group_by", string=_("Custom Fields"))
+        group_by = E.group(name="crm_custom_group_by", string=labels["page"])
         for definition in definitions:
             if definition.field_type != "text":
                 column = E.field(name=definition.field_name, optional="hide")
@@ -592,6 +619,7 @@ class CrmCustomField(models.Model):
             "search": E.data(search) if definitions else None,
         }
         View = self.env["ir.ui.view"].sudo()
+        translations = self._view_translations(definitions)
         for kind, arch in archs.items():
             parent = self.env.ref(target[kind])
             name = f"{model_name}.{kind}.custom_fields.crm_client_suite"
@@ -603,7 +631,7 @@ class CrmCustomField(models.Model):
             if view:
                 view.write({"arch_db": arch_db, "active": True})
             else:
-                View.create(
+                view = View.create(
                     {
                         "name": name,
                         "model": model_name,
@@ -613,3 +641,5 @@ class CrmCustomField(models.Model):
                         "arch_db": arch_db,
                     }
                 )
+            if translations:
+                view.update_field_translations("arch_db", translations)

@@ -169,6 +169,11 @@ class TestCustomFields(CrmClientSuiteCommon):
         field = self.env["ir.model.fields"]._get("res.partner", "x_badge_number")
         self.assertEqual(field.with_context(lang="es_ES").field_description, "Número de credencial")
         self.assertEqual(field.with_context(lang="en_US").field_description, "Badge Number")
+        self.purpose.with_context(lang="es_ES").name = "Cumplimiento"
+        arch_es = self.env["res.partner"].with_context(lang="es_ES").get_view(view_type="form")["arch"]
+        self.assertIn("Cumplimiento", arch_es)
+        arch_en = self.env["res.partner"].with_context(lang="en_US").get_view(view_type="form")["arch"]
+        self.assertIn("Compliance", arch_en)
 
     @mute_logger(*MUTE)
     def test_only_admin_defines_fields(self):
