@@ -30,6 +30,7 @@
     "demo": [
         "demo/crm_client_suite_demo.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_tests": [
             "crm_client_suite/static/tests/tours/*.js",

@@ -52,6 +52,11 @@ PAYMENT_TERMS = [
 # Columns that users search with ``ilike`` (name_search and the search
 # view); each gets a trigram GIN index so that a typed search on a large
 # database uses an index instead of a sequential scan.
+# Typed searches (name_search, the search view's name filter) first collect
+# the matching ids through the trigram indexes when there are at most this
+# many; more matches mean a common term, for which Odoo's ordered index scan
+# is the faster plan.
+NAME_SEARCH_PRESELECT = 1000
 TRIGRAM_COLUMNS = ("name", "complete_name", "email", "ref", "vat", "company_registry", "phone", "mobile")
 
 
@@ -183,6 +188,26 @@ class ResPartner(models.Model):
                 [f'"{column}" gin_trgm_ops'],
                 method="gin",
             )
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        """Keep typed searches fast on large databases.
+
+        Odoo searches ``complete_name``, ``email``, ``ref``, ``vat`` and
+        ``company_registry`` with ``ilike``, ordered by name, limited to a few
+        rows. PostgreSQL cannot estimate how rare a ``%term%`` is and often
+        walks the whole name index instead of using the trigram indexes.
+        Collecting the matches without order first uses the trigram indexes;
+        the ordered search then runs on that handful of ids.
+        """
+        domain = super()._search_display_name(operator, value)
+        if operator != "ilike" or not isinstance(value, str) or len(value.strip()) < 3:
+            return domain
+        query = self._search(domain, limit=NAME_SEARCH_PRESELECT + 1)
+        ids = [row[0] for row in self.env.execute_query(query.select())]
+        if len(ids) > NAME_SEARCH_PRESELECT:
+            return domain
+        return [("id", "in", ids)]
 
     # Computes ----------------------------------------------------------------
 

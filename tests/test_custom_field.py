@@ -45,6 +45,8 @@ class TestCustomFields(CrmClientSuiteCommon):
         # Exporting needs Odoo's export right; the field itself is exportable.
         exported = self.contact_a_other.export_data(["name", "x_badge_number"])["datas"]
         self.assertEqual(exported, [["Javier Ruiz", "AB-1234"]])
+        # Automation rules evaluate their conditions as domains on the record.
+        self.assertEqual(contact.filtered_domain([("x_badge_number", "=", "AB-1234")]), contact)
 
     def test_import_writes_custom_field(self):
         result = self.env["res.partner"].with_user(self.manager).load(

@@ -144,6 +144,17 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
         groups = Partner._read_group([("id", "in", (self.client_a | self.client_b).ids)], ["crm_client_status"], ["__count"])
         self.assertIn(("active", 1), groups)
 
+    def test_name_search_preselects_through_trigram_indexes(self):
+        Partner = self.env["res.partner"].with_user(self.manager)
+        found = Partner.name_search("Construcciones", limit=8)
+        self.assertEqual(found[0][0], self.client_a.id)
+        self.assertIn(self.contact_a.id, [pid for pid, _name in found])  # child of the company: in complete name
+        self.assertEqual(Partner._search_display_name("ilike", "Construcciones")[0][:2], ("id", "in"))
+        # Short or non-ilike terms keep Odoo's domain.
+        self.assertNotEqual(Partner._search_display_name("ilike", "Co")[0][:2], ("id", "in"))
+        # The search view's name filter goes through the same path.
+        self.assertEqual(Partner.search([("display_name", "ilike", "lucia@construcciones")]), self.contact_a)
+
     def test_trigram_indexes_exist(self):
         self.env.cr.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'res_partner' AND indexdef ILIKE '%%gin_trgm_ops%%'"
