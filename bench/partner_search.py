@@ -43,13 +43,21 @@ def sh(*cmd):
 
 
 def prepare(db, modules, size):
-    import psycopg2  # noqa: PLC0415
+    import psycopg2
 
     sh("dropdb", "--if-exists", db)
     started = time.perf_counter()
     sh(
-        "odoo", "-d", db, f"--addons-path={ADDONS}", "-i", modules,
-        "--stop-after-init", "--without-demo=all", "--log-level=warn", "--http-port=8039",
+        "odoo",
+        "-d",
+        db,
+        f"--addons-path={ADDONS}",
+        "-i",
+        modules,
+        "--stop-after-init",
+        "--without-demo=all",
+        "--log-level=warn",
+        "--http-port=8039",
     )
     installed = time.perf_counter() - started
     started = time.perf_counter()
@@ -80,7 +88,7 @@ def prepare(db, modules, size):
 
 def terms(db, count, size):
     """Search terms taken from existing rows: a fragment of a name, and of an email."""
-    import psycopg2  # noqa: PLC0415
+    import psycopg2
 
     rng = random.Random(42)
     ids = [rng.randint(1, size) for _ in range(count)]
@@ -94,8 +102,8 @@ def terms(db, count, size):
 
 
 def measure(db, searches):
-    import odoo  # noqa: PLC0415
-    from odoo import api  # noqa: PLC0415
+    import odoo
+    from odoo import api
 
     registry = odoo.modules.registry.Registry(db)
     name_times, email_times, found = [], [], 0
@@ -116,11 +124,12 @@ def measure(db, searches):
 
 
 def explain(db, term):
-    import psycopg2  # noqa: PLC0415
+    import psycopg2
 
     with psycopg2.connect(dbname=db) as conn, conn.cursor() as cr:
         cr.execute(
-            "EXPLAIN SELECT id FROM res_partner WHERE active AND email ILIKE %s ORDER BY complete_name LIMIT 80",
+            "EXPLAIN SELECT id FROM res_partner WHERE active AND email ILIKE %s "
+            "ORDER BY complete_name LIMIT 80",
             [f"%{term}%"],
         )
         plan = " / ".join(row[0].strip() for row in cr.fetchall())
@@ -136,7 +145,7 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="reuse databases filled by a previous run")
     args = parser.parse_args()
 
-    import odoo  # noqa: PLC0415
+    import odoo
 
     odoo.tools.config.parse_config([f"--addons-path={ADDONS}", "--log-level=warn"])
     setup = {}
@@ -153,8 +162,13 @@ def main():
     print(f"suite  plan: {suite_plan}")
     print(f"stock  plan: {stock_plan}")
     print(f"name_search  median over {args.runs} runs: suite {suite_name:.1f} ms, stock {stock_name:.1f} ms")
-    print(f"email ilike  median over {args.runs} runs: suite {suite_email:.1f} ms, stock {stock_email:.1f} ms")
-    print(f"searches that found the record: suite {suite_found}/{2 * args.runs}, stock {stock_found}/{2 * args.runs}")
+    print(
+        f"email ilike  median over {args.runs} runs: suite {suite_email:.1f} ms, stock {stock_email:.1f} ms"
+    )
+    print(
+        f"searches that found the record: suite {suite_found}/{2 * args.runs}, "
+        f"stock {stock_found}/{2 * args.runs}"
+    )
     print(
         f"RESULT name=partner_search size={args.size} runs={args.runs} "
         f"suite_name_ms={suite_name:.1f} stock_name_ms={stock_name:.1f} "

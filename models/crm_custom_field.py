@@ -138,8 +138,12 @@ class CrmCustomField(models.Model):
     field_id = fields.Many2one("ir.model.fields", string="Stored Field", readonly=True, ondelete="set null")
     field_name = fields.Char(compute="_compute_field_name", store=True)
 
-    _sql_constraints = [
-        ("key_model_uniq", "unique(model, key)", "This key is already used by another custom field of the same records."),
+    _sql_constraints = [  # noqa: RUF012
+        (
+            "key_model_uniq",
+            "unique(model, key)",
+            "This key is already used by another custom field of the same records.",
+        ),
     ]
 
     @api.depends("key")
@@ -162,7 +166,10 @@ class CrmCustomField(models.Model):
                 )
             if definition.field_name in self.env[definition.model]._fields and not definition.field_id:
                 raise ValidationError(
-                    _("The key %(key)s is already used by another field. Choose another key.", key=definition.key)
+                    _(
+                        "The key %(key)s is already used by another field. Choose another key.",
+                        key=definition.key,
+                    )
                 )
 
     @api.constrains("regex")
@@ -171,13 +178,16 @@ class CrmCustomField(models.Model):
             if not definition.regex:
                 continue
             if definition.field_type not in TEXT_TYPES:
-                raise ValidationError(_("Only text, email, phone and URL fields can have a regular expression."))
+                raise ValidationError(
+                    _("Only text, email, phone and URL fields can have a regular expression.")
+                )
             try:
                 re.compile(definition.regex)
             except re.error as error:
                 raise ValidationError(
                     _(
-                        "The regular expression %(regex)s does not compile (%(error)s). Correct it and save again.",
+                        "The regular expression %(regex)s does not compile (%(error)s). "
+                        "Correct it and save again.",
                         regex=definition.regex,
                         error=error,
                     )
@@ -187,12 +197,26 @@ class CrmCustomField(models.Model):
     def _check_bounds(self):
         for definition in self:
             if definition.has_min and definition.has_max and definition.min_value > definition.max_value:
-                raise ValidationError(_("The minimum of %(field)s is above its maximum.", field=definition.name))
+                raise ValidationError(
+                    _("The minimum of %(field)s is above its maximum.", field=definition.name)
+                )
 
     # CRUD ----------------------------------------------------------------------
 
     @api.model_create_multi
     def create(self, vals_list):
+        Definition = self.sudo().with_context(active_test=False)
+        for vals in vals_list:
+            model = vals.get("model") or self.default_get(["model"]).get("model")
+            if vals.get("key") and Definition.search_count(
+                [("model", "=", model), ("key", "=", vals["key"])], limit=1
+            ):
+                raise ValidationError(
+                    _(
+                        "The key %(key)s is already used by another custom field. Choose another key.",
+                        key=vals["key"],
+                    )
+                )
         definitions = super().create(vals_list)
         for definition in definitions:
             definition._create_stored_field()
@@ -202,7 +226,9 @@ class CrmCustomField(models.Model):
 
     def write(self, vals):
         if "key" in vals and any(d.key != vals["key"] for d in self if d.field_id):
-            raise UserError(_("The key of a custom field cannot change once created: imports and automations use it."))
+            raise UserError(
+                _("The key of a custom field cannot change once created: imports and automations use it.")
+            )
         if "model" in vals and any(d.model != vals["model"] for d in self):
             raise UserError(_("A custom field cannot move to other records. Create a new field instead."))
         if "field_type" in vals:
@@ -218,12 +244,16 @@ class CrmCustomField(models.Model):
 
     def unlink(self):
         for definition in self.filtered("field_id"):
-            if self.env[definition.model].sudo().with_context(active_test=False).search_count(
-                [(definition.field_name, "!=", False)], limit=1
+            if (
+                self.env[definition.model]
+                .sudo()
+                .with_context(active_test=False)
+                .search_count([(definition.field_name, "!=", False)], limit=1)
             ):
                 raise UserError(
                     _(
-                        "%(field)s still holds values. Archive it instead of deleting it, so no value is lost.",
+                        "%(field)s still holds values. "
+                        "Archive it instead of deleting it, so no value is lost.",
                         field=definition.name,
                     )
                 )
@@ -351,7 +381,11 @@ class CrmCustomField(models.Model):
             value = definition._parse_default()
             IrDefault.discard_values(definition.model, definition.field_name, [])
             existing = IrDefault.search(
-                [("field_id", "=", definition.field_id.id), ("user_id", "=", False), ("company_id", "=", False)]
+                [
+                    ("field_id", "=", definition.field_id.id),
+                    ("user_id", "=", False),
+                    ("company_id", "=", False),
+                ]
             )
             existing.unlink()
             if value not in (None, False, ""):
@@ -435,7 +469,11 @@ class CrmCustomField(models.Model):
                 if not value:
                     if definition.required and definition.field_type != "boolean":
                         raise ValidationError(
-                            _("%(field)s is required on %(record)s.", field=definition.name, record=record.display_name)
+                            _(
+                                "%(field)s is required on %(record)s.",
+                                field=definition.name,
+                                record=record.display_name,
+                            )
                         )
                     continue
                 if definition.field_type in NUMBER_TYPES:
@@ -468,7 +506,11 @@ class CrmCustomField(models.Model):
                     if definition.regex and not re.fullmatch(definition.regex, value):
                         raise ValidationError(
                             definition.regex_message
-                            or _("%(value)s does not have the format %(field)s expects.", value=value, field=definition.name)
+                            or _(
+                                "%(value)s does not have the format %(field)s expects.",
+                                value=value,
+                                field=definition.name,
+                            )
                         )
             if definition.unique and scoped and not self.env.context.get("crm_custom_field_merge"):
                 definition._check_unique(scoped)
@@ -480,7 +522,9 @@ class CrmCustomField(models.Model):
         values = [record[fname] for record in records if record[fname]]
         keys = [v.id if isinstance(v, models.BaseModel) else v for v in values]
         if len(keys) != len(set(keys)):
-            raise ValidationError(_("%(field)s must be unique: two records hold the same value.", field=self.name))
+            raise ValidationError(
+                _("%(field)s must be unique: two records hold the same value.", field=self.name)
+            )
         if keys:
             # The other holder may be invisible to the user: check as
             # superuser, and do not reveal which record it is.
@@ -576,7 +620,9 @@ class CrmCustomField(models.Model):
 
         page = E.page(name="crm_custom_fields", string=labels["page"])
         groups = {}
-        for definition in definitions.sorted(lambda d: (d.group_id.sequence, d.group_id.id, d.sequence, d.id)):
+        for definition in definitions.sorted(
+            lambda d: (d.group_id.sequence, d.group_id.id, d.sequence, d.id)
+        ):
             if definition.group_id not in groups:
                 group = E.group(name=f"crm_custom_group_{definition.group_id.id or 0}")
                 group.set("string", definition.group_id.name or labels["other"])
@@ -623,7 +669,9 @@ class CrmCustomField(models.Model):
         for kind, arch in archs.items():
             parent = self.env.ref(target[kind])
             name = f"{model_name}.{kind}.custom_fields.crm_client_suite"
-            view = View.with_context(active_test=False).search([("name", "=", name), ("inherit_id", "=", parent.id)])
+            view = View.with_context(active_test=False).search(
+                [("name", "=", name), ("inherit_id", "=", parent.id)]
+            )
             if arch is None:
                 view.unlink()
                 continue

@@ -76,7 +76,7 @@ def normalize_vat(vat):
 
 class ResPartner(models.Model):
     _name = "res.partner"
-    _inherit = ["res.partner", "crm.custom.field.mixin"]
+    _inherit = ["res.partner", "crm.custom.field.mixin"]  # noqa: RUF012
 
     team_id = fields.Many2one(
         "crm.team",
@@ -214,7 +214,11 @@ class ResPartner(models.Model):
     @api.depends("crm_first_name", "crm_last_name", "is_company")
     def _compute_name(self):
         for partner in self:
-            parts = [part.strip() for part in (partner.crm_first_name, partner.crm_last_name) if part and part.strip()]
+            parts = [
+                part.strip()
+                for part in (partner.crm_first_name, partner.crm_last_name)
+                if part and part.strip()
+            ]
             if parts and not partner.is_company:
                 partner.name = " ".join(parts)
             else:
@@ -246,6 +250,29 @@ class ResPartner(models.Model):
                 "phone": {normalize_phone(partner.phone), normalize_phone(partner.mobile)} - {False},
                 "name": (partner.name or "").strip().lower() or False,
             }
+        by_email, by_vat, by_phone, by_name = self._crm_find_duplicates(keys)
+        for partner, key in keys.items():
+            match, reason = self.browse(), False
+            if key["email"] and key["email"] in by_email:
+                match, reason = by_email[key["email"]], "email"
+            elif key["vat"] and key["vat"] in by_vat:
+                match, reason = by_vat[key["vat"]], "vat"
+            elif key["phone"] and key["phone"] & by_phone.keys():
+                match, reason = by_phone[min(key["phone"] & by_phone.keys())], "phone"
+            elif key["name"] and (partner.is_company or partner.parent_id):
+                name_key = (
+                    key["name"],
+                    partner.is_company,
+                    partner.parent_id.id if not partner.is_company else False,
+                )
+                if name_key in by_name:
+                    match, reason = by_name[name_key], "name"
+            partner.crm_duplicate_id = match
+            partner.crm_duplicate_reason = reason
+
+    def _crm_find_duplicates(self, keys):
+        """Existing partners matching the normalised ``keys`` of self's
+        records: one search per criterion for the whole batch."""
         own_ids = [pid for pid in (self.ids + [p._origin.id for p in self]) if pid]
         Partner = self.with_context(active_test=True)
         base = [("id", "not in", own_ids)]
@@ -275,20 +302,7 @@ class ResPartner(models.Model):
             for match in Partner.search(base + ["|"] * (len(name_domain) - 1) + name_domain, order="id"):
                 key = ((match.name or "").strip().lower(), match.is_company, match.parent_id.id)
                 by_name.setdefault(key, match)
-        for partner, key in keys.items():
-            match, reason = self.browse(), False
-            if key["email"] and key["email"] in by_email:
-                match, reason = by_email[key["email"]], "email"
-            elif key["vat"] and key["vat"] in by_vat:
-                match, reason = by_vat[key["vat"]], "vat"
-            elif key["phone"] and key["phone"] & by_phone.keys():
-                match, reason = by_phone[sorted(key["phone"] & by_phone.keys())[0]], "phone"
-            elif key["name"]:
-                name_key = (key["name"], partner.is_company, partner.parent_id.id if not partner.is_company else False)
-                if name_key in by_name and (partner.is_company or partner.parent_id):
-                    match, reason = by_name[name_key], "name"
-            partner.crm_duplicate_id = match
-            partner.crm_duplicate_reason = reason
+        return by_email, by_vat, by_phone, by_name
 
     @staticmethod
     def _crm_escape_like(value):
@@ -364,7 +378,10 @@ class ResPartner(models.Model):
             for email in (partner.email, partner.crm_email2):
                 if email and not tools.email_normalize(email, strict=False):
                     raise ValidationError(
-                        _("%(email)s is not a valid email address. Enter it as name@example.com.", email=email)
+                        _(
+                            "%(email)s is not a valid email address. Enter it as name@example.com.",
+                            email=email,
+                        )
                     )
 
     @api.constrains("crm_primary_contact_id")
@@ -372,14 +389,19 @@ class ResPartner(models.Model):
         for partner in self:
             if partner.crm_primary_contact_id and partner.crm_primary_contact_id.parent_id != partner:
                 raise ValidationError(
-                    _("The primary contact of %(client)s must be one of its contacts.", client=partner.display_name)
+                    _(
+                        "The primary contact of %(client)s must be one of its contacts.",
+                        client=partner.display_name,
+                    )
                 )
 
     # Business methods ----------------------------------------------------------
 
     def message_post(self, **kwargs):
         message = super().message_post(**kwargs)
-        if message.message_type in ("comment", "email") and message.subtype_id == self.env.ref("mail.mt_comment"):
+        if message.message_type in ("comment", "email") and message.subtype_id == self.env.ref(
+            "mail.mt_comment"
+        ):
             # Bookkeeping of the communication log; the poster may lack write
             # access to the partner (a Contributor on a shared client).
             self.sudo().crm_last_contacted = message.date or fields.Datetime.now()

@@ -55,7 +55,8 @@ class CrmContactReport(models.Model):
                    CASE WHEN COALESCE(p.email, '') = '' THEN 100.0 ELSE 0.0 END AS missing_email_rate,
                    CASE WHEN COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = ''
                         THEN 100.0 ELSE 0.0 END AS missing_phone_rate,
-                   CASE WHEN COALESCE(p.email, '') = '' OR (COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = '')
+                   CASE WHEN COALESCE(p.email, '') = ''
+                          OR (COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = '')
                         THEN 100.0 ELSE 0.0 END AS missing_any_rate
               FROM res_partner p
          LEFT JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)

@@ -11,7 +11,9 @@ from .common import CrmClientSuiteCommon
 class TestContactReport(CrmClientSuiteCommon):
     @freeze_time("2026-02-15 09:00:00")
     def test_manager_analyses_contacts_and_completeness(self):
-        self.client_a.write({"crm_client_type": "active", "crm_client_status": "active", "phone": "+34 910000000"})
+        self.client_a.write(
+            {"crm_client_type": "active", "crm_client_status": "active", "phone": "+34 910000000"}
+        )
         self.contact_a.phone = "+34 600000001"  # email and phone
         # contact_a_other: email only; portal partner: email only
         self.env.flush_all()
@@ -24,9 +26,13 @@ class TestContactReport(CrmClientSuiteCommon):
             ["count:sum", "missing_phone:sum", "missing_phone_rate:avg", "missing_email_rate:avg"],
         )
         self.assertEqual(groups, [("active", 3, 2, 200 / 3, 0.0)])
-        by_team = dict(Report._read_group([("partner_id", "in", self.client_b.ids)], ["team_id"], ["count:sum"]))
+        by_team = dict(
+            Report._read_group([("partner_id", "in", self.client_b.ids)], ["team_id"], ["count:sum"])
+        )
         self.assertEqual(by_team, {self.team_b: 1})
-        months = Report._read_group([("client_id", "=", self.client_a.id)], ["create_date:month"], ["count:sum"])
+        months = Report._read_group(
+            [("client_id", "=", self.client_a.id)], ["create_date:month"], ["count:sum"]
+        )
         self.assertEqual(len(months), 1)
 
     @mute_logger("odoo.models", "odoo.addons.base.models.ir_model")

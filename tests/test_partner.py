@@ -43,7 +43,9 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
 
     def test_contact_name_built_from_first_and_last_name(self):
         form = Form(
-            self.env["res.partner"].with_user(self.manager).with_context(default_is_company=False, crm_require_names=True)
+            self.env["res.partner"]
+            .with_user(self.manager)
+            .with_context(default_is_company=False, crm_require_names=True)
         )
         form.crm_first_name = "Irene"
         form.crm_last_name = "Navarro"
@@ -62,7 +64,9 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
 
     def test_contact_names_required_in_contacts_action(self):
         form = Form(
-            self.env["res.partner"].with_user(self.manager).with_context(default_is_company=False, crm_require_names=True)
+            self.env["res.partner"]
+            .with_user(self.manager)
+            .with_context(default_is_company=False, crm_require_names=True)
         )
         form.parent_id = self.client_a
         with self.assertRaises(AssertionError):
@@ -100,7 +104,10 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
 
     def test_duplicate_compute_is_batched(self):
         partners = self.env["res.partner"].create(
-            [{"name": f"Batch {i}", "email": f"batch{i}@example.com", "phone": f"60000{i:04d}"} for i in range(30)]
+            [
+                {"name": f"Batch {i}", "email": f"batch{i}@example.com", "phone": f"60000{i:04d}"}
+                for i in range(30)
+            ]
         )
         partners.invalidate_recordset()
         with self.assertQueryCount(6):  # one search per criterion, not per record
@@ -110,7 +117,9 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
     def test_client_profile_figures(self):
         won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
         self.deal_manager.stage_id = won_stage
-        self.contact_a.message_post(body="Hola Lucía", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.contact_a.message_post(
+            body="Hola Lucía", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
         self.contact_a_other.activity_schedule("mail.mail_activity_data_call", date_deadline="2026-03-10")
         client = self.client_a.with_user(self.manager)
         self.assertEqual(client.crm_open_deal_value, 12000)
@@ -124,7 +133,9 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
         self.assertEqual(client.crm_open_deal_value, 12000)
 
     def test_contributor_cannot_see_other_owners_contacts(self):
-        found = self.env["res.partner"].with_user(self.contributor).search([("parent_id", "=", self.client_a.id)])
+        found = (
+            self.env["res.partner"].with_user(self.contributor).search([("parent_id", "=", self.client_a.id)])
+        )
         self.assertIn(self.contact_a, found)
         self.assertNotIn(self.contact_a_other, found)
 
@@ -141,14 +152,18 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
         self.assertEqual(Partner.search([("crm_role_category", "=", "decision_maker")]), self.contact_a)
         self.assertEqual(Partner.search([("category_id", "=", tag.id)]), self.contact_a)
         self.assertIn(self.client_a, Partner.search([("crm_client_type", "=", "active")]))
-        groups = Partner._read_group([("id", "in", (self.client_a | self.client_b).ids)], ["crm_client_status"], ["__count"])
+        groups = Partner._read_group(
+            [("id", "in", (self.client_a | self.client_b).ids)], ["crm_client_status"], ["__count"]
+        )
         self.assertIn(("active", 1), groups)
 
     def test_name_search_preselects_through_trigram_indexes(self):
         Partner = self.env["res.partner"].with_user(self.manager)
         found = Partner.name_search("Construcciones", limit=8)
         self.assertEqual(found[0][0], self.client_a.id)
-        self.assertIn(self.contact_a.id, [pid for pid, _name in found])  # child of the company: in complete name
+        self.assertIn(
+            self.contact_a.id, [pid for pid, _name in found]
+        )  # child of the company: in complete name
         self.assertEqual(Partner._search_display_name("ilike", "Construcciones")[0][:2], ("id", "in"))
         # Short or non-ilike terms keep Odoo's domain.
         self.assertNotEqual(Partner._search_display_name("ilike", "Co")[0][:2], ("id", "in"))
@@ -157,7 +172,10 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
 
     def test_trigram_indexes_exist(self):
         self.env.cr.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'res_partner' AND indexdef ILIKE '%%gin_trgm_ops%%'"
+            "SELECT indexname FROM pg_indexes "
+            "WHERE tablename = 'res_partner' AND indexdef ILIKE '%%gin_trgm_ops%%'"
         )
         names = {row[0] for row in self.env.cr.fetchall()}
-        self.assertTrue({"res_partner_crm_complete_name_trgm_index", "res_partner_crm_email_trgm_index"} <= names)
+        self.assertTrue(
+            {"res_partner_crm_complete_name_trgm_index", "res_partner_crm_email_trgm_index"} <= names
+        )
