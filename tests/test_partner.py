@@ -131,6 +131,12 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
     def test_contributor_profile_counts_only_own_deals(self):
         client = self.client_a.with_user(self.contributor)
         self.assertEqual(client.crm_open_deal_value, 12000)
+        # The whole client form (profile, duplicate banner, CRM tab) loads for them.
+        form = Form(self.contact_a.with_user(self.contributor))
+        form.crm_role_category = "technical"
+        form.crm_linkedin_url = "https://www.linkedin.com/in/lucia"
+        form.save()
+        self.assertEqual(self.contact_a.crm_role_category, "technical")
 
     def test_contributor_cannot_see_other_owners_contacts(self):
         found = (
