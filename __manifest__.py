@@ -38,11 +38,15 @@
         "views/crm_automation_views.xml",
         "views/crm_automation_run_views.xml",
         "views/crm_automation_record_views.xml",
+        "views/crm_custom_field_views.xml",
+        "security/crm_contact_report_rules.xml",
+        "report/crm_contact_report_views.xml",
         "views/crm_client_suite_menus.xml",
     ],
     "demo": [
         "demo/crm_client_suite_demo.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": [
             "crm_client_suite/static/src/views/**/*",

@@ -1,3 +1,4 @@
+from . import crm_custom_field_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -12,3 +13,6 @@ from . import crm_automation_step
 from . import crm_automation_run
 from . import crm_automation_run_step
 from . import mail_blacklist
+from . import crm_custom_field_group
+from . import crm_custom_field_option
+from . import crm_custom_field

@@ -12,7 +12,8 @@ from odoo.tools import (
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.lead"
+    _inherit = ["crm.lead", "crm.custom.field.mixin"]  # noqa: RUF012
 
     # Amounts ---------------------------------------------------------------
     # The deal is priced in its own currency (amount_currency/currency_id).

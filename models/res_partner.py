@@ -1,4 +1,7 @@
-from odoo import api, fields, models
+import re
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
 
 # Channels through which a client or contact can be reached. Shared by the
 # communication preferences, outreach and the automation pipelines.
@@ -10,9 +13,70 @@ CONTACT_CHANNELS = [
     ("platform", "Platform"),
 ]
 
+CLIENT_TYPES = [
+    ("active", "Active Client"),
+    ("prospect", "Prospect"),
+    ("past", "Past Client"),
+    ("partner", "Partner"),
+    ("supplier", "Supplier"),
+]
+CLIENT_STATUSES = [
+    ("active", "Active"),
+    ("inactive", "Inactive"),
+    ("prospect", "Prospect"),
+]
+ROLE_CATEGORIES = [
+    ("primary", "Primary"),
+    ("decision_maker", "Decision Maker"),
+    ("technical", "Technical"),
+    ("administrative", "Administrative"),
+    ("external", "External"),
+]
+PAYMENT_METHODS = [
+    ("transfer", "Bank Transfer"),
+    ("direct_debit", "Direct Debit"),
+    ("card", "Card"),
+    ("check", "Cheque"),
+    ("cash", "Cash"),
+    ("other", "Other"),
+]
+PAYMENT_TERMS = [
+    ("immediate", "Immediate Payment"),
+    ("15", "15 Days"),
+    ("30", "30 Days"),
+    ("45", "45 Days"),
+    ("60", "60 Days"),
+    ("end_of_month", "End of Following Month"),
+]
+
+# Columns that users search with ``ilike`` (name_search and the search
+# view); each gets a trigram GIN index so that a typed search on a large
+# database uses an index instead of a sequential scan.
+# Typed searches (name_search, the search view's name filter) first collect
+# the matching ids through the trigram indexes when there are at most this
+# many; more matches mean a common term, for which Odoo's ordered index scan
+# is the faster plan.
+NAME_SEARCH_PRESELECT = 1000
+TRIGRAM_COLUMNS = ("name", "complete_name", "email", "ref", "vat", "company_registry", "phone", "mobile")
+
+
+def normalize_phone(number):
+    """Digits of a phone number, without the country prefix noise.
+
+    The last nine digits identify a number well enough to spot duplicates
+    written as ``+34 600 000 000``, ``0034600000000`` or ``600-000-000``.
+    """
+    digits = re.sub(r"\D", "", number or "")
+    return digits[-9:] if len(digits) >= 6 else False
+
+
+def normalize_vat(vat):
+    return re.sub(r"[^0-9A-Z]", "", (vat or "").upper()) or False
+
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "crm.custom.field.mixin"]  # noqa: RUF012
 
     team_id = fields.Many2one(
         "crm.team",
@@ -33,6 +97,311 @@ class ResPartner(models.Model):
     # Where the client came from, inherited from the lead it was converted from.
     source_id = fields.Many2one("utm.source", string="Lead Source", index="btree_not_null")
     medium_id = fields.Many2one("utm.medium", string="Lead Medium", index="btree_not_null")
+
+    # Clients ---------------------------------------------------------------
+    crm_client_type = fields.Selection(CLIENT_TYPES, string="Client Type", tracking=True, index=True)
+    crm_client_status = fields.Selection(CLIENT_STATUSES, string="Client Status", tracking=True, index=True)
+    crm_primary_contact_id = fields.Many2one(
+        "res.partner",
+        string="Primary Contact",
+        domain="[('parent_id', '=', id), ('is_company', '=', False)]",
+    )
+    crm_currency_id = fields.Many2one(
+        "res.currency",
+        string="Preferred Currency",
+        help="Currency in which this client is quoted and invoiced.",
+    )
+    crm_amount_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_crm_amount_currency_id",
+        help="Currency of the client's amounts: the preferred one, else the company's.",
+    )
+    crm_payment_term = fields.Selection(PAYMENT_TERMS, string="Payment Terms")
+    crm_payment_method = fields.Selection(PAYMENT_METHODS, string="Preferred Payment Method")
+    crm_collaborator_ids = fields.Many2many(
+        "res.users",
+        "res_partner_crm_collaborator_rel",
+        "partner_id",
+        "user_id",
+        string="Collaborators",
+        domain="[('share', '=', False)]",
+        help="Other users who work on this client with its owner.",
+    )
+
+    # Contacts --------------------------------------------------------------
+    crm_first_name = fields.Char(string="First Name")
+    crm_last_name = fields.Char(string="Last Name")
+    name = fields.Char(compute="_compute_name", store=True, readonly=False, precompute=True)
+    crm_department = fields.Char(string="Department")
+    crm_role_category = fields.Selection(ROLE_CATEGORIES, string="Role Category", index=True)
+    crm_phone2 = fields.Char(string="Other Phone")
+    crm_email2 = fields.Char(string="Other Email")
+    crm_linkedin_url = fields.Char(string="LinkedIn")
+    crm_x_url = fields.Char(string="X (Twitter)")
+    crm_social_url = fields.Char(string="Other Profile")
+    crm_last_contacted = fields.Datetime(
+        string="Last Contacted",
+        copy=False,
+        help="Last time a message was sent to or logged with this partner.",
+    )
+
+    # Duplicate detection ---------------------------------------------------
+    crm_phone_normalized = fields.Char(compute="_compute_crm_normalized", store=True, index="btree_not_null")
+    crm_mobile_normalized = fields.Char(compute="_compute_crm_normalized", store=True, index="btree_not_null")
+    crm_vat_normalized = fields.Char(compute="_compute_crm_normalized", store=True, index="btree_not_null")
+    crm_duplicate_id = fields.Many2one(
+        "res.partner",
+        string="Possible Duplicate",
+        compute="_compute_crm_duplicate",
+    )
+    crm_duplicate_reason = fields.Selection(
+        [("email", "Email"), ("vat", "Tax ID"), ("phone", "Phone"), ("name", "Name and Company")],
+        string="Duplicate On",
+        compute="_compute_crm_duplicate",
+    )
+
+    # Client profile --------------------------------------------------------
+    crm_open_deal_value = fields.Monetary(
+        string="Open Deals", compute="_compute_crm_profile", currency_field="crm_company_currency_id"
+    )
+    crm_won_revenue = fields.Monetary(
+        string="Won Revenue", compute="_compute_crm_profile", currency_field="crm_company_currency_id"
+    )
+    crm_company_currency_id = fields.Many2one("res.currency", compute="_compute_crm_amount_currency_id")
+    crm_contact_count = fields.Integer(string="Contacts", compute="_compute_crm_profile")
+    crm_profile_last_contacted = fields.Datetime(string="Last Contact", compute="_compute_crm_profile")
+    crm_next_activity_date = fields.Date(string="Next Activity", compute="_compute_crm_profile")
+
+    def init(self):
+        super().init()
+        cr = self.env.cr
+        cr.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        if not cr.fetchone():
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            except Exception:
+                return
+        for column in TRIGRAM_COLUMNS:
+            tools.create_index(
+                cr,
+                f"res_partner_crm_{column}_trgm_index",
+                self._table,
+                [f'"{column}" gin_trgm_ops'],
+                method="gin",
+            )
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        """Keep typed searches fast on large databases.
+
+        Odoo searches ``complete_name``, ``email``, ``ref``, ``vat`` and
+        ``company_registry`` with ``ilike``, ordered by name, limited to a few
+        rows. PostgreSQL cannot estimate how rare a ``%term%`` is and often
+        walks the whole name index instead of using the trigram indexes.
+        Collecting the matches without order first uses the trigram indexes;
+        the ordered search then runs on that handful of ids.
+        """
+        domain = super()._search_display_name(operator, value)
+        if operator != "ilike" or not isinstance(value, str) or len(value.strip()) < 3:
+            return domain
+        query = self._search(domain, limit=NAME_SEARCH_PRESELECT + 1)
+        ids = [row[0] for row in self.env.execute_query(query.select())]
+        if len(ids) > NAME_SEARCH_PRESELECT:
+            return domain
+        return [("id", "in", ids)]
+
+    # Computes ----------------------------------------------------------------
+
+    @api.depends("crm_first_name", "crm_last_name", "is_company")
+    def _compute_name(self):
+        for partner in self:
+            parts = [part.strip() for part in (partner.crm_first_name, partner.crm_last_name) if part and part.strip()]
+            if parts and not partner.is_company:
+                partner.name = " ".join(parts)
+            else:
+                partner.name = partner.name
+
+    @api.depends("crm_currency_id", "company_id")
+    def _compute_crm_amount_currency_id(self):
+        for partner in self:
+            company_currency = (partner.company_id or self.env.company).currency_id
+            partner.crm_company_currency_id = company_currency
+            partner.crm_amount_currency_id = partner.crm_currency_id or company_currency
+
+    @api.depends("phone", "mobile", "vat")
+    def _compute_crm_normalized(self):
+        for partner in self:
+            partner.crm_phone_normalized = normalize_phone(partner.phone)
+            partner.crm_mobile_normalized = normalize_phone(partner.mobile)
+            partner.crm_vat_normalized = normalize_vat(partner.vat)
+
+    @api.depends("email", "phone", "mobile", "vat", "name", "parent_id", "is_company")
+    def _compute_crm_duplicate(self):
+        """Spot an existing partner with the same email, tax ID, phone, or
+        name plus company. One search per criterion for the whole batch."""
+        keys = {}
+        for partner in self:
+            keys[partner] = {
+                "email": tools.email_normalize(partner.email) if partner.email else False,
+                "vat": normalize_vat(partner.vat),
+                "phone": {normalize_phone(partner.phone), normalize_phone(partner.mobile)} - {False},
+                "name": (partner.name or "").strip().lower() or False,
+            }
+        by_email, by_vat, by_phone, by_name = self._crm_find_duplicates(keys)
+        for partner, key in keys.items():
+            match, reason = self.browse(), False
+            if key["email"] and key["email"] in by_email:
+                match, reason = by_email[key["email"]], "email"
+            elif key["vat"] and key["vat"] in by_vat:
+                match, reason = by_vat[key["vat"]], "vat"
+            elif key["phone"] and key["phone"] & by_phone.keys():
+                match, reason = by_phone[min(key["phone"] & by_phone.keys())], "phone"
+            elif key["name"] and (partner.is_company or partner.parent_id):
+                name_key = (
+                    key["name"],
+                    partner.is_company,
+                    partner.parent_id.id if not partner.is_company else False,
+                )
+                if name_key in by_name:
+                    match, reason = by_name[name_key], "name"
+            partner.crm_duplicate_id = match
+            partner.crm_duplicate_reason = reason
+
+    def _crm_find_duplicates(self, keys):
+        """Existing partners matching the normalised ``keys`` of self's
+        records: one search per criterion for the whole batch."""
+        own_ids = [pid for pid in (self.ids + [p._origin.id for p in self]) if pid]
+        Partner = self.with_context(active_test=True)
+        base = [("id", "not in", own_ids)]
+        emails = {k["email"] for k in keys.values()} - {False}
+        vats = {k["vat"] for k in keys.values()} - {False}
+        phones = set().union(*(k["phone"] for k in keys.values())) if keys else set()
+        names = {k["name"] for k in keys.values()} - {False}
+        by_email, by_vat, by_phone, by_name = {}, {}, {}, {}
+        if emails:
+            for match in Partner.search(base + [("email_normalized", "in", list(emails))], order="id"):
+                by_email.setdefault(match.email_normalized, match)
+        if vats:
+            for match in Partner.search(base + [("crm_vat_normalized", "in", list(vats))], order="id"):
+                by_vat.setdefault(match.crm_vat_normalized, match)
+        if phones:
+            domain = base + [
+                "|",
+                ("crm_phone_normalized", "in", list(phones)),
+                ("crm_mobile_normalized", "in", list(phones)),
+            ]
+            for match in Partner.search(domain, order="id"):
+                for number in (match.crm_phone_normalized, match.crm_mobile_normalized):
+                    if number:
+                        by_phone.setdefault(number, match)
+        if names:
+            name_domain = [("name", "=ilike", self._crm_escape_like(name)) for name in names]
+            for match in Partner.search(base + ["|"] * (len(name_domain) - 1) + name_domain, order="id"):
+                key = ((match.name or "").strip().lower(), match.is_company, match.parent_id.id)
+                by_name.setdefault(key, match)
+        return by_email, by_vat, by_phone, by_name
+
+    @staticmethod
+    def _crm_escape_like(value):
+        return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+    def _compute_crm_profile(self):
+        """Key figures of the client profile, a few grouped queries per batch."""
+        partners = self.filtered("id")
+        (self - partners).update(
+            {
+                "crm_open_deal_value": 0.0,
+                "crm_won_revenue": 0.0,
+                "crm_contact_count": 0,
+                "crm_profile_last_contacted": False,
+                "crm_next_activity_date": False,
+            }
+        )
+        if not partners:
+            return
+        ids = partners.ids
+        open_value, won_value = {}, {}
+        Lead = self.env["crm.lead"]
+        if Lead.has_access("read"):
+            groups = Lead._read_group(
+                [("partner_id", "child_of", ids), ("type", "=", "opportunity")],
+                ["partner_id", "stage_id"],
+                ["expected_revenue:sum"],
+            )
+            for contact, stage, amount in groups:
+                owner = contact if contact.id in ids else contact.commercial_partner_id
+                if owner.id not in ids:
+                    continue
+                target = won_value if stage.is_won else open_value
+                target[owner.id] = target.get(owner.id, 0.0) + amount
+        contacts = dict(
+            self.env["res.partner"]._read_group(
+                [("parent_id", "in", ids), ("is_company", "=", False)], ["parent_id"], ["__count"]
+            )
+        )
+        last_contacted = {
+            parent.id: value
+            for parent, value in self.env["res.partner"]._read_group(
+                [("parent_id", "in", ids)], ["parent_id"], ["crm_last_contacted:max"]
+            )
+        }
+        family = self.env["res.partner"].search([("parent_id", "in", ids)])
+        next_activity = {}
+        for res_id, deadline in self.env["mail.activity"]._read_group(
+            [("res_model", "=", "res.partner"), ("res_id", "in", ids + family.ids)],
+            ["res_id"],
+            ["date_deadline:min"],
+        ):
+            next_activity[res_id] = deadline
+        parent_of = {child.id: child.parent_id.id for child in family}
+        for child_id, parent_id in parent_of.items():
+            if child_id in next_activity:
+                current = next_activity.get(parent_id)
+                if not current or next_activity[child_id] < current:
+                    next_activity[parent_id] = next_activity[child_id]
+        for partner in partners:
+            dates = [d for d in (partner.crm_last_contacted, last_contacted.get(partner.id)) if d]
+            partner.crm_open_deal_value = open_value.get(partner.id, 0.0)
+            partner.crm_won_revenue = won_value.get(partner.id, 0.0)
+            partner.crm_contact_count = contacts.get(partner, 0)
+            partner.crm_profile_last_contacted = max(dates) if dates else False
+            partner.crm_next_activity_date = next_activity.get(partner.id, False)
+
+    # Constraints -------------------------------------------------------------
+
+    @api.constrains("email", "crm_email2")
+    def _check_crm_email(self):
+        for partner in self:
+            for email in (partner.email, partner.crm_email2):
+                if email and not tools.email_normalize(email, strict=False):
+                    raise ValidationError(
+                        self.env._(
+                            "%(email)s is not a valid email address. Enter it as name@example.com.",
+                            email=email,
+                        )
+                    )
+
+    @api.constrains("crm_primary_contact_id")
+    def _check_crm_primary_contact(self):
+        for partner in self:
+            if partner.crm_primary_contact_id and partner.crm_primary_contact_id.parent_id != partner:
+                raise ValidationError(
+                    self.env._(
+                        "The primary contact of %(client)s must be one of its contacts.",
+                        client=partner.display_name,
+                    )
+                )
+
+    # Business methods ----------------------------------------------------------
+
+    def message_post(self, **kwargs):
+        message = super().message_post(**kwargs)
+        if message.message_type in ("comment", "email") and message.subtype_id == self.env.ref("mail.mt_comment"):
+            # Bookkeeping of the communication log; the poster may lack write
+            # access to the partner (a Contributor on a shared client).
+            self.sudo().crm_last_contacted = message.date or fields.Datetime.now()
+        return message
 
     @api.model
     def _commercial_fields(self):

@@ -1,1 +1,1 @@
-
+from . import crm_contact_report

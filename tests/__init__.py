@@ -5,3 +5,6 @@ from . import test_deal_pipeline_ui
 from . import test_automation
 from . import test_automation_concurrency
 from . import test_automation_ui
+from . import test_partner
+from . import test_custom_field
+from . import test_contact_report

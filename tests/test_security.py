@@ -225,3 +225,24 @@ class TestMenus(CrmClientSuiteCommon):
     def test_admin_sees_configuration(self):
         menus = self._visible_menus(self.admin_user)
         self.assertIn(self.env.ref("crm_client_suite.menu_configuration").id, menus)
+
+
+@tagged("post_install", "-at_install")
+class TestCollaboration(CrmClientSuiteCommon):
+    """Seed 001, team collaboration: collaborators share a client with its owner."""
+
+    def test_collaborator_contributor_sees_shared_client_and_its_contacts(self):
+        self.assertFalse(self.visible(self.contributor, self.client_b | self.contact_b))
+        self.client_b.crm_collaborator_ids = self.contributor
+        self.assertEqual(self.visible(self.contributor, self.client_b | self.contact_b), self.client_b | self.contact_b)
+
+    def test_explicit_collaboration_crosses_team_isolation(self):
+        self.set_team_isolation(True)
+        self.assertFalse(self.visible(self.manager, self.client_b))
+        self.client_b.crm_collaborator_ids = self.manager
+        self.assertEqual(self.visible(self.manager, self.client_b | self.contact_b), self.client_b | self.contact_b)
+        # ... but not the other clients of that team.
+        other = self.env["res.partner"].create(
+            {"name": "Wolf Verpackungen GmbH", "is_company": True, "team_id": self.team_b.id}
+        )
+        self.assertFalse(self.visible(self.manager, other))
