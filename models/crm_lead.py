@@ -10,6 +10,8 @@ from odoo.tools import (
     sql as sql_tools,
 )
 
+from .res_partner import normalize_phone
+
 
 class CrmLead(models.Model):
     _name = "crm.lead"
@@ -498,61 +500,29 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     def _find_customer_partners(self):
-        """Existing partners matching these leads, found by dedupe in a few queries.
+        """Existing partners matching these leads, found by the partners' own
+        dedupe (``res.partner._crm_find_duplicates``) in a few queries.
 
-        Matches, strongest first: normalised email, phone digits, then the
-        company name (case-insensitive). Leads carry no VAT number in Odoo, so
-        VAT is not used here. Returns ``{lead_id: partner}``.
+        Matches, strongest first: normalised email, phone, then the company
+        name (case-insensitive). Leads carry no VAT number in Odoo, so VAT is
+        not used here. Returns ``{lead_id: partner}``.
         """
-        Partner = self.env["res.partner"]
-        emails = {lead.id: tools.email_normalize(lead.email_from) for lead in self if lead.email_from}
-        phones = {}
-        for lead in self:
-            digits = "".join(ch for ch in (lead.phone or "") if ch.isdigit())
-            if len(digits) >= 6:
-                phones[lead.id] = digits
-        names = {lead.id: lead.partner_name.strip().lower() for lead in self if lead.partner_name}
-
-        by_email = {}
-        if any(emails.values()):
-            for partner in Partner.search([("email_normalized", "in", [e for e in emails.values() if e])]):
-                by_email.setdefault(partner.email_normalized, partner)
-        by_phone = {}
-        if phones:
-            Partner.flush_model(["phone", "mobile"])
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT id, regexp_replace(COALESCE(phone, ''), '\\D', '', 'g'),
-                               regexp_replace(COALESCE(mobile, ''), '\\D', '', 'g')
-                      FROM res_partner
-                     WHERE active
-                       AND (regexp_replace(COALESCE(phone, ''), '\\D', '', 'g') = ANY(%(phones)s)
-                            OR regexp_replace(COALESCE(mobile, ''), '\\D', '', 'g') = ANY(%(phones)s))
-                     ORDER BY id
-                    """,
-                    phones=list(set(phones.values())),
-                )
-            )
-            rows = self.env.cr.fetchall()
-            # raw SQL ignores record rules: keep only the partners the user may see
-            allowed = set(Partner.search([("id", "in", [row[0] for row in rows])]).ids)
-            for partner_id, phone, mobile in rows:
-                if partner_id in allowed:
-                    by_phone.setdefault(phone, Partner.browse(partner_id))
-                    by_phone.setdefault(mobile, Partner.browse(partner_id))
-        by_name = {}
-        if names:
-            domain = expression.OR([[("name", "=ilike", name)] for name in set(names.values())])
-            for partner in Partner.search(expression.AND([[("is_company", "=", True)], domain])):
-                by_name.setdefault(partner.name.strip().lower(), partner)
-
+        keys = {
+            lead: {
+                "email": tools.email_normalize(lead.email_from) if lead.email_from else False,
+                "vat": False,
+                "phone": {normalize_phone(lead.phone), normalize_phone(lead.mobile)} - {False},
+                "name": (lead.partner_name or "").strip().lower() or False,
+            }
+            for lead in self
+        }
+        by_email, _by_vat, by_phone, by_name = self.env["res.partner"]._crm_find_duplicates(keys)
         result = {}
-        for lead in self:
+        for lead, key in keys.items():
             partner = (
-                by_email.get(emails.get(lead.id))
-                or by_phone.get(phones.get(lead.id))
-                or by_name.get(names.get(lead.id))
+                by_email.get(key["email"])
+                or next((by_phone[number] for number in sorted(key["phone"]) if number in by_phone), None)
+                or by_name.get((key["name"], True, False))
             )
             if partner:
                 result[lead.id] = partner
