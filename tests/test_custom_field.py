@@ -216,6 +216,12 @@ class TestCustomFields(CrmClientSuiteCommon):
         self.assertEqual(self.contact_a.x_badge_number, "LF-0001")
         self.assertEqual(self.contact_a.x_topics, cloud | security)
 
+    def test_merge_refused_on_partners_the_user_may_not_delete(self):
+        wizard = self.env["base.partner.merge.automatic.wizard"].with_user(self.contributor)
+        with self.assertRaises(AccessError), mute_logger("odoo.models", "odoo.addons.base.models.ir_rule"):
+            wizard._merge((self.contact_a_other | self.contact_a).ids, self.contact_a, extra_checks=False)
+        self.assertTrue(self.contact_a_other.exists())
+
     def test_deals_get_custom_fields(self):
         self.Definition.create({"name": "Budget Code", "key": "budget_code", "model": "crm.lead", "field_type": "char"})
         deal = self.deal_manager.with_user(self.manager)

@@ -4,6 +4,14 @@ from odoo import models
 class BasePartnerMergeAutomaticWizard(models.TransientModel):
     _inherit = "base.partner.merge.automatic.wizard"
 
+    def _merge(self, partner_ids, dst_partner=None, extra_checks=True):
+        # Merging edits the kept partner and deletes the others: the user must
+        # hold both rights on them before anything moves.
+        partners = self.env["res.partner"].browse(partner_ids)
+        partners.check_access("write")
+        (partners - (dst_partner or partners.browse())).check_access("unlink")
+        return super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
+
     def _update_values(self, src_partners, dst_partner):
         """Odoo keeps the scalar and many2one custom fields; also keep the
         union of the tags custom fields (many2many), which it skips."""
@@ -15,7 +23,13 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         merged = {name: (src_partners | dst_partner).mapped(name) for name in tags}
         # The source partners are deleted right after: their values may move
         # to the destination even when the field must be unique.
-        res = super()._update_values(src_partners, dst_partner.with_context(crm_custom_field_merge=True))
+        # Odoo copies every field of the partners, including fields restricted
+        # to other apps' groups (e.g. Invoicing's credit limit) that a CRM user
+        # merging contacts may not read. ``_merge`` checked the user's right to
+        # merge these partners: copy with full rights.
+        res = super(BasePartnerMergeAutomaticWizard, self.sudo())._update_values(
+            src_partners.sudo(), dst_partner.sudo().with_context(crm_custom_field_merge=True)
+        )
         for name, options in merged.items():
             dst_partner[name] = options
         return res
