@@ -18,12 +18,13 @@ Usage (installs crm_client_suite and base_automation into --db when needed):
 
 import argparse
 import gc
-import os
 import subprocess
 import sys
 import threading
 import time
 import tracemalloc
+
+from benchlib import addons_path
 
 CHUNK = 2000
 
@@ -43,7 +44,7 @@ def parse_args():
     parser.add_argument("--profile", action="store_true", help="print a cProfile of our side")
     parser.add_argument(
         "--addons-path",
-        default=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        default=addons_path(),
         help="addons path holding crm_client_suite",
     )
     return parser.parse_args()

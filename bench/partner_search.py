@@ -22,7 +22,9 @@ import statistics
 import subprocess
 import time
 
-ADDONS = "/tmp/ccs_addons_h3"
+from benchlib import addons_path
+
+ADDONS = addons_path()
 
 INSERT = """
 INSERT INTO res_partner (name, complete_name, email, email_normalized, phone, ref,

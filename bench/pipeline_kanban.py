@@ -16,10 +16,9 @@ runs is reported, as the admin user.
 
 Usage (the database needs crm_client_suite installed, without demo)::
 
-    odoo -d ccs_h4_bench --addons-path=/tmp/ccs_addons_h4 -i crm_client_suite \
+    odoo -d ccs_h4_bench --addons-path=~/.cache/crm_client_suite/addons -i crm_client_suite \
         --without-demo=all --stop-after-init
-    /opt/odoo-venv/bin/python bench/pipeline_kanban.py --db ccs_h4_bench \
-        --addons-path /tmp/ccs_addons_h4 --size 100000
+    /opt/odoo-venv/bin/python bench/pipeline_kanban.py --db ccs_h4_bench \ --size 100000
 
 The deals are inserted once with SQL (re-runs top the table up to --size).
 """
@@ -29,6 +28,7 @@ import statistics
 import time
 from contextlib import contextmanager
 
+from benchlib import addons_path
 from lxml import etree
 
 import odoo
@@ -42,7 +42,7 @@ PAGE = 40
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True)
-    parser.add_argument("--addons-path", default="/tmp/ccs_addons_h4")
+    parser.add_argument("--addons-path", default=addons_path())
     parser.add_argument("--size", type=int, default=100_000, help="number of deals")
     parser.add_argument("--repeat", type=int, default=7)
     return parser.parse_args()
