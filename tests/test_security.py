@@ -246,3 +246,55 @@ class TestCollaboration(CrmClientSuiteCommon):
             {"name": "Wolf Verpackungen GmbH", "is_company": True, "team_id": self.team_b.id}
         )
         self.assertFalse(self.visible(self.manager, other))
+
+
+@tagged("post_install", "-at_install")
+class TestAccessRows(CrmClientSuiteCommon):
+    """Every model of the add-on states its rights for every role."""
+
+    ROLES = ("group_guest", "group_contributor", "group_manager", "group_admin")
+    # Business data a Guest must never reach, not even through RPC.
+    CRM_DATA = (
+        "crm.automation",
+        "crm.automation.step",
+        "crm.automation.run",
+        "crm.automation.run.step",
+        "crm.outreach",
+        "crm.deal.stakeholder",
+        "crm.deal.stage.history",
+        "crm.contact.report",
+        "crm.competitor",
+    )
+
+    def test_every_model_has_a_row_per_role(self):
+        models = (
+            self.env["ir.model.data"]
+            .search([("module", "=", "crm_client_suite"), ("model", "=", "ir.model")])
+            .mapped("res_id")
+        )
+        # the add-on's own models, not the ones it only extends
+        own = (
+            self.env["ir.model"]
+            .browse(models)
+            .filtered(lambda model: model.modules == "crm_client_suite" and not self.env[model.model]._abstract)
+        )
+        self.assertIn("crm.automation", own.mapped("model"))
+        for model in own:
+            groups = self.env["ir.model.access"].search([("model_id", "=", model.id)]).group_id
+            for role in self.ROLES:
+                self.assertIn(
+                    self.env.ref(f"crm_client_suite.{role}"), groups, f"{model.model} has no access row for {role}"
+                )
+
+    def test_guest_reaches_no_crm_data(self):
+        for model in self.CRM_DATA:
+            Model = self.env[model].with_user(self.guest)
+            self.assertFalse(Model.has_access("read"), f"a Guest may read {model}")
+            self.assertFalse(Model.has_access("create"), f"a Guest may create {model}")
+
+    def test_contributor_reads_but_does_not_configure(self):
+        for model in ("crm.automation", "crm.competitor"):
+            Model = self.env[model].with_user(self.contributor)
+            self.assertTrue(Model.has_access("read"))
+            self.assertFalse(Model.has_access("create"), f"a Contributor may configure {model}")
+        self.assertFalse(self.env["crm.contact.report"].with_user(self.contributor).has_access("read"))
