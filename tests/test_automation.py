@@ -582,6 +582,22 @@ class TestAutomationAccess(AutomationCommon):
         with self.assertRaises(AccessError):
             self.Run.with_user(self.guest).search([])
 
+    def test_team_isolation_hides_other_teams_runs_and_outreach(self):
+        contacts = self.pipeline([{"action": "outreach", "delay": 1}])
+        runs = contacts._enrol(self.contact_a | self.contact_b, "manual")
+        outreach = self.env["crm.outreach"].create(
+            [
+                {"summary": "Llamar a Lucía", "partner_id": self.contact_a.id, "user_id": self.manager.id},
+                {"summary": "Jonas anrufen", "partner_id": self.contact_b.id, "user_id": self.manager.id},
+            ]
+        )
+        self.assertEqual(len(self.Run.with_user(self.manager).search([("id", "in", runs.ids)])), 2)
+        self.set_team_isolation(True)
+        self.assertEqual(self.Run.with_user(self.manager).search([("id", "in", runs.ids)]).partner_id, self.contact_a)
+        seen = self.env["crm.outreach"].with_user(self.manager).search([("id", "in", outreach.ids)])
+        self.assertEqual(seen.partner_id, self.contact_a)
+        self.assertEqual(self.Run.with_user(self.admin_user).search_count([("id", "in", runs.ids)]), 2)
+
     @mute_logger(*MUTE)
     def test_outreach_contributor_own(self):
         Outreach = self.env["crm.outreach"]
