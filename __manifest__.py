@@ -15,6 +15,7 @@
         "portal",
         "sale_crm",
         "project",
+        "base_vat",
     ],
     "data": [
         "security/crm_client_suite_groups.xml",

@@ -86,14 +86,14 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
 
     def test_duplicate_warning_on_email_phone_vat_and_name(self):
         self.contact_a.phone = "+34 600 111 222"
-        self.client_b.vat = "DE123456789"
+        self.client_b.vat = "DE123456788"
         Partner = self.env["res.partner"].with_user(self.manager)
         new = Partner.new({"name": "Someone", "email": "LUCIA@construcciones-ibericas.example.com"})
         self.assertEqual(new.crm_duplicate_id, self.contact_a)
         self.assertEqual(new.crm_duplicate_reason, "email")
         new = Partner.new({"name": "Someone Else", "phone": "0034-600111222"})
         self.assertEqual((new.crm_duplicate_id, new.crm_duplicate_reason), (self.contact_a, "phone"))
-        new = Partner.new({"name": "Other GmbH", "is_company": True, "vat": "de 123.456.789"})
+        new = Partner.new({"name": "Other GmbH", "is_company": True, "vat": "de 123.456.788"})
         self.assertEqual((new.crm_duplicate_id, new.crm_duplicate_reason), (self.client_b, "vat"))
         new = Partner.new({"name": "javier ruiz", "parent_id": self.client_a.id})
         self.assertEqual((new.crm_duplicate_id, new.crm_duplicate_reason), (self.contact_a_other, "name"))
@@ -173,3 +173,18 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
         )
         names = {row[0] for row in self.env.cr.fetchall()}
         self.assertTrue({"res_partner_crm_complete_name_trgm_index", "res_partner_crm_email_trgm_index"} <= names)
+
+    def test_tax_id_is_validated_per_country(self):
+        Partner = self.env["res.partner"].with_user(self.manager)
+        belgium = self.env.ref("base.be")
+        client = Partner.create(
+            {"name": "Brouwerij Gent NV", "is_company": True, "country_id": belgium.id, "vat": "BE0477472701"}
+        )
+        self.assertEqual(client.vat, "BE0477472701")
+        with self.assertRaises(ValidationError):
+            Partner.create(
+                {"name": "Brouwerij Brugge NV", "is_company": True, "country_id": belgium.id, "vat": "BE0477472702"}
+            )
+        with self.assertRaises(ValidationError):
+            client.write({"vat": "BE123"})
+        self.assertEqual(client.vat, "BE0477472701")
