@@ -42,6 +42,7 @@
         "views/crm_custom_field_views.xml",
         "security/crm_contact_report_rules.xml",
         "report/crm_contact_report_views.xml",
+        "wizards/res_company_team_isolation_views.xml",
         "views/crm_client_suite_menus.xml",
     ],
     "demo": [

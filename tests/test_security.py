@@ -200,6 +200,27 @@ class TestTeamIsolation(CrmClientSuiteCommon):
         self.set_team_isolation(False)
         self.assertEqual(self.visible(self.manager, self.client_b), self.client_b)
 
+    def test_crm_admin_switches_isolation_without_odoo_settings_rights(self):
+        self.assertFalse(self.admin_user.has_group("base.group_system"))
+        wizard = self.env["res.company.team.isolation"].with_user(self.admin_user).create({"crm_team_isolation": True})
+        wizard.action_apply()
+        self.assertTrue(self.env.company.crm_team_isolation)
+        self.assertFalse(self.visible(self.manager, self.client_b))
+
+    @mute_logger(*MUTE)
+    def test_managers_and_foreign_companies_cannot_switch_isolation(self):
+        with self.assertRaises(AccessError):
+            self.env["res.company.team.isolation"].with_user(self.manager).create({"crm_team_isolation": True})
+        other = self.env["res.company"].create({"name": "Filial Portugal Lda"})
+        wizard = (
+            self.env["res.company.team.isolation"]
+            .with_user(self.admin_user)
+            .create({"company_id": other.id, "crm_team_isolation": True})
+        )
+        with self.assertRaises(AccessError):
+            wizard.action_apply()
+        self.assertFalse(other.crm_team_isolation)
+
     def test_setting_is_exposed_in_settings(self):
         settings = self.env["res.config.settings"].create({"crm_team_isolation": True})
         settings.execute()
