@@ -172,6 +172,10 @@ class ResPartner(models.Model):
     crm_profile_last_contacted = fields.Datetime(string="Last Contact", compute="_compute_crm_profile")
     crm_next_activity_date = fields.Date(string="Next Activity", compute="_compute_crm_profile")
 
+    # Automation pipelines ------------------------------------------------------
+    crm_automation_run_ids = fields.One2many("crm.automation.run", "partner_id", string="Automation Runs")
+    crm_automation_run_count = fields.Integer(string="Automation", compute="_compute_crm_automation_run_count")
+
     def init(self):
         super().init()
         cr = self.env.cr
@@ -395,14 +399,6 @@ class ResPartner(models.Model):
 
     # Business methods ----------------------------------------------------------
 
-    def message_post(self, **kwargs):
-        message = super().message_post(**kwargs)
-        if message.message_type in ("comment", "email") and message.subtype_id == self.env.ref("mail.mt_comment"):
-            # Bookkeeping of the communication log; the poster may lack write
-            # access to the partner (a Contributor on a shared client).
-            self.sudo().crm_last_contacted = message.date or fields.Datetime.now()
-        return message
-
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + ["team_id"]
@@ -425,14 +421,7 @@ class ResPartner(models.Model):
             return not self.crm_no_social
         return True
 
-
-class ResPartnerAutomation(models.Model):
-    """Automation pipelines on clients and contacts: observer and exit events."""
-
-    _inherit = "res.partner"
-
-    crm_automation_run_ids = fields.One2many("crm.automation.run", "partner_id", string="Automation Runs")
-    crm_automation_run_count = fields.Integer(string="Automation", compute="_compute_crm_automation_run_count")
+    # Automation pipelines: observer and exit events ----------------------------
 
     def _compute_crm_automation_run_count(self):
         counts = dict(
@@ -461,6 +450,10 @@ class ResPartnerAutomation(models.Model):
 
     def _message_post_after_hook(self, message, msg_vals):
         res = super()._message_post_after_hook(message, msg_vals)
+        if message.message_type in ("comment", "email") and message.subtype_id == self.env.ref("mail.mt_comment"):
+            # Bookkeeping of the communication log; the poster may lack write
+            # access to the partner (a Contributor on a shared client).
+            self.sudo().crm_last_contacted = message.date or fields.Datetime.now()
         self.env["crm.automation.run"]._on_inbound_email(message)
         return res
 
