@@ -3,6 +3,8 @@ import time
 import traceback
 from datetime import timedelta
 
+from psycopg2.extensions import TransactionRollbackError
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -38,6 +40,7 @@ EXIT_REASONS = [
 # Runs taken per batch by the cron, and the time one cron call may spend.
 BATCH_SIZE = 500
 TIME_BUDGET = 50  # seconds
+MAX_LOCK_CONFLICTS = 10  # fresh snapshots tried in a row before giving up
 # Backoff before retrying a failed step: 5 min, 10 min, 20 min...
 RETRY_BASE = timedelta(minutes=5)
 
@@ -320,7 +323,8 @@ class CrmAutomationRun(models.Model):
                 """,
                 now,
                 limit,
-            )
+            ),
+            log_exceptions=False,
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
@@ -337,8 +341,26 @@ class CrmAutomationRun(models.Model):
         commit = bool(self.env.context.get("ir_cron_progress_id") or self.env.context.get("crm_automation_commit"))
         started = time.monotonic()
         done = 0
+        conflicts = 0
+        if commit:
+            # Each batch starts a transaction of its own, so a lock conflict
+            # below can roll back to here without losing anything.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         while True:
-            runs = self._lock_due_runs(batch_size, fields.Datetime.now())
+            try:
+                runs = self._lock_due_runs(batch_size, fields.Datetime.now())
+            except TransactionRollbackError:
+                # Odoo runs transactions in REPEATABLE READ: a due run that
+                # another worker committed after this snapshot cannot be
+                # locked. Take a fresh snapshot and try again (ir.cron does
+                # the same when it acquires its jobs).
+                if not commit or conflicts >= MAX_LOCK_CONFLICTS:
+                    raise
+                conflicts += 1
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
+            conflicts = 0
             if not runs:
                 break
             runs._process()

@@ -2,6 +2,8 @@ import threading
 import time
 from unittest.mock import patch
 
+from psycopg2.extensions import TransactionRollbackError
+
 from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import TransactionCase, tagged
 
@@ -105,3 +107,37 @@ class TestAutomationConcurrency(TransactionCase):
             env["crm.automation.run"]._cron_process_due_runs()
             self.assertEqual(env["crm.outreach"].search_count([("automation_run_id", "in", runs.ids)]), RUNS * STEPS)
             self.assertEqual(env["crm.automation.run.step"].search_count([("run_id", "in", runs.ids)]), RUNS * STEPS)
+
+    def test_run_committed_by_another_worker_after_the_snapshot_is_retried(self):
+        """REPEATABLE READ refuses to lock a row committed by another worker
+        after this transaction's snapshot; the cron takes a fresh snapshot
+        instead of failing the whole call."""
+        Run = type(self.env["crm.automation.run"])
+        origin = Run._lock_due_runs
+        calls, refused = [], []
+
+        def lock_after_concurrent_commit(model, limit, now):
+            calls.append(limit)
+            if len(calls) == 1:
+                model.env.cr.execute("SELECT 1 FROM crm_automation_run LIMIT 1")  # the snapshot starts here
+                with self.registry.cursor() as other:
+                    other.execute(
+                        "UPDATE crm_automation_run SET write_date = now() WHERE id = ("
+                        " SELECT id FROM crm_automation_run WHERE automation_id = %s ORDER BY next_due, id LIMIT 1)",
+                        [self.automation_id],
+                    )
+            try:
+                return origin(model, limit, now)
+            except TransactionRollbackError as e:
+                refused.append(e)
+                raise
+
+        with patch.object(Run, "_lock_due_runs", lock_after_concurrent_commit), self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"crm_automation_commit": True})
+            done = env["crm.automation.run"]._cron_process_due_runs(batch_size=RUNS)
+        self.assertEqual(len(refused), 1, "the database refused the first lock")
+        self.assertEqual(done, RUNS * STEPS)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            runs = env["crm.automation.run"].search([("automation_id", "=", self.automation_id)])
+            self.assertEqual(set(runs.mapped("state")), {"done"})
