@@ -165,7 +165,7 @@ class CrmAutomationRun(models.Model):
             return
         now = fields.Datetime.now()
         self.write({"state": state, "exit_reason": reason, "date_end": now, "next_due": False})
-        label = dict(EXIT_REASONS).get(reason, reason)
+        label = dict(self._fields["exit_reason"]._description_selection(self.env)).get(reason, reason)
         self.env["crm.automation.run.step"].create(
             [
                 {
