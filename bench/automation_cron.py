@@ -255,7 +255,7 @@ def main():
         cr.commit()
         env.invalidate_all()
 
-        Run = env["crm.automation.run"].with_context(crm_automation_commit=True)
+        Run = env["crm.automation.run"].with_context(crm_cron_commit=True)
         ours = measure(
             cr,
             "ours",

@@ -393,7 +393,7 @@ class CrmAutomationStep(models.Model):
 
     @staticmethod
     def _contact_of(record):
-        return record if record._name == "res.partner" else record.partner_id
+        return record._crm_automation_contact()
 
     def _log_outreach(self, runs, records, channel, outcome, summary):
         vals = []
