@@ -439,56 +439,32 @@ class CrmAutomationStep(models.Model):
         return results
 
     def _queue_templated_emails(self, records):
-        """Render the template for all ``records`` at once and queue one email each.
+        """Send the template to all ``records`` through Odoo's mail composer in mass mode.
 
-        Each email is a chatter message of the record (author: the pipeline's
-        Runs As user, recipient: the record's contact) sent by the mail queue,
-        like a message posted from the chatter, without the cost of the
-        composer's one-record-at-a-time posting.
+        The composer renders the template for the whole batch and queues one
+        email each, written by the pipeline's Runs As user. Each email is a
+        message of the record's thread (threaded: replies come back to the
+        record and exit the run on reply), and the records'
+        _message_mail_after_hook sees them (last contacted).
         """
-        template = self.mail_template_id.with_user(self.automation_id.user_id)
-        values = template._generate_template(records.ids, ("subject", "body_html", "email_from", "reply_to"))
-        author = self.automation_id.user_id.partner_id
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
-        mail_vals = []
-        for record in records:
-            contact = self._contact_of(record)
-            rendered = values[record.id]
-            mail_vals.append(
+        user = self.automation_id.user_id
+        composer = (
+            self.env["mail.compose.message"]
+            .with_user(user)
+            .with_context(mail_notify_force_send=False, active_test=False)
+            .create(
                 {
-                    "model": record._name,
-                    "res_id": record.id,
-                    "record_name": record.display_name,
-                    "message_type": "comment",
-                    "subtype_id": subtype_id,
-                    "author_id": author.id,
-                    "email_from": rendered.get("email_from") or author.email_formatted,
-                    "reply_to": rendered.get("reply_to") or False,
-                    "subject": rendered.get("subject") or record.display_name,
-                    "body": rendered.get("body_html"),
-                    "body_html": rendered.get("body_html"),
-                    "partner_ids": [Command.link(contact.id)],
-                    "recipient_ids": [Command.link(contact.id)],
-                    "is_notification": True,
-                    "auto_delete": template.auto_delete,
-                    "state": "outgoing",
+                    "composition_mode": "mass_mail",
+                    "model": records._name,
+                    "res_ids": str(records.ids),
+                    "template_id": self.mail_template_id.id,
+                    "author_id": user.partner_id.id,
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                    "force_send": False,
                 }
             )
-        mails = self.env["mail.mail"].sudo().create(mail_vals)
-        self.env["mail.notification"].sudo().create(
-            [
-                {
-                    "mail_message_id": mail.mail_message_id.id,
-                    "mail_mail_id": mail.id,
-                    "res_partner_id": mail.recipient_ids.id,
-                    "author_id": author.id,
-                    "notification_type": "email",
-                    "notification_status": "ready",
-                    "is_read": True,
-                }
-                for mail in mails
-            ]
         )
+        mails, _messages = composer._action_send_mail()
         return mails
 
     def _execute_activity(self, runs, records):

@@ -215,3 +215,47 @@ class TestTextValues(AutomationCommon):
                 self.pipeline([{"action": "set_field", "field_id": field.id, "field_value": text}])
             with self.assertRaises(ValidationError):
                 definition.default_value = text
+
+
+@tagged("post_install", "-at_install")
+class TestAutomationTargets(AutomationCommon):
+    """Contacts and deals share the observer and exit hooks of crm.automation.target.mixin."""
+
+    def test_both_targets_use_the_mixin(self):
+        for model in ("res.partner", "crm.lead"):
+            self.assertIn("crm.automation.target.mixin", self.env[model]._inherit_module)
+
+    def test_a_deal_run_exits_when_its_contact_opts_out(self):
+        automation = self.pipeline([{"action": "outreach", "delay": 1}], target_model="crm.lead")
+        run = automation._enrol(self.deal_contributor, "manual")
+        self.assertEqual(self.deal_contributor.crm_automation_run_count, 1)
+        self.deal_contributor.partner_id.crm_no_email = True
+        self.assertEqual((run.state, run.exit_reason), ("exited", "optout"))
+
+    def test_a_reply_to_an_automation_email_exits_the_run(self):
+        template = self.template.copy(
+            {"model_id": self.env["ir.model"]._get_id("crm.lead"), "subject": "Offer {{ object.name }}"}
+        )
+        self.deal_contributor.partner_id = self.contact_a
+        automation = self.pipeline(
+            [{"action": "email", "mail_template_id": template.id}, {"action": "outreach", "delay": 3}],
+            target_model="crm.lead",
+        )
+        run = automation._enrol(self.deal_contributor, "manual")
+        self.process()
+        mail = self.env["mail.mail"].search([("model", "=", "crm.lead"), ("res_id", "=", self.deal_contributor.id)])
+        self.assertEqual(mail.recipient_ids, self.contact_a)
+        self.assertIn(mail.mail_message_id, self.deal_contributor.message_ids, "in the deal's chatter")
+        self.assertTrue(self.contact_a.crm_last_contacted)
+        self.assertEqual(run.state, "running")
+        raw = (
+            f"From: Lucía Fernández <{self.contact_a.email}>\r\n"
+            "To: sales@example.com\r\n"
+            "Subject: Re: Offer\r\n"
+            "Message-ID: <reply-ccs-auto@example.com>\r\n"
+            f"In-Reply-To: {mail.message_id}\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Not now, thanks.\r\n"
+        )
+        self.env["mail.thread"].message_process("crm.lead", raw)
+        self.assertEqual((run.state, run.exit_reason), ("exited", "replied"))
