@@ -402,6 +402,8 @@ def main():
         rules.unlink()
         pipelines.unlink()
         if configurations:
+            env["automation.record"].search([("configuration_id", "in", configurations.ids)]).unlink()
+            configurations.automation_step_ids.unlink()
             configurations.unlink()
             oca_server_actions.unlink()
         cr.commit()
