@@ -13,3 +13,7 @@ class CrmClientSuiteError(UserError):
 
 class CrmClientSuiteValidationError(ValidationError):
     """Base class of the add-on's validation errors."""
+
+
+class CrmAutomationStepError(CrmClientSuiteValidationError):
+    """An automation step is misconfigured: missing fields or a value that does not fit."""

@@ -1,4 +1,5 @@
 from . import crm_custom_field_mixin
+from . import crm_automation_target_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner

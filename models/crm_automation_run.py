@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .crm_automation import AUTOMATION_TARGETS
+from .crm_automation import AUTOMATION_TARGETS, cron_commit
 from .crm_automation_step import WAIT_POLL
 
 _logger = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ class CrmAutomationRun(models.Model):
             return
         now = fields.Datetime.now()
         self.write({"state": state, "exit_reason": reason, "date_end": now, "next_due": False})
-        label = dict(EXIT_REASONS).get(reason, reason)
+        label = dict(self._fields["exit_reason"]._description_selection(self.env)).get(reason, reason)
         self.env["crm.automation.run.step"].create(
             [
                 {
@@ -191,29 +191,14 @@ class CrmAutomationRun(models.Model):
             by_id = {record.id: record for record in records.exists()}
             replied = runs._replied_record_ids()
             for run in runs:
-                pipeline = run.automation_id
                 record = by_id.get(run.res_id)
-                if not record:
-                    reasons[run] = "deleted"
-                    continue
-                contact = record if model == "res.partner" else record.partner_id
-                if model == "crm.lead":
-                    if pipeline.exit_on_won and record.stage_id.is_won and record.active:
-                        reasons[run] = "won"
-                        continue
-                    # Odoo's lost semantic: an archived deal is a lost deal.
-                    if pipeline.exit_on_lost and not record.active:
-                        reasons[run] = "lost"
-                        continue
-                    if record.stage_id in pipeline.exit_stage_ids:
-                        reasons[run] = "stage"
-                        continue
-                if not record.active:
-                    reasons[run] = "archived"
-                elif pipeline.exit_on_reply and run.res_id in replied.get(run.id, ()):
-                    reasons[run] = "replied"
-                elif pipeline.exit_on_optout and contact and (contact.crm_no_email or contact.is_blacklisted):
-                    reasons[run] = "optout"
+                reason = (
+                    record._crm_automation_exit_reason(run.automation_id, run.res_id in replied.get(run.id, ()))
+                    if record
+                    else "deleted"
+                )
+                if reason:
+                    reasons[run] = reason
         return reasons
 
     def _replied_record_ids(self):
@@ -338,7 +323,6 @@ class CrmAutomationRun(models.Model):
         servers can run this at once.
         """
         self = self.sudo()
-        commit = bool(self.env.context.get("ir_cron_progress_id") or self.env.context.get("crm_automation_commit"))
         started = time.monotonic()
         done = 0
         conflicts = 0
@@ -365,12 +349,11 @@ class CrmAutomationRun(models.Model):
                 break
             runs._process()
             done += len(runs)
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit  # cron: keep each finished batch
+            if cron_commit(self.env):
                 self.env.invalidate_all()
             if time.monotonic() - started > time_budget:
                 break
-        if commit:
+        if self.env.context.get("ir_cron_progress_id"):
             remaining = self.search_count([("state", "in", ACTIVE_STATES), ("next_due", "<=", fields.Datetime.now())])
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done

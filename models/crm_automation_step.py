@@ -4,10 +4,11 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import ValidationError
 from odoo.tools import html_escape
 from odoo.tools.safe_eval import safe_eval
 
+from ..exceptions import CrmAutomationStepError
+from .crm_custom_field import text_to_value
 from .res_partner import CONTACT_CHANNELS
 
 DELAY_UNITS = [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks")]
@@ -25,7 +26,7 @@ STEP_ACTIONS = [
     ("start", "Start Another Pipeline"),
 ]
 
-# Field types a "set a field" step can write, with the converter of the text value.
+# Field types a "set a field" step can write (text_to_value converts the text).
 SETTABLE_TYPES = (
     "char",
     "text",
@@ -127,169 +128,219 @@ class CrmAutomationStep(models.Model):
     description = fields.Char(string="What It Does", compute="_compute_description")
 
     # ------------------------------------------------------------------
+    # The actions. Each action has four methods, found by name as
+    # ir.actions.server finds _run_action_<state>:
+    #   _check_<action>()                raise CrmAutomationStepError when misconfigured
+    #   _describe_<action>()             the detail shown after the action's label, or ""
+    #   _preview_<action>(record)        one sentence: what the step would do to record
+    #   _execute_<action>(runs, records) do it; return {run id: (result, message)}
+    # An add-on adds an action with selection_add on ``action``, its fields,
+    # their names in _get_action_fields() and these four methods.
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_action_fields(self):
+        """{action: the fields it uses}: reset when a step leaves the action."""
+        return {
+            "email": ("mail_template_id",),
+            "activity": (
+                "activity_type_id",
+                "activity_summary",
+                "activity_assignee",
+                "activity_user_id",
+                "activity_deadline_days",
+            ),
+            "outreach": ("outreach_channel",),
+            "stage": ("stage_id",),
+            "assign": ("assign_mode", "assign_user_id", "assign_team_id"),
+            "tags": ("tag_operation", "partner_category_ids", "lead_tag_ids"),
+            "set_field": ("field_id", "field_value"),
+            "notify": ("notify_user_ids", "notify_body"),
+            "wait": ("wait_domain", "wait_timeout", "wait_timeout_unit", "wait_timeout_action"),
+            "start": ("next_automation_id",),
+        }
+
+    def _action_field_names(self):
+        return list(dict.fromkeys(fname for fnames in self._get_action_fields().values() for fname in fnames))
+
+    def _action_method(self, kind):
+        return getattr(self, f"_{kind}_{self.action}")
+
+    def _selection_label(self, fname, value=None):
+        """The translated label of a selection field's value (the step's own by default)."""
+        self.ensure_one()
+        value = self[fname] if value is None else value
+        return dict(self._fields[fname]._description_selection(self.env)).get(value, value or "")
+
+    # ------------------------------------------------------------------
+    # Changing the action
+    # ------------------------------------------------------------------
+
+    def _action_reset_values(self, action):
+        """Values that clear the fields of every action but ``action`` (defaults where set)."""
+        keep = set(self._get_action_fields().get(action, ()))
+        names = [fname for fname in self._action_field_names() if fname not in keep]
+        defaults = self.default_get(names)
+        return {
+            fname: defaults.get(fname, [Command.clear()] if self._fields[fname].type == "many2many" else False)
+            for fname in names
+        }
+
+    @api.onchange("action")
+    def _onchange_action(self):
+        for step in self:
+            step.update(step._action_reset_values(step.action))
+
+    def write(self, vals):
+        if "action" in vals:
+            changed = self.filtered(lambda step: step.action != vals["action"])
+            if changed:
+                reset = {k: v for k, v in self._action_reset_values(vals["action"]).items() if k not in vals}
+                super(CrmAutomationStep, changed).write({**reset, **vals})
+                return super(CrmAutomationStep, self - changed).write(vals) if self - changed else True
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
     # Validation
     # ------------------------------------------------------------------
 
-    @api.constrains(
-        "action",
-        "mail_template_id",
-        "activity_type_id",
-        "stage_id",
-        "assign_user_id",
-        "assign_team_id",
-        "assign_mode",
-        "field_id",
-        "field_value",
-        "next_automation_id",
-        "wait_domain",
-        "delay",
-        "activity_assignee",
-        "activity_user_id",
-    )
+    @api.constrains(lambda self: ("action", "delay", "wait_timeout", *self._action_field_names()))
     def _check_action(self):
         for step in self.sudo():
-            target = step.automation_id.target_model
             if step.delay < 0 or step.wait_timeout < 0:
-                raise ValidationError(self.env._("Delays and timeouts cannot be negative."))
-            missing = {
-                "email": not step.mail_template_id,
-                "activity": not step.activity_type_id
-                or (step.activity_assignee == "user" and not step.activity_user_id),
-                "stage": not step.stage_id,
-                "assign": (step.assign_mode == "fixed" and not step.assign_user_id)
-                or (step.assign_mode == "round_robin" and not step.assign_team_id),
-                "set_field": not step.field_id,
-                "start": not step.next_automation_id,
-            }.get(step.action)
-            if missing:
-                raise ValidationError(
-                    self.env._(
-                        "Step %(step)s is incomplete: fill in the fields of its action.",
-                        step=step.name,
-                    )
-                )
-            if step.action == "stage" and target != "crm.lead":
-                raise ValidationError(self.env._("Only pipelines applied to deals can move a deal to a stage."))
-            if step.action == "email" and step.mail_template_id.model != target:
-                raise ValidationError(
-                    self.env._(
-                        "The email template of step %(step)s must apply to the pipeline's records.",
-                        step=step.name,
-                    )
-                )
-            if step.action == "start" and (
-                step.next_automation_id.target_model != target or step.next_automation_id == step.automation_id
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "Step %(step)s must start another pipeline applied to the same records.",
-                        step=step.name,
-                    )
-                )
-            if step.action == "set_field":
-                if step.field_id.model != target or step.field_id.ttype not in SETTABLE_TYPES:
-                    raise ValidationError(
-                        self.env._(
-                            "Step %(step)s cannot set the field %(field)s.",
-                            step=step.name,
-                            field=step.field_id.name,
-                        )
-                    )
-                step._converted_value()
-            if step.action == "wait":
-                try:
-                    self.env[target].sudo().search_count(safe_eval(step.wait_domain or "[]"), limit=1)
-                except Exception as e:
-                    raise ValidationError(
-                        self.env._("The condition of step %(step)s is not valid: %(error)s", step=step.name, error=e)
-                    ) from e
+                raise CrmAutomationStepError(self.env._("Delays and timeouts cannot be negative."))
+            step._action_method("check")()
 
-    def _converted_value(self):
-        """The step's text value converted for its field; ValidationError if it does not fit."""
-        self.ensure_one()
-        field = self.env[self.field_id.model]._fields[self.field_id.name]
-        text = (self.field_value or "").strip()
+    def _raise_incomplete(self):
+        raise CrmAutomationStepError(
+            self.env._("Step %(step)s is incomplete: fill in the fields of its action.", step=self.name)
+        )
+
+    def _check_email(self):
+        if not self.mail_template_id:
+            self._raise_incomplete()
+        if self.mail_template_id.model != self.automation_id.target_model:
+            raise CrmAutomationStepError(
+                self.env._("The email template of step %(step)s must apply to the pipeline's records.", step=self.name)
+            )
+
+    def _check_activity(self):
+        if not self.activity_type_id or (self.activity_assignee == "user" and not self.activity_user_id):
+            self._raise_incomplete()
+
+    def _check_outreach(self):
+        if not self.outreach_channel:
+            self._raise_incomplete()
+
+    def _check_stage(self):
+        if not self.stage_id:
+            self._raise_incomplete()
+        if self.automation_id.target_model != "crm.lead":
+            raise CrmAutomationStepError(self.env._("Only pipelines applied to deals can move a deal to a stage."))
+
+    def _check_assign(self):
+        if (self.assign_mode == "fixed" and not self.assign_user_id) or (
+            self.assign_mode == "round_robin" and not self.assign_team_id
+        ):
+            self._raise_incomplete()
+
+    def _check_tags(self):
+        return
+
+    def _check_set_field(self):
+        if not self.field_id:
+            self._raise_incomplete()
+        if self.field_id.model != self.automation_id.target_model or self.field_id.ttype not in SETTABLE_TYPES:
+            raise CrmAutomationStepError(
+                self.env._("Step %(step)s cannot set the field %(field)s.", step=self.name, field=self.field_id.name)
+            )
+        self._converted_value(self.env(user=self.automation_id.user_id, su=False))
+
+    def _check_notify(self):
+        return
+
+    def _check_wait(self):
+        target = self.automation_id.target_model
         try:
-            if not text:
-                return False if field.type not in ("integer", "float", "monetary") else 0
-            if field.type in ("char", "text", "html"):
-                return text
-            if field.type == "integer":
-                return int(text)
-            if field.type in ("float", "monetary"):
-                return float(text)
-            if field.type == "boolean":
-                if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                    raise ValueError(text)
-                return text.lower() in ("1", "true", "yes")
-            if field.type == "date":
-                return fields.Date.to_date(text)
-            if field.type == "datetime":
-                return fields.Datetime.to_datetime(text)
-            if field.type == "selection":
-                keys = [key for key, _label in field._description_selection(self.env)]
-                if text not in keys:
-                    raise ValueError(text)
-                return text
-            if field.type == "many2one":
-                Comodel = self.env[field.comodel_name].sudo()
-                record = (
-                    Comodel.browse(int(text)).exists()
-                    if text.isdigit()
-                    else Comodel.search([(Comodel._rec_name or "id", "=", text)], limit=1)
-                )
-                if not record:
-                    raise ValueError(text)
-                return record.id
-        except (ValueError, TypeError) as e:
-            raise ValidationError(
+            # Only the syntax is checked here; the condition itself is evaluated as Runs As.
+            self.env[target].sudo().search_count(safe_eval(self.wait_domain or "[]"), limit=1)
+        except Exception as e:
+            raise CrmAutomationStepError(
+                self.env._("The condition of step %(step)s is not valid: %(error)s", step=self.name, error=e)
+            ) from e
+
+    def _check_start(self):
+        if not self.next_automation_id:
+            self._raise_incomplete()
+        if (
+            self.next_automation_id.target_model != self.automation_id.target_model
+            or self.next_automation_id == self.automation_id
+        ):
+            raise CrmAutomationStepError(
+                self.env._("Step %(step)s must start another pipeline applied to the same records.", step=self.name)
+            )
+
+    def _converted_value(self, env=None):
+        """The step's text value converted for its field, records looked up in ``env``
+        (the Runs As user's); CrmAutomationStepError if it does not fit."""
+        self.ensure_one()
+        env = env or self.env
+        field = env[self.field_id.model]._fields[self.field_id.name]
+        try:
+            return text_to_value(env, field, self.field_value)
+        except ValueError as e:
+            raise CrmAutomationStepError(
                 self.env._(
                     "%(value)s is not a valid value for the field %(field)s of step %(step)s.",
-                    value=text,
+                    value=(self.field_value or "").strip(),
                     field=self.field_id.field_description,
                     step=self.name,
                 )
             ) from e
-        return text
 
-    @api.depends(
-        "action",
-        "mail_template_id",
-        "activity_type_id",
-        "outreach_channel",
-        "stage_id",
-        "assign_mode",
-        "assign_user_id",
-        "assign_team_id",
-        "tag_operation",
-        "partner_category_ids",
-        "lead_tag_ids",
-        "field_id",
-        "field_value",
-        "notify_user_ids",
-        "wait_domain",
-        "next_automation_id",
-    )
+    # ------------------------------------------------------------------
+    # Descriptions
+    # ------------------------------------------------------------------
+
+    @api.depends(lambda self: ("action", *self._action_field_names()))
+    @api.depends_context("lang")
     def _compute_description(self):
-        actions = dict(STEP_ACTIONS)
-        channels = dict(CONTACT_CHANNELS)
         for step in self:
-            detail = {
-                "email": step.mail_template_id.name,
-                "activity": step.activity_type_id.name,
-                "outreach": channels.get(step.outreach_channel),
-                "stage": step.stage_id.name,
-                "assign": step.assign_user_id.name
-                if step.assign_mode == "fixed"
-                else self.env._("round robin in %(team)s", team=step.assign_team_id.name),
-                "tags": ", ".join(step.partner_category_ids.mapped("name") + step.lead_tag_ids.mapped("name")),
-                "set_field": step.field_id and f"{step.field_id.field_description} = {step.field_value or ''}",
-                "notify": ", ".join(step.notify_user_ids.mapped("name")),
-                "wait": step.wait_domain,
-                "start": step.next_automation_id.name,
-            }.get(step.action)
-            label = actions.get(step.action, "")
+            label = step._selection_label("action")
+            detail = step._action_method("describe")() if step.action else ""
             step.description = f"{label}: {detail}" if detail else label
+
+    def _describe_email(self):
+        return self.mail_template_id.name
+
+    def _describe_activity(self):
+        return self.activity_type_id.name
+
+    def _describe_outreach(self):
+        return self._selection_label("outreach_channel")
+
+    def _describe_stage(self):
+        return self.stage_id.name
+
+    def _describe_assign(self):
+        if self.assign_mode == "fixed":
+            return self.assign_user_id.name
+        return self.env._("round robin in %(team)s", team=self.assign_team_id.name)
+
+    def _describe_tags(self):
+        return ", ".join(self.partner_category_ids.mapped("name") + self.lead_tag_ids.mapped("name"))
+
+    def _describe_set_field(self):
+        return self.field_id and f"{self.field_id.field_description} = {self.field_value or ''}"
+
+    def _describe_notify(self):
+        return ", ".join(self.notify_user_ids.mapped("name"))
+
+    def _describe_wait(self):
+        return self.wait_domain
+
+    def _describe_start(self):
+        return self.next_automation_id.name
 
     # ------------------------------------------------------------------
     # Timing
@@ -318,17 +369,31 @@ class CrmAutomationStep(models.Model):
     # ------------------------------------------------------------------
     # Execution. Each _execute_<action> receives the runs (all on this step)
     # and their records, seen with the rights of the pipeline's "Runs As"
-    # user, and returns {run id: (result, message)}; it may raise.
+    # user, and returns {run id: (result, message)}; it may raise. Messages
+    # are written in the Runs As user's language.
     # ------------------------------------------------------------------
 
     def _execute(self, runs):
         self.ensure_one()
-        records = runs._get_records().with_user(self.automation_id.user_id)
-        return getattr(self, f"_execute_{self.action}")(runs, records)
+        user = self.automation_id.user_id
+        step = self.with_context(lang=user.lang or self.env.context.get("lang"))
+        records = runs._get_records().with_user(user).with_context(lang=step.env.context.get("lang"))
+        return step._action_method("execute")(runs, records)
+
+    def _activity_user(self, record):
+        """Who gets the activity of this step on ``record``."""
+        if self.activity_assignee == "user":
+            return self.activity_user_id
+        return record.user_id or self.automation_id.user_id
+
+    def _wait_holding(self, records):
+        """The part of ``records`` meeting the wait condition, as the user of ``records``' env."""
+        domain = safe_eval(self.wait_domain or "[]")
+        return records.search([("id", "in", records.ids), *domain])
 
     @staticmethod
     def _contact_of(record):
-        return record if record._name == "res.partner" else record.partner_id
+        return record._crm_automation_contact()
 
     def _log_outreach(self, runs, records, channel, outcome, summary):
         vals = []
@@ -374,56 +439,32 @@ class CrmAutomationStep(models.Model):
         return results
 
     def _queue_templated_emails(self, records):
-        """Render the template for all ``records`` at once and queue one email each.
+        """Send the template to all ``records`` through Odoo's mail composer in mass mode.
 
-        Each email is a chatter message of the record (author: the pipeline's
-        Runs As user, recipient: the record's contact) sent by the mail queue,
-        like a message posted from the chatter, without the cost of the
-        composer's one-record-at-a-time posting.
+        The composer renders the template for the whole batch and queues one
+        email each, written by the pipeline's Runs As user. Each email is a
+        message of the record's thread (threaded: replies come back to the
+        record and exit the run on reply), and the records'
+        _message_mail_after_hook sees them (last contacted).
         """
-        template = self.mail_template_id.with_user(self.automation_id.user_id)
-        values = template._generate_template(records.ids, ("subject", "body_html", "email_from", "reply_to"))
-        author = self.automation_id.user_id.partner_id
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
-        mail_vals = []
-        for record in records:
-            contact = self._contact_of(record)
-            rendered = values[record.id]
-            mail_vals.append(
+        user = self.automation_id.user_id
+        composer = (
+            self.env["mail.compose.message"]
+            .with_user(user)
+            .with_context(mail_notify_force_send=False, active_test=False)
+            .create(
                 {
-                    "model": record._name,
-                    "res_id": record.id,
-                    "record_name": record.display_name,
-                    "message_type": "comment",
-                    "subtype_id": subtype_id,
-                    "author_id": author.id,
-                    "email_from": rendered.get("email_from") or author.email_formatted,
-                    "reply_to": rendered.get("reply_to") or False,
-                    "subject": rendered.get("subject") or record.display_name,
-                    "body": rendered.get("body_html"),
-                    "body_html": rendered.get("body_html"),
-                    "partner_ids": [Command.link(contact.id)],
-                    "recipient_ids": [Command.link(contact.id)],
-                    "is_notification": True,
-                    "auto_delete": template.auto_delete,
-                    "state": "outgoing",
+                    "composition_mode": "mass_mail",
+                    "model": records._name,
+                    "res_ids": str(records.ids),
+                    "template_id": self.mail_template_id.id,
+                    "author_id": user.partner_id.id,
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                    "force_send": False,
                 }
             )
-        mails = self.env["mail.mail"].sudo().create(mail_vals)
-        self.env["mail.notification"].sudo().create(
-            [
-                {
-                    "mail_message_id": mail.mail_message_id.id,
-                    "mail_mail_id": mail.id,
-                    "res_partner_id": mail.recipient_ids.id,
-                    "author_id": author.id,
-                    "notification_type": "email",
-                    "notification_status": "ready",
-                    "is_read": True,
-                }
-                for mail in mails
-            ]
         )
+        mails, _messages = composer._action_send_mail()
         return mails
 
     def _execute_activity(self, runs, records):
@@ -431,10 +472,7 @@ class CrmAutomationStep(models.Model):
         model_id = self.env["ir.model"]._get_id(records._name)
         vals = []
         for record in records:
-            if self.activity_assignee == "user":
-                user = self.activity_user_id
-            else:
-                user = record.user_id or self.automation_id.user_id
+            user = self._activity_user(record)
             vals.append(
                 {
                     "res_model_id": model_id,
@@ -464,7 +502,7 @@ class CrmAutomationStep(models.Model):
                 ok_records |= record
         if ok_records:
             self._log_outreach(ok_runs, ok_records, self.outreach_channel, "planned", self.name)
-            channel = dict(CONTACT_CHANNELS)[self.outreach_channel]
+            channel = self._selection_label("outreach_channel")
             body = Markup("<p>%s</p>") % self.env._(
                 "Automation %(pipeline)s: %(channel)s task %(task)s planned.",
                 pipeline=self.automation_id.name,
@@ -521,7 +559,7 @@ class CrmAutomationStep(models.Model):
         return {run.id: ("done", message) for run in runs}
 
     def _execute_set_field(self, runs, records):
-        value = self._converted_value()
+        value = self._converted_value(records.env)
         records.write({self.field_id.name: value})
         message = self.env._(
             "%(field)s set to %(value)s.", field=self.field_id.field_description, value=self.field_value or ""
@@ -545,8 +583,7 @@ class CrmAutomationStep(models.Model):
 
     def _execute_wait(self, runs, records):
         now = fields.Datetime.now()
-        domain = safe_eval(self.wait_domain or "[]")
-        holding = records.sudo().search([("id", "in", records.ids), *domain]).ids
+        holding = set(self._wait_holding(records).ids)
         results = {}
         for run, record in zip(runs, records, strict=True):
             if record.id in holding:
@@ -586,40 +623,59 @@ class CrmAutomationStep(models.Model):
     # ------------------------------------------------------------------
 
     def _preview(self, record):
-        """What this step would do to ``record``, in one sentence; changes nothing."""
+        """What this step would do to ``record``, in one sentence, seen as Runs As; changes nothing."""
         self.ensure_one()
-        contact = self._contact_of(record)
-        if self.action == "email":
-            if not contact or not contact._crm_may_contact("email"):
-                return self.env._("Skip: the contact may not be emailed (no address, do not email or blacklisted).")
-            return self.env._(
-                "Send %(template)s to %(email)s.", template=self.mail_template_id.name, email=contact.email
-            )
-        if self.action == "activity":
-            user = (
-                self.activity_user_id
-                if self.activity_assignee == "user"
-                else (record.user_id or self.automation_id.user_id)
-            )
-            return self.env._("Schedule %(type)s for %(user)s.", type=self.activity_type_id.name, user=user.name)
-        if self.action == "outreach":
-            if contact and not contact._crm_may_contact(self.outreach_channel):
-                return self.env._("Skip: the contact may not be contacted through this channel.")
-            return self.env._("Log a %(channel)s task.", channel=dict(CONTACT_CHANNELS)[self.outreach_channel])
-        if self.action == "stage":
-            return self.env._("Move from %(old)s to %(new)s.", old=record.stage_id.name, new=self.stage_id.name)
-        if self.action == "assign":
-            if self.assign_mode == "fixed":
-                return self.env._("Assign to %(user)s.", user=self.assign_user_id.name)
-            return self.env._("Assign to a member of %(team)s in turn.", team=self.assign_team_id.name)
-        if self.action == "set_field":
-            return self.env._(
-                "Change %(field)s from %(old)s to %(new)s.",
-                field=self.field_id.field_description,
-                old=html_escape(str(record[self.field_id.name] or "")),
-                new=self.field_value or "",
-            )
-        if self.action == "wait":
-            holds = bool(record.sudo().search_count([("id", "=", record.id), *safe_eval(self.wait_domain or "[]")]))
-            return self.env._("Condition holds now: go on.") if holds else self.env._("Condition not met now: wait.")
+        user = self.automation_id.user_id
+        record = record.with_user(user)
+        if not record.has_access("read"):
+            return self.env._("Fail: %(user)s, who the pipeline runs as, may not see this record.", user=user.name)
+        return self._action_method("preview")(record)
+
+    def _preview_email(self, record):
+        contact = self._contact_of(record).sudo()
+        if not contact or not contact._crm_may_contact("email"):
+            return self.env._("Skip: the contact may not be emailed (no address, do not email or blacklisted).")
+        return self.env._("Send %(template)s to %(email)s.", template=self.mail_template_id.name, email=contact.email)
+
+    def _preview_activity(self, record):
+        return self.env._(
+            "Schedule %(type)s for %(user)s.",
+            type=self.activity_type_id.name,
+            user=self._activity_user(record).sudo().name,
+        )
+
+    def _preview_outreach(self, record):
+        contact = self._contact_of(record).sudo()
+        if contact and not contact._crm_may_contact(self.outreach_channel):
+            return self.env._("Skip: the contact may not be contacted through this channel.")
+        return self.env._("Log a %(channel)s task.", channel=self._selection_label("outreach_channel"))
+
+    def _preview_stage(self, record):
+        return self.env._("Move from %(old)s to %(new)s.", old=record.stage_id.name, new=self.stage_id.name)
+
+    def _preview_assign(self, record):
+        if self.assign_mode == "fixed":
+            return self.env._("Assign to %(user)s.", user=self.assign_user_id.name)
+        return self.env._("Assign to a member of %(team)s in turn.", team=self.assign_team_id.name)
+
+    def _preview_tags(self, record):
+        return self.description or ""
+
+    def _preview_set_field(self, record):
+        return self.env._(
+            "Change %(field)s from %(old)s to %(new)s.",
+            field=self.field_id.field_description,
+            old=html_escape(str(record[self.field_id.name] or "")),
+            new=self.field_value or "",
+        )
+
+    def _preview_notify(self, record):
+        return self.description or ""
+
+    def _preview_wait(self, record):
+        if self._wait_holding(record):
+            return self.env._("Condition holds now: go on.")
+        return self.env._("Condition not met now: wait.")
+
+    def _preview_start(self, record):
         return self.description or ""

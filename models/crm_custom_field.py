@@ -81,6 +81,52 @@ TARGETS = {
 }
 
 
+# Words a yes/no value may be written as, in imports, defaults and automation steps.
+TRUE_WORDS = ("1", "true", "yes", "y")
+FALSE_WORDS = ("0", "false", "no", "n")
+
+
+def text_to_value(env, field, text, domain=()):
+    """The value for ``field`` (an Odoo field object) written as ``text``.
+
+    The one parser of the add-on's text values: custom field defaults and the
+    "set a field" step of automation pipelines. Empty text is an empty value.
+    A link takes a record id or its exact name, looked up with the rights of
+    ``env`` among the records matching ``domain``. Raise ValueError when the
+    text does not fit the field.
+    """
+    text = (text or "").strip()
+    if not text:
+        return 0 if field.type in ("integer", "float", "monetary") else False
+    if field.type in ("char", "text", "html"):
+        return text
+    if field.type == "integer":
+        return int(text)
+    if field.type in ("float", "monetary"):
+        return float(text)
+    if field.type == "boolean":
+        word = text.lower()
+        if word not in TRUE_WORDS + FALSE_WORDS:
+            raise ValueError(text)
+        return word in TRUE_WORDS
+    if field.type == "date":
+        return fields.Date.to_date(text)
+    if field.type == "datetime":
+        return fields.Datetime.to_datetime(text)
+    if field.type == "selection":
+        if text not in dict(field._description_selection(env)):
+            raise ValueError(text)
+        return text
+    if field.type == "many2one":
+        Comodel = env[field.comodel_name]
+        name_domain = [("id", "=", int(text))] if text.isdigit() else [(Comodel._rec_name or "id", "=", text)]
+        record = Comodel.search([*domain, *name_domain], limit=1)
+        if not record:
+            raise ValueError(text)
+        return record.id
+    raise ValueError(text)
+
+
 class CrmCustomField(models.Model):
     _name = "crm.custom.field"
     _description = "Custom Field"
@@ -395,29 +441,24 @@ class CrmCustomField(models.Model):
         raw = (self.default_value or "").strip()
         if not raw:
             return None
+        if self.field_type in ("tags", "contact", "client", "user"):
+            raise ValidationError(self.env._("Links and tags cannot have a default value."))
+        field = self.env[self.model]._fields[self.field_name]
         try:
-            if self.field_type == "integer":
-                return int(raw)
-            if self.field_type in ("float", "monetary"):
-                return float(raw)
-            if self.field_type == "boolean":
-                return raw.lower() in ("1", "true", "yes", "y")
-            if self.field_type == "date":
-                return fields.Date.to_string(fields.Date.to_date(raw))
-            if self.field_type == "datetime":
-                return fields.Datetime.to_string(fields.Datetime.to_datetime(raw))
+            value = text_to_value(self.env, field, raw, [("field_id", "=", self.id)])
         except ValueError as error:
+            if self.field_type == "selection":
+                raise ValidationError(
+                    self.env._("The default %(value)s is not one of the options.", value=raw)
+                ) from error
             raise ValidationError(
                 self.env._("The default %(value)s does not fit a %(type)s field.", value=raw, type=self.field_type)
             ) from error
-        if self.field_type == "selection":
-            option = self.option_ids.filtered(lambda o: o.name == raw)[:1]
-            if not option:
-                raise ValidationError(self.env._("The default %(value)s is not one of the options.", value=raw))
-            return option.id
-        if self.field_type in ("tags", "contact", "client", "user"):
-            raise ValidationError(self.env._("Links and tags cannot have a default value."))
-        return raw
+        if self.field_type == "date":
+            return fields.Date.to_string(value)
+        if self.field_type == "datetime":
+            return fields.Datetime.to_string(value)
+        return value
 
     # Validation ------------------------------------------------------------------
 

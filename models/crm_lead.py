@@ -3,19 +3,20 @@ from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
-from odoo.modules import module
 from odoo.osv import expression
 from odoo.tools import (
     SQL,
     sql as sql_tools,
 )
 
+from .crm_automation import cron_commit
 from .res_partner import normalize_phone
 
 
 class CrmLead(models.Model):
     _name = "crm.lead"
-    _inherit = ["crm.lead", "crm.custom.field.mixin"]  # noqa: RUF012
+    # The automation mixin first: see its docstring.
+    _inherit = ["crm.automation.target.mixin", "crm.lead", "crm.custom.field.mixin"]  # noqa: RUF012
 
     # Amounts ---------------------------------------------------------------
     # The deal is priced in its own currency (amount_currency/currency_id).
@@ -88,7 +89,6 @@ class CrmLead(models.Model):
 
     # Automation pipelines and outreach ----------------------------------------
     crm_automation_run_ids = fields.One2many("crm.automation.run", "lead_id", string="Automation Runs")
-    crm_automation_run_count = fields.Integer(string="Automation", compute="_compute_crm_automation_run_count")
     crm_outreach_ids = fields.One2many("crm.outreach", "lead_id", string="Outreach")
 
     def _auto_init(self):
@@ -141,13 +141,6 @@ class CrmLead(models.Model):
                 lead.expected_revenue = lead.currency_id._convert(
                     lead.amount_currency or 0.0, company.currency_id, company, lead._get_conversion_date()
                 )
-
-    def _compute_crm_automation_run_count(self):
-        counts = dict(
-            self.env["crm.automation.run"]._read_group([("lead_id", "in", self.ids)], ["lead_id"], ["__count"])
-        )
-        for lead in self:
-            lead.crm_automation_run_count = counts.get(lead, 0)
 
     @api.depends("currency_id", "company_id")
     def _compute_is_foreign_currency(self):
@@ -251,11 +244,9 @@ class CrmLead(models.Model):
         leads = super().create(vals_list)
         leads.filtered("stage_id")._log_stage_entry(now)
         leads.filtered(lambda lead: lead.active and lead.stage_id.is_lost).action_archive()
-        # Automation pipelines: the observer, and the stage each deal starts in.
-        Automation = self.env["crm.automation"]
-        Automation._enrol_created(leads)
+        # Automation pipelines: the stage each deal starts in (the mixin enrols on creation).
         for stage, group in leads.grouped("stage_id").items():
-            Automation._enrol_stage_entered(group, stage)
+            self.env["crm.automation"]._enrol_stage_entered(group, stage)
         return leads
 
     def write(self, vals):
@@ -290,16 +281,10 @@ class CrmLead(models.Model):
                 for lead in lost_leaving:
                     # lost deals have no automated probability to go back to: take the new stage's
                     lead.probability = lead.automated_probability
-        # Automation pipelines: exit conditions, then the stage trigger.
-        if {"stage_id", "active", "probability", "partner_id"} & vals.keys():
-            self.env["crm.automation.run"]._on_records_changed(self)
+        # Automation pipelines: the stage trigger (the mixin checks the exit conditions).
         if moved and new_stage:
             self.env["crm.automation"]._enrol_stage_entered(moved, new_stage)
         return res
-
-    def unlink(self):
-        self.env["crm.automation.run"]._on_records_deleted(self)
-        return super().unlink()
 
     def _split_expected_revenue_write(self, vals):
         """Turn a write of expected_revenue (company currency) into (leads, vals) groups
@@ -368,9 +353,7 @@ class CrmLead(models.Model):
             # A technical timestamp: followers who may post but not edit the
             # deal still prove it is alive.
             self.sudo().write({"date_last_activity": fields.Datetime.now(), "stalled_notified_date": False})
-        res = super()._message_post_after_hook(message, msg_vals)
-        self.env["crm.automation.run"]._on_inbound_email(message)
-        return res
+        return super()._message_post_after_hook(message, msg_vals)
 
     # ------------------------------------------------------------------
     # Won / lost
@@ -477,8 +460,7 @@ class CrmLead(models.Model):
             total += len(leads)
             if len(leads) < batch_size:
                 break
-            if not module.current_test:
-                self.env.cr.commit()  # pylint: disable=invalid-commit  # bounded batches: keep the work done
+            cron_commit(self.env)
         for owner, count in counts.items():
             self._notify_stalled_owner(owner, count)
         return total
@@ -733,9 +715,21 @@ class CrmLead(models.Model):
             "context": {"active_model": self._name, "active_ids": self.ids},
         }
 
-    def action_crm_automation_runs(self):
+    # Automation pipelines (crm.automation.target.mixin) ---------------------------
+
+    def _crm_automation_exit_fields(self):
+        return super()._crm_automation_exit_fields() | {"stage_id", "probability", "partner_id"}
+
+    def _crm_automation_contact(self):
+        return self.partner_id
+
+    def _crm_automation_exit_reason(self, pipeline, replied):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_client_suite.action_crm_automation_run")
-        action["domain"] = [("lead_id", "=", self.id)]
-        action["context"] = {}
-        return action
+        if pipeline.exit_on_won and self.stage_id.is_won and self.active:
+            return "won"
+        # Odoo's lost semantic: an archived deal is a lost deal.
+        if pipeline.exit_on_lost and not self.active:
+            return "lost"
+        if self.stage_id in pipeline.exit_stage_ids:
+            return "stage"
+        return super()._crm_automation_exit_reason(pipeline, replied)

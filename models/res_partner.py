@@ -76,7 +76,8 @@ def normalize_vat(vat):
 
 class ResPartner(models.Model):
     _name = "res.partner"
-    _inherit = ["res.partner", "crm.custom.field.mixin"]  # noqa: RUF012
+    # The automation mixin first: see its docstring.
+    _inherit = ["crm.automation.target.mixin", "res.partner", "crm.custom.field.mixin"]  # noqa: RUF012
 
     team_id = fields.Many2one(
         "crm.team",
@@ -174,7 +175,6 @@ class ResPartner(models.Model):
 
     # Automation pipelines ------------------------------------------------------
     crm_automation_run_ids = fields.One2many("crm.automation.run", "partner_id", string="Automation Runs")
-    crm_automation_run_count = fields.Integer(string="Automation", compute="_compute_crm_automation_run_count")
 
     def init(self):
         super().init()
@@ -421,32 +421,20 @@ class ResPartner(models.Model):
             return not self.crm_no_social
         return True
 
-    # Automation pipelines: observer and exit events ----------------------------
+    # Automation pipelines (crm.automation.target.mixin) ---------------------------
 
-    def _compute_crm_automation_run_count(self):
-        counts = dict(
-            self.env["crm.automation.run"]._read_group([("partner_id", "in", self.ids)], ["partner_id"], ["__count"])
-        )
-        for partner in self:
-            partner.crm_automation_run_count = counts.get(partner, 0)
+    def _crm_automation_exit_fields(self):
+        return super()._crm_automation_exit_fields() | {"crm_no_email", "email"}
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        partners = super().create(vals_list)
-        self.env["crm.automation"]._enrol_created(partners)
-        return partners
+    def _crm_automation_dependents(self):
+        # A deal's runs exit when its contact opts out.
+        return [
+            *super()._crm_automation_dependents(),
+            self.env["crm.lead"].sudo().search([("partner_id", "in", self.ids)]),
+        ]
 
-    def write(self, vals):
-        res = super().write(vals)
-        if {"active", "crm_no_email", "email"} & vals.keys():
-            self.env["crm.automation.run"]._on_records_changed(self)
-            leads = self.env["crm.lead"].sudo().search([("partner_id", "in", self.ids)])
-            self.env["crm.automation.run"]._on_records_changed(leads)
-        return res
-
-    def unlink(self):
-        self.env["crm.automation.run"]._on_records_deleted(self)
-        return super().unlink()
+    def _crm_automation_contact(self):
+        return self
 
     def _message_post_after_hook(self, message, msg_vals):
         res = super()._message_post_after_hook(message, msg_vals)
@@ -454,12 +442,4 @@ class ResPartner(models.Model):
             # Bookkeeping of the communication log; the poster may lack write
             # access to the partner (a Contributor on a shared client).
             self.sudo().crm_last_contacted = message.date or fields.Datetime.now()
-        self.env["crm.automation.run"]._on_inbound_email(message)
         return res
-
-    def action_crm_automation_runs(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_client_suite.action_crm_automation_run")
-        action["domain"] = [("partner_id", "=", self.id)]
-        action["context"] = {}
-        return action

@@ -241,7 +241,14 @@ class TestAutomationSteps(AutomationCommon):
         mail = self.env["mail.mail"].search([("recipient_ids", "in", self.contact_a.ids)])
         self.assertEqual(mail.state, "outgoing", "sent through the mail queue")
         self.assertEqual(mail.subject, "Welcome Lucía Fernández")
+        # A message of the contact's thread, by the Runs As user, seen as contacting the contact.
+        self.assertEqual(
+            (mail.mail_message_id.model, mail.mail_message_id.res_id, mail.author_id),
+            ("res.partner", self.contact_a.id, self.admin_user.partner_id),
+        )
         self.assertTrue(self.contact_a.message_ids.filtered(lambda m: m.subject == "Welcome Lucía Fernández"))
+        self.assertEqual(self.contact_a.crm_last_contacted, T0)
+        self.assertFalse(self.contact_a_other.crm_last_contacted)
         outreach = self.env["crm.outreach"].search([("automation_run_id", "in", runs.ids)])
         self.assertEqual((outreach.partner_id, outreach.channel), (self.contact_a, "email"))
         self.assertFalse(self.env["mail.mail"].search([("recipient_ids", "in", self.contact_a_other.ids)]))

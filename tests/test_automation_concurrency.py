@@ -54,7 +54,7 @@ class TestAutomationConcurrency(TransactionCase):
                 # The test runner holds the registry lock: hand the registry over
                 # instead of letting Environment look it up by database name.
                 cr.transaction = api.Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {"crm_automation_commit": True})
+                env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
                 barrier.wait(timeout=30)
                 done.append(env["crm.automation.run"]._cron_process_due_runs(batch_size=4))
         except Exception as e:  # reported by the main thread
@@ -100,7 +100,7 @@ class TestAutomationConcurrency(TransactionCase):
             cr.rollback()
         # Nothing of the batch remains, and the next worker executes it once.
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"crm_automation_commit": True})
+            env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
             runs = env["crm.automation.run"].search([("automation_id", "=", self.automation_id)])
             self.assertEqual(env["crm.outreach"].search_count([("automation_run_id", "in", runs.ids)]), 0)
             self.assertEqual(set(runs.mapped("step_id.name")), {"Call 0"})
