@@ -192,6 +192,11 @@ class CrmCustomField(models.Model):
         ),
     ]
 
+    @api.model
+    def _field_type_labels(self):
+        """{type: label} of the field types, in the context's language."""
+        return dict(self._fields["field_type"]._description_selection(self.env))
+
     @api.depends("key")
     def _compute_field_name(self):
         for definition in self:
@@ -375,7 +380,7 @@ class CrmCustomField(models.Model):
         self.ensure_one()
         old_type = self.field_type
         old_storage, new_storage = STORAGE[old_type], STORAGE[new_type]
-        label = dict(FIELD_TYPES)
+        label = self._field_type_labels()
         refuse = UserError(
             self.env._(
                 "%(field)s cannot change from %(old)s to %(new)s: its stored values cannot be converted. "
@@ -498,7 +503,7 @@ class CrmCustomField(models.Model):
         ``written`` is the set of field names written, or None on create
         (then every rule applies). A few queries per definition and batch.
         """
-        label = dict(FIELD_TYPES)
+        label = self._field_type_labels()
         for definition in self:
             fname = definition.field_name
             if fname not in records._fields or (written is not None and fname not in written):

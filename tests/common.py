@@ -1,5 +1,11 @@
+import re
+
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user
+
+# How Odoo words a refusal by the access rights (ir.model.access), per operation.
+ACL_VERBS = {"read": "access", "write": "modify", "create": "create", "unlink": "delete"}
 
 
 class CrmClientSuiteCommon(TransactionCase):
@@ -146,3 +152,20 @@ class CrmClientSuiteCommon(TransactionCase):
     def visible(self, user, records):
         """The part of ``records`` that ``user`` may read."""
         return records.with_user(user).search([("id", "in", records.ids)])
+
+    def assertRefusedByAccessRights(self, operation, model):
+        """The block raises the AccessError of Odoo's access rights (no group
+        of the user allows ``operation`` on ``model``), not any AccessError."""
+        return self.assertRaisesRegex(
+            AccessError,
+            re.escape(f"You are not allowed to {ACL_VERBS[operation]} ")
+            + r"'[^']*' "
+            + re.escape(f"({model}) records."),
+        )
+
+    def assertRefusedByRecordRules(self, operation, model):
+        """The block raises the AccessError of a record rule: the user may
+        ``operation`` on ``model`` in general, but not on these records."""
+        return self.assertRaisesRegex(
+            AccessError, re.escape(f"doesn't have '{operation}' access to:\n- ") + r".*" + re.escape(f"({model})")
+        )

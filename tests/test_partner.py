@@ -38,7 +38,7 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
         self.assertEqual(client.crm_amount_currency_id, self.env.ref("base.EUR"))
 
     def test_primary_contact_must_belong_to_client(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(ValidationError, "The primary contact of .* must be one of its contacts"):
             self.client_a.with_user(self.manager).crm_primary_contact_id = self.contact_b
 
     def test_contact_name_built_from_first_and_last_name(self):
@@ -63,26 +63,44 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
         self.assertEqual(self.client_b.name, "Müller Maschinenbau AG")
 
     def test_contact_names_required_in_contacts_action(self):
-        form = Form(
-            self.env["res.partner"]
-            .with_user(self.manager)
-            .with_context(default_is_company=False, crm_require_names=True)
-        )
+        Partner = self.env["res.partner"].with_user(self.manager)
+        form = Form(Partner.with_context(default_is_company=False, crm_require_names=True))
         form.parent_id = self.client_a
-        with self.assertRaises(AssertionError):
+        form.name = "Irene Navarro"  # Odoo's own required name is filled
+        with self.assertRaisesRegex(AssertionError, "^crm_first_name is a required field"):
             form.save()
+        form.crm_first_name = "Irene"
+        with self.assertRaisesRegex(AssertionError, "^crm_last_name is a required field"):
+            form.save()
+        form.crm_last_name = "Navarro"
+        self.assertEqual(form.save().name, "Irene Navarro")
+        # Elsewhere (a client's contacts, imports) a plain name is enough.
+        form = Form(Partner.with_context(default_is_company=False))
+        form.parent_id = self.client_a
+        form.name = "Irene Navarro"
+        contact = form.save()
+        self.assertFalse(contact.crm_first_name)
 
     @mute_logger(*MUTE)
     def test_invalid_email_refused(self):
-        with self.assertRaises(ValidationError):
-            self.env["res.partner"].with_user(self.manager).create(
-                {"name": "Ana Mal", "parent_id": self.client_a.id, "email": "ana at example"}
-            )
+        Partner = self.env["res.partner"].with_user(self.manager)
+        with self.assertRaisesRegex(ValidationError, "ana at example is not a valid email address"):
+            Partner.create({"name": "Ana Mal", "parent_id": self.client_a.id, "email": "ana at example"})
+        with self.assertRaisesRegex(ValidationError, "ana@ is not a valid email address"):
+            self.contact_a.with_user(self.manager).crm_email2 = "ana@"
 
-    def test_moved_contact_keeps_history(self):
-        self.contact_a.message_post(body="Llamada de seguimiento", message_type="comment")
+    def test_moved_contact_follows_its_new_clients_team(self):
+        # The sales team is a commercial field: a contact moved to another
+        # client takes that client's team, and team isolation follows.
+        self.set_team_isolation(True)
+        self.assertEqual(self.contact_a.team_id, self.team_a)
         self.contact_a.parent_id = self.client_b
-        self.assertIn("Llamada de seguimiento", "".join(self.contact_a.message_ids.mapped("body")))
+        self.assertEqual(self.contact_a.team_id, self.team_b)
+        self.assertFalse(self.visible(self.manager, self.contact_a))
+        self.assertEqual(self.visible(self.manager_b, self.contact_a), self.contact_a)
+        # A client's new team reaches its contacts too.
+        self.client_b.team_id = self.team_a
+        self.assertEqual((self.contact_a | self.contact_b).team_id, self.team_a)
 
     def test_duplicate_warning_on_email_phone_vat_and_name(self):
         self.contact_a.phone = "+34 600 111 222"
@@ -173,18 +191,3 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
         )
         names = {row[0] for row in self.env.cr.fetchall()}
         self.assertTrue({"res_partner_crm_complete_name_trgm_index", "res_partner_crm_email_trgm_index"} <= names)
-
-    def test_tax_id_is_validated_per_country(self):
-        Partner = self.env["res.partner"].with_user(self.manager)
-        belgium = self.env.ref("base.be")
-        client = Partner.create(
-            {"name": "Brouwerij Gent NV", "is_company": True, "country_id": belgium.id, "vat": "BE0477472701"}
-        )
-        self.assertEqual(client.vat, "BE0477472701")
-        with self.assertRaises(ValidationError):
-            Partner.create(
-                {"name": "Brouwerij Brugge NV", "is_company": True, "country_id": belgium.id, "vat": "BE0477472702"}
-            )
-        with self.assertRaises(ValidationError):
-            client.write({"vat": "BE123"})
-        self.assertEqual(client.vat, "BE0477472701")

@@ -1,15 +1,40 @@
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import tagged, users
 from odoo.tools import mute_logger
 
 from .common import CrmClientSuiteCommon
 
 MUTE = ("odoo.models", "odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
 
+# Access rights per model: r(ead), w(rite), c(reate), u(nlink), per role.
+ACL_OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
+ROLE_LOGINS = ("ccs_guest", "ccs_contributor", "ccs_manager", "ccs_admin")
+ACL_RIGHTS = {
+    # model: rights of (Guest, Contributor, Manager, Admin)
+    "crm.competitor": ("", "r", "r", "rwcu"),
+    "crm.deal.stakeholder": ("", "rwcu", "rwcu", "rwcu"),
+    "crm.deal.stage.history": ("", "r", "r", "r"),
+    "crm.lead.convert.customer": ("", "rwc", "rwc", "rwcu"),
+    "crm.lead.create.project": ("", "rwc", "rwc", "rwcu"),
+    "crm.automation": ("", "r", "rwcu", "rwcu"),
+    "crm.automation.step": ("", "r", "rwcu", "rwcu"),
+    "crm.automation.run": ("", "r", "rw", "rwu"),
+    "crm.automation.run.step": ("", "r", "r", "ru"),
+    "crm.outreach": ("", "rwcu", "rwcu", "rwcu"),
+    "crm.automation.enrol": ("", "", "rwcu", "rwcu"),
+    "crm.automation.preview": ("", "", "rwcu", "rwcu"),
+    "crm.custom.field": ("r", "r", "r", "rwcu"),
+    "crm.custom.field.group": ("r", "r", "r", "rwcu"),
+    "crm.custom.field.option": ("r", "r", "r", "rwcu"),
+    "crm.contact.report": ("", "", "r", "r"),
+    "res.company.team.isolation": ("", "", "", "rwc"),
+}
+
 
 @tagged("post_install", "-at_install")
 class TestRoles(CrmClientSuiteCommon):
-    """What each role may read, create, write and unlink, through the ORM."""
+    """What each role may read, create, write and unlink, through the ORM,
+    as the role's own user (``@users`` runs the test as that login)."""
 
     @property
     def all_partners(self):
@@ -21,29 +46,33 @@ class TestRoles(CrmClientSuiteCommon):
 
     # Guest -----------------------------------------------------------------
 
+    @users("ccs_guest")
     @mute_logger(*MUTE)
     def test_guest_reads_no_deal(self):
-        with self.assertRaises(AccessError):
-            self.env["crm.lead"].with_user(self.guest).search([])
-        with self.assertRaises(AccessError):
-            self.deal_b.with_user(self.guest).read(["name"])
+        with self.assertRefusedByAccessRights("read", "crm.lead"):
+            self.env["crm.lead"].search([])
+        with self.assertRefusedByAccessRights("read", "crm.lead"):
+            self.deal_b.with_env(self.env).read(["name"])
 
+    @users("ccs_guest")
     def test_guest_sees_no_client_or_contact(self):
-        self.assertFalse(self.visible(self.guest, self.all_partners))
-        found = self.env["res.partner"].with_user(self.guest).search([("is_company", "=", True)])
+        self.assertFalse(self.visible(self.env.user, self.all_partners))
+        found = self.env["res.partner"].search([("is_company", "=", True)])
         self.assertNotIn(self.client_a, found)
         # ... but still sees the people they work with, so the back end works.
-        self.assertIn(self.manager.partner_id, self.visible(self.guest, self.manager.partner_id))
+        self.assertIn(self.manager.partner_id, self.visible(self.env.user, self.manager.partner_id))
 
+    @users("ccs_guest")
     @mute_logger(*MUTE)
     def test_guest_cannot_read_client_by_id(self):
-        with self.assertRaises(AccessError):
-            self.client_a.with_user(self.guest).read(["name", "email"])
+        with self.assertRefusedByRecordRules("read", "res.partner"):
+            self.client_a.with_env(self.env).read(["name", "email"])
 
+    @users("ccs_guest")
     @mute_logger(*MUTE)
     def test_guest_cannot_create_client(self):
-        with self.assertRaises(AccessError):
-            self.env["res.partner"].with_user(self.guest).create({"name": "Gast AG", "is_company": True})
+        with self.assertRefusedByAccessRights("create", "res.partner"):
+            self.env["res.partner"].create({"name": "Gast AG", "is_company": True})
 
     # Contributor -----------------------------------------------------------
 
@@ -54,48 +83,55 @@ class TestRoles(CrmClientSuiteCommon):
     def test_contributor_sees_own_deals_only(self):
         self.assertEqual(self.visible(self.contributor, self.all_deals), self.deal_contributor)
 
+    @users("ccs_contributor")
     @mute_logger(*MUTE)
     def test_contributor_cannot_read_other_deal(self):
-        with self.assertRaises(AccessError):
-            self.deal_manager.with_user(self.contributor).read(["name"])
-        with self.assertRaises(AccessError):
-            self.deal_unassigned_b.with_user(self.contributor).read(["name"])
+        with self.assertRefusedByRecordRules("read", "crm.lead"):
+            self.deal_manager.with_env(self.env).read(["name"])
+        with self.assertRefusedByRecordRules("read", "crm.lead"):
+            self.deal_unassigned_b.with_env(self.env).read(["name"])
 
+    @users("ccs_contributor")
     def test_contributor_creates_and_edits_own_contact(self):
-        contact = (
-            self.env["res.partner"]
-            .with_user(self.contributor)
-            .create({"name": "Marta Gómez", "parent_id": self.client_a.id, "user_id": self.contributor.id})
+        contact = self.env["res.partner"].create(
+            {"name": "Marta Gómez", "parent_id": self.client_a.id, "user_id": self.env.user.id}
         )
         contact.write({"function": "Jefa de obra"})
-        self.assertEqual(contact.function, "Jefa de obra")
+        contact.invalidate_recordset()
+        self.assertEqual(contact.sudo().function, "Jefa de obra")
 
+    @users("ccs_contributor")
     @mute_logger(*MUTE)
     def test_contributor_cannot_create_contact_for_someone_else(self):
-        with self.assertRaises(AccessError):
-            self.env["res.partner"].with_user(self.contributor).create(
-                {"name": "Pedro Sanz", "user_id": self.manager.id}
-            )
+        with self.assertRefusedByRecordRules("create", "res.partner"):
+            self.env["res.partner"].create({"name": "Pedro Sanz", "user_id": self.manager.id})
 
+    @users("ccs_contributor")
     @mute_logger(*MUTE)
     def test_contributor_cannot_edit_other_contact(self):
-        with self.assertRaises(AccessError):
-            self.contact_a_other.with_user(self.contributor).write({"function": "CEO"})
+        with self.assertRefusedByRecordRules("write", "res.partner"):
+            self.contact_a_other.with_env(self.env).write({"function": "CEO"})
 
+    @users("ccs_contributor")
     def test_contributor_updates_own_deal(self):
-        self.deal_contributor.with_user(self.contributor).write({"expected_revenue": 15000})
+        self.deal_contributor.with_env(self.env).write({"expected_revenue": 15000})
+        self.deal_contributor.invalidate_recordset()
         self.assertEqual(self.deal_contributor.expected_revenue, 15000)
 
+    @users("ccs_contributor")
     @mute_logger(*MUTE)
     def test_contributor_cannot_unlink_deal(self):
-        with self.assertRaises(AccessError):
-            self.deal_contributor.with_user(self.contributor).unlink()
+        with self.assertRefusedByAccessRights("unlink", "crm.lead"):
+            self.deal_contributor.with_env(self.env).unlink()
         self.assertTrue(self.deal_contributor.exists())
 
+    @users("ccs_contributor")
     @mute_logger(*MUTE)
     def test_contributor_cannot_update_other_deal(self):
-        with self.assertRaises(AccessError):
-            self.deal_manager.with_user(self.contributor).write({"expected_revenue": 1})
+        # The deal is hidden from them: the write fails on reading it.
+        with self.assertRefusedByRecordRules("read", "crm.lead"):
+            self.deal_manager.with_env(self.env).write({"expected_revenue": 1})
+        self.deal_manager.invalidate_recordset()
         self.assertEqual(self.deal_manager.expected_revenue, 8000)
 
     # Manager ---------------------------------------------------------------
@@ -103,42 +139,48 @@ class TestRoles(CrmClientSuiteCommon):
     def test_manager_sees_all_clients_and_contacts(self):
         self.assertEqual(self.visible(self.manager, self.all_partners), self.all_partners)
 
+    @users("ccs_manager")
     def test_manager_manages_clients_and_contacts(self):
-        Partner = self.env["res.partner"].with_user(self.manager)
+        Partner = self.env["res.partner"]
         client = Partner.create({"name": "Hoffmann & Söhne KG", "is_company": True})
         contact = Partner.create({"name": "Anna Hoffmann", "parent_id": client.id})
         contact.write({"function": "Geschäftsführerin"})
-        self.contact_b.with_user(self.manager).write({"function": "Einkauf"})
+        self.contact_b.with_env(self.env).write({"function": "Einkauf"})
         contact.unlink()
         self.assertFalse(contact.exists())
+        self.contact_b.invalidate_recordset()
         self.assertEqual(self.contact_b.function, "Einkauf")
 
     def test_manager_sees_own_team_and_unassigned_deals(self):
         visible = self.visible(self.manager, self.all_deals)
         self.assertEqual(visible, self.deal_contributor | self.deal_manager | self.deal_unassigned_b)
 
+    @users("ccs_manager")
     @mute_logger(*MUTE)
     def test_manager_cannot_read_other_team_deal(self):
-        with self.assertRaises(AccessError):
-            self.deal_b.with_user(self.manager).read(["name"])
+        with self.assertRefusedByRecordRules("read", "crm.lead"):
+            self.deal_b.with_env(self.env).read(["name"])
 
+    @users("ccs_manager")
     @mute_logger(*MUTE)
     def test_manager_cannot_delete_deals(self):
-        with self.assertRaises(AccessError):
-            self.deal_manager.with_user(self.manager).unlink()
+        with self.assertRefusedByAccessRights("unlink", "crm.lead"):
+            self.deal_manager.with_env(self.env).unlink()
 
+    @users("ccs_manager")
     @mute_logger(*MUTE)
     def test_manager_has_no_configuration(self):
-        with self.assertRaises(AccessError):
-            self.env["crm.stage"].with_user(self.manager).create({"name": "Sin configurar"})
+        with self.assertRefusedByAccessRights("create", "crm.stage"):
+            self.env["crm.stage"].create({"name": "Sin configurar"})
 
     # Admin -----------------------------------------------------------------
 
+    @users("ccs_admin")
     def test_admin_sees_and_deletes_everything(self):
-        self.assertEqual(self.visible(self.admin_user, self.all_deals), self.all_deals)
-        self.assertEqual(self.visible(self.admin_user, self.all_partners), self.all_partners)
-        stage = self.env["crm.stage"].with_user(self.admin_user).create({"name": "Auditoría"})
-        self.deal_b.with_user(self.admin_user).unlink()
+        self.assertEqual(self.visible(self.env.user, self.all_deals), self.all_deals)
+        self.assertEqual(self.visible(self.env.user, self.all_partners), self.all_partners)
+        stage = self.env["crm.stage"].create({"name": "Auditoría"})
+        self.deal_b.with_env(self.env).unlink()
         self.assertFalse(self.deal_b.exists())
         self.assertTrue(stage.exists())
 
@@ -160,7 +202,7 @@ class TestRoles(CrmClientSuiteCommon):
 
     @mute_logger(*MUTE)
     def test_portal_reads_no_deal(self):
-        with self.assertRaises(AccessError):
+        with self.assertRefusedByAccessRights("read", "crm.lead"):
             self.deal_contributor.with_user(self.portal_user).read(["name"])
 
 
@@ -270,25 +312,13 @@ class TestCollaboration(CrmClientSuiteCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestAccessRows(CrmClientSuiteCommon):
-    """Every model of the add-on states its rights for every role."""
+class TestAccessRights(CrmClientSuiteCommon):
+    """What the access rights (security/ir.model.access.csv) of each role
+    allow and refuse on every model of the add-on, checked as that role's
+    user: r(ead), w(rite), c(reate), u(nlink)."""
 
-    ROLES = ("group_guest", "group_contributor", "group_manager", "group_admin")
-    # Business data a Guest must never reach, not even through RPC.
-    CRM_DATA = (
-        "crm.automation",
-        "crm.automation.step",
-        "crm.automation.run",
-        "crm.automation.run.step",
-        "crm.outreach",
-        "crm.deal.stakeholder",
-        "crm.deal.stage.history",
-        "crm.contact.report",
-        "crm.competitor",
-    )
-
-    def test_every_model_has_a_row_per_role(self):
-        models = (
+    def test_every_model_of_the_add_on_has_its_rights_stated(self):
+        xml_models = (
             self.env["ir.model.data"]
             .search([("module", "=", "crm_client_suite"), ("model", "=", "ir.model")])
             .mapped("res_id")
@@ -296,26 +326,110 @@ class TestAccessRows(CrmClientSuiteCommon):
         # the add-on's own models, not the ones it only extends
         own = (
             self.env["ir.model"]
-            .browse(models)
+            .browse(xml_models)
             .filtered(lambda model: model.modules == "crm_client_suite" and not self.env[model.model]._abstract)
         )
-        self.assertIn("crm.automation", own.mapped("model"))
-        for model in own:
-            groups = self.env["ir.model.access"].search([("model_id", "=", model.id)]).group_id
-            for role in self.ROLES:
-                self.assertIn(
-                    self.env.ref(f"crm_client_suite.{role}"), groups, f"{model.model} has no access row for {role}"
-                )
+        self.assertEqual(sorted(own.mapped("model")), sorted(ACL_RIGHTS))
 
+    @users(*ROLE_LOGINS)
+    @mute_logger(*MUTE)
+    def test_rights_of_each_role_on_each_model(self):
+        role = ROLE_LOGINS.index(self.env.user.login)
+        for model, rights in ACL_RIGHTS.items():
+            Model = self.env[model]
+            for letter, operation in ACL_OPERATIONS.items():
+                with self.subTest(model=model, operation=operation):
+                    if letter in rights[role]:
+                        self.assertTrue(Model.has_access(operation))
+                    else:
+                        with self.assertRefusedByAccessRights(operation, model):
+                            Model.check_access(operation)
+
+    @users("ccs_manager")
+    def test_manager_reads_field_definitions_for_set_field_steps(self):
+        fields = self.env["ir.model.fields"].search([("model", "=", "crm.lead"), ("name", "=", "priority")])
+        self.assertEqual(fields.name, "priority")
+        with self.assertRefusedByAccessRights("write", "ir.model.fields"), mute_logger(*MUTE):
+            fields.write({"field_description": "Prioridad"})
+
+    # The rights at work, on real records ------------------------------------
+
+    @users("ccs_guest")
+    @mute_logger(*MUTE)
     def test_guest_reaches_no_crm_data(self):
-        for model in self.CRM_DATA:
-            Model = self.env[model].with_user(self.guest)
-            self.assertFalse(Model.has_access("read"), f"a Guest may read {model}")
-            self.assertFalse(Model.has_access("create"), f"a Guest may create {model}")
+        for model in (
+            "crm.automation",
+            "crm.automation.run",
+            "crm.outreach",
+            "crm.deal.stakeholder",
+            "crm.deal.stage.history",
+            "crm.contact.report",
+            "crm.competitor",
+        ):
+            with self.subTest(model=model), self.assertRefusedByAccessRights("read", model):
+                self.env[model].search([])
 
-    def test_contributor_reads_but_does_not_configure(self):
-        for model in ("crm.automation", "crm.competitor"):
-            Model = self.env[model].with_user(self.contributor)
-            self.assertTrue(Model.has_access("read"))
-            self.assertFalse(Model.has_access("create"), f"a Contributor may configure {model}")
-        self.assertFalse(self.env["crm.contact.report"].with_user(self.contributor).has_access("read"))
+    @users("ccs_contributor", "ccs_manager")
+    @mute_logger(*MUTE)
+    def test_sales_roles_read_competitors_but_do_not_configure_them(self):
+        name = f"Rival Obras S.A. ({self.env.user.login})"
+        competitor = self.env["crm.competitor"].sudo().create({"name": name}).with_env(self.env)
+        self.assertEqual(competitor.read(["name"])[0]["name"], name)
+        with self.assertRefusedByAccessRights("create", "crm.competitor"):
+            self.env["crm.competitor"].create({"name": "Otro Rival S.L."})
+        with self.assertRefusedByAccessRights("write", "crm.competitor"):
+            competitor.write({"name": "Renamed"})
+        with self.assertRefusedByAccessRights("unlink", "crm.competitor"):
+            competitor.unlink()
+        self.assertTrue(competitor.exists())
+
+    @users("ccs_admin")
+    def test_admin_configures_competitors(self):
+        competitor = self.env["crm.competitor"].create({"name": "Rival Obras S.A."})
+        competitor.write({"website": "https://rival.example.com"})
+        competitor.unlink()
+        self.assertFalse(competitor.exists())
+
+    @users("ccs_contributor")
+    @mute_logger(*MUTE)
+    def test_contributor_logs_outreach_on_own_contacts_only(self):
+        Outreach = self.env["crm.outreach"]
+        call = Outreach.create({"summary": "Llamada", "channel": "call", "partner_id": self.contact_a.id})
+        call.write({"outcome": "done"})
+        self.assertEqual(Outreach.search([("id", "=", call.id)]), call)
+        theirs = Outreach.sudo().create(
+            {"summary": "Visita", "partner_id": self.contact_a_other.id, "user_id": self.manager.id}
+        )
+        self.assertFalse(Outreach.search([("id", "=", theirs.id)]))
+        with self.assertRefusedByRecordRules("write", "crm.outreach"):
+            theirs.with_env(self.env).write({"summary": "Cambiada"})
+        call.unlink()
+        self.assertFalse(call.exists())
+
+    @users("ccs_manager", "ccs_admin")
+    @mute_logger(*MUTE)
+    def test_stage_history_is_written_by_the_add_on_only(self):
+        won = self.env["crm.stage"].sudo().search([("is_won", "=", True)], limit=1)
+        self.deal_manager.sudo().stage_id = won
+        history = self.env["crm.deal.stage.history"].search([("lead_id", "=", self.deal_manager.id)])
+        self.assertIn(won, history.stage_id)
+        with self.assertRefusedByAccessRights("write", "crm.deal.stage.history"):
+            history.write({"date_in": "2020-01-01 00:00:00"})
+        with self.assertRefusedByAccessRights("unlink", "crm.deal.stage.history"):
+            history.unlink()
+        with self.assertRefusedByAccessRights("create", "crm.deal.stage.history"):
+            history.create({"lead_id": self.deal_manager.id, "date_in": "2020-01-01 00:00:00"})
+
+    @users("ccs_guest", "ccs_contributor", "ccs_manager")
+    @mute_logger(*MUTE)
+    def test_only_admin_defines_custom_fields(self):
+        definitions = self.env["crm.custom.field"]
+        key = f"badge_{self.env.user.login}"
+        badge = definitions.sudo().create({"name": "Badge", "key": key, "field_type": "char"})
+        self.assertEqual(definitions.search([("id", "=", badge.id)]).name, "Badge")
+        with self.assertRefusedByAccessRights("write", "crm.custom.field"):
+            badge.with_env(self.env).write({"required": True})
+        with self.assertRefusedByAccessRights("create", "crm.custom.field"):
+            definitions.create({"name": "Nope", "key": f"nope_{self.env.user.login}", "field_type": "char"})
+        with self.assertRefusedByAccessRights("create", "crm.custom.field.group"):
+            self.env["crm.custom.field.group"].create({"name": "Nope"})
