@@ -41,9 +41,7 @@ def _tracked_files(root):
 def _copy_tree(root, tree):
     files = _tracked_files(root)
     if files is None:  # not a git checkout: everything but build output
-        shutil.copytree(
-            root, tree, ignore=shutil.ignore_patterns(".git", "build", "dist", "__pycache__", "*.egg-info")
-        )
+        shutil.copytree(root, tree, ignore=shutil.ignore_patterns(".git", "build", "dist", "__pycache__", "*.egg-info"))
         return
     for name in files:
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
