@@ -27,6 +27,8 @@ fi
 # checkout's odoo-bin), or `odoo` on PATH.
 find_odoo() {
     ODOO=${ODOO_BIN:-$(command -v odoo || true)}
+    [ -n "$ODOO" ] && [ -f "$ODOO" ] && [ ! -x "$ODOO" ] \
+        && die "$ODOO is not executable: make it so (chmod +x $ODOO) or set ODOO_BIN to Odoo's launcher."
     [ -n "$ODOO" ] && [ -x "$ODOO" ] \
         || die "Odoo 18.0 was not found: install it (see README.md, 'Install Odoo 18.0') and put 'odoo' on PATH or set ODOO_BIN."
     local version
