@@ -46,7 +46,11 @@
         "views/crm_client_suite_menus.xml",
     ],
     "demo": [
+        "demo/res_lang_demo.xml",
         "demo/crm_client_suite_demo.xml",
+        "demo/crm_custom_field_demo.xml",
+        "demo/crm_deal_stage_history_demo.xml",
+        "demo/crm_automation_demo.xml",
     ],
     "uninstall_hook": "uninstall_hook",
     "assets": {

@@ -1,8 +1,11 @@
 """Shared by the benchmark scripts: where Odoo finds this add-on.
 
 The repository root is the add-on, whatever the clone is called; like
-scripts/lib.sh, expose it as ``crm_client_suite`` in a cache folder and use
-that folder as the addons path.
+scripts/lib.sh, expose it as ``crm_client_suite`` in a cache folder and put
+that folder first on the addons path Odoo itself would use (its
+configuration file, ``$ODOO_RC`` or ``~/.odoorc``, else the folders of the
+Odoo installation). scripts/test passes the path it computed in
+``CCS_ADDONS_PATH``.
 """
 
 import os
@@ -11,6 +14,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def addons_path():
+    if os.environ.get("CCS_ADDONS_PATH"):
+        return os.environ["CCS_ADDONS_PATH"]
     cache = os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "crm_client_suite", "addons"
     )
@@ -20,4 +25,7 @@ def addons_path():
         if os.path.islink(link):
             os.unlink(link)
         os.symlink(REPO, link)
-    return cache
+    from odoo.tools import config
+
+    config.parse_config([], setup_logging=False)
+    return ",".join([cache] + [path for path in config["addons_path"].split(",") if path and path != cache])
