@@ -326,10 +326,9 @@ class CrmAutomationRun(models.Model):
         started = time.monotonic()
         done = 0
         conflicts = 0
-        if commit:
-            # Each batch starts a transaction of its own, so a lock conflict
-            # below can roll back to here without losing anything.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        # Each batch starts a transaction of its own, so a lock conflict
+        # below can roll back to here without losing anything.
+        commit = cron_commit(self.env)
         while True:
             try:
                 runs = self._lock_due_runs(batch_size, fields.Datetime.now())

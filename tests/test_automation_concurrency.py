@@ -133,7 +133,7 @@ class TestAutomationConcurrency(TransactionCase):
                 raise
 
         with patch.object(Run, "_lock_due_runs", lock_after_concurrent_commit), self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"crm_automation_commit": True})
+            env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
             done = env["crm.automation.run"]._cron_process_due_runs(batch_size=RUNS)
         self.assertEqual(len(refused), 1, "the database refused the first lock")
         self.assertEqual(done, RUNS * STEPS)
