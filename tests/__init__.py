@@ -7,6 +7,7 @@ from . import test_automation_concurrency
 from . import test_automation_ui
 from . import test_partner
 from . import test_custom_field
+from . import test_custom_field_i18n
 from . import test_contact_report
 from . import test_i18n
 from . import test_automation_engine

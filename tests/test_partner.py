@@ -1,7 +1,7 @@
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
@@ -158,7 +158,7 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
 
     @mute_logger(*MUTE)
     def test_guest_cannot_read_contacts(self):
-        with self.assertRaises(AccessError):
+        with self.assertRefusedByRecordRules("read", "res.partner"):
             self.contact_a.with_user(self.guest).read(["name", "crm_role_category"])
 
     def test_search_by_role_type_status_and_tags(self):

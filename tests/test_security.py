@@ -251,7 +251,7 @@ class TestTeamIsolation(CrmClientSuiteCommon):
 
     @mute_logger(*MUTE)
     def test_managers_and_foreign_companies_cannot_switch_isolation(self):
-        with self.assertRaises(AccessError):
+        with self.assertRefusedByAccessRights("create", "res.company.team.isolation"):
             self.env["res.company.team.isolation"].with_user(self.manager).create({"crm_team_isolation": True})
         other = self.env["res.company"].create({"name": "Filial Portugal Lda"})
         wizard = (
@@ -259,7 +259,7 @@ class TestTeamIsolation(CrmClientSuiteCommon):
             .with_user(self.admin_user)
             .create({"company_id": other.id, "crm_team_isolation": True})
         )
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(AccessError, "only set Team Isolation for the companies you work in"):
             wizard.action_apply()
         self.assertFalse(other.crm_team_isolation)
 
