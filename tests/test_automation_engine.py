@@ -1,8 +1,11 @@
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
 from odoo.addons.crm_client_suite.exceptions import CrmAutomationStepError
+from odoo.addons.crm_client_suite.models.crm_automation import cron_commit
 from odoo.addons.crm_client_suite.models.crm_automation_step import CrmAutomationStep
 
 from .test_automation import AutomationCommon
@@ -259,3 +262,32 @@ class TestAutomationTargets(AutomationCommon):
         )
         self.env["mail.thread"].message_process("crm.lead", raw)
         self.assertEqual((run.state, run.exit_reason), ("exited", "replied"))
+
+
+@tagged("post_install", "-at_install")
+class TestCronCommitGuard(AutomationCommon):
+    """The batch crons commit through one guard, which never commits inside a test unless asked."""
+
+    def test_guard(self):
+        with patch.object(self.env.cr, "commit") as commit:
+            self.assertFalse(cron_commit(self.env))
+            self.assertFalse(cron_commit(self.env(context={"ir_cron_progress_id": 1})), "run by ir.cron, in a test")
+            commit.assert_not_called()
+            self.assertTrue(cron_commit(self.env(context={"crm_cron_commit": True})))
+            commit.assert_called_once()
+
+    def test_crons_commit_through_the_guard(self):
+        sweep = self.pipeline([{"action": "outreach", "delay": 1}], trigger_sweep=True)
+        self.pipeline([{"action": "outreach"}])._enrol(self.contact_a, "manual")
+        with patch.object(self.env.cr, "commit") as commit:
+            self.env["crm.automation.run"]._cron_process_due_runs()
+            self.env["crm.automation"]._cron_sweep()
+            commit.assert_not_called()
+            self.assertTrue(self.runs(sweep))
+            sweep.sweep_last = False
+            self.pipeline([{"action": "outreach"}])._enrol(self.contact_a, "manual")
+            asked = self.env(context=dict(self.env.context, crm_cron_commit=True))
+            asked["crm.automation.run"]._cron_process_due_runs()
+            self.assertEqual(commit.call_count, 1, "one batch, one commit")
+            asked["crm.automation"]._cron_sweep()
+            self.assertEqual(commit.call_count, 2, "one pipeline swept, one commit")
