@@ -9,3 +9,4 @@ from . import test_partner
 from . import test_custom_field
 from . import test_contact_report
 from . import test_i18n
+from . import test_partner_phone_search
