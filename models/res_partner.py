@@ -1,5 +1,6 @@
 import logging
 import re
+from contextlib import contextmanager
 
 import psycopg2
 
@@ -7,6 +8,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.modules.db import FunctionStatus
 from odoo.osv import expression
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +69,9 @@ PHONE_TRIGRAM_COLUMNS = ("crm_phone_e164", "crm_mobile_e164")
 # that handful of ids. More matches mean a common term, for which an index
 # scan in display order that stops at the page size is the faster plan.
 NAME_SEARCH_PRESELECT = 1000
+# name_search first walks this many partners in display order for matches
+# (a common term fills a page there); fewer matches mean a rare term.
+NAME_SEARCH_ORDERED_SCAN = 2000
 # Terms shorter than this cannot use trigrams as an infix (``%ab%``): they
 # are searched as the prefix of a word (see readme/CONFIGURE.md).
 NAME_SEARCH_MIN_INFIX = 3
@@ -228,31 +233,83 @@ class ResPartner(models.Model):
             )
 
     @api.model
+    def name_search(self, name="", args=None, operator="ilike", limit=100):
+        """A typed search (many2one dropdown): the first ``limit`` partners in
+        display order that match ``name``, fast for every term.
+
+        A common term is served by walking the partners in display order and
+        stopping at ``limit`` matches (``_crm_first_matches_in_order``); when
+        the first rows hold too few matches, the term is rare and the trigram
+        indexes collect its matches at once (``_crm_preselect``).
+        """
+        if operator != "ilike" or not isinstance(name, str) or not name.strip() or not limit:
+            return super().name_search(name, args, operator, limit)
+        term_domain = self._crm_typed_search_domain(name)
+        ids = self._crm_first_matches_in_order(term_domain, args or [], limit, NAME_SEARCH_ORDERED_SCAN)
+        if ids is None:
+            preselected = self._crm_preselect(term_domain)
+            if preselected is term_domain:
+                # Common, but not among the first rows in display order (a
+                # surname whose first names sort late): walk on, as stock does.
+                ids = self._crm_first_matches_in_order(term_domain, args or [], limit)
+            else:
+                domain = expression.AND([preselected, args or []])
+                ids = self._search(domain, order=self._order, limit=limit)
+        records = self.browse(ids)
+        return [(record.id, record.display_name) for record in records.sudo()]
+
+    @api.model
     def _search_display_name(self, operator, value):
-        """Keep typed searches fast on large databases, for every term.
+        """The search view's name filter and other ``display_name`` searches:
+        the same terms as ``name_search``, preselected through the trigram
+        indexes when they are rare."""
+        if operator != "ilike" or not isinstance(value, str) or not value.strip():
+            return super()._search_display_name(operator, value)
+        return self._crm_preselect(self._crm_typed_search_domain(value))
+
+    @api.model
+    def _crm_typed_search_domain(self, value):
+        """What a typed ``value`` matches.
 
         Odoo searches ``complete_name``, ``email``, ``ref``, ``vat`` and
-        ``company_registry`` with ``ilike``, ordered by name, limited to a few
-        rows. Here:
+        ``company_registry`` with ``ilike``. Here too, except that:
 
         * a term of one or two letters, which trigrams cannot find inside a
           word, matches the start of a word of the name or the start of the
           other columns (``_crm_prefix_search_domain``);
         * a term that looks like a phone number also matches the phones, in
-          E.164 (``_crm_phone_search_domain``);
-        * the matches are first collected without order through the trigram
-          indexes (``_crm_preselect``).
+          E.164 (``_crm_phone_search_domain``).
         """
-        if operator != "ilike" or not isinstance(value, str) or not value.strip():
-            return super()._search_display_name(operator, value)
         term = value.strip()
         if len(term) < NAME_SEARCH_MIN_INFIX:
             domain = self._crm_prefix_search_domain(term)
         else:
-            domain = super()._search_display_name(operator, value)
+            domain = super()._search_display_name("ilike", value)
         if self._crm_is_phone_term(term):
             domain = expression.OR([domain, self._crm_phone_search_domain(term)])
-        return self._crm_preselect(domain)
+        return domain
+
+    @api.model
+    def _crm_first_matches_in_order(self, term_domain, domain, limit, window=None):
+        """Ids of the first ``limit`` partners of ``domain`` matching
+        ``term_domain``, in display order, found among the first ``window``
+        partners of that order (all by default); None when those hold fewer
+        matches (a rare term) than ``limit``, unless no window was set.
+
+        The ordered rows are read through the name index without the term
+        in their WHERE clause, so that PostgreSQL cannot trade that index for
+        a trigram scan followed by a sort of every match.
+        """
+        query = self._search(domain, order=self._order, limit=window)
+        term = self.with_context(active_test=False)._where_calc(term_domain)
+        if term._joins or term._tables.keys() != {self._table}:
+            # The term needs other tables: leave it to the ORM.
+            return (
+                None if window else self._search(expression.AND([term_domain, domain]), order=self._order, limit=limit)
+            )
+        ordered = query.select(SQL("%s AS id", SQL.identifier(self._table, "id")), SQL("%s AS hit", term.where_clause))
+        rows = self.env.execute_query(SQL("SELECT id FROM (%s) AS ordered WHERE hit LIMIT %s", ordered, limit))
+        return [row[0] for row in rows] if len(rows) == limit or not window else None
 
     @api.model
     def _crm_prefix_search_domain(self, term):
@@ -270,10 +327,29 @@ class ResPartner(models.Model):
         trigram indexes collect at once; ``domain`` itself for a common term,
         which an ordered scan of the name index serves best."""
         query = self.with_context(active_test=False)._search(domain, limit=NAME_SEARCH_PRESELECT + 1)
-        ids = [row[0] for row in self.env.execute_query(query.select())]
+        # With a LIMIT and many estimated matches, PostgreSQL prefers a
+        # sequential scan that stops early; on a common term it reads (and
+        # unaccents) tens of thousands of rows. The trigram bitmap is the
+        # plan that stays cheap for every term.
+        with self._crm_planner(enable_seqscan="off", enable_indexscan="off"):
+            ids = [row[0] for row in self.env.execute_query(query.select())]
         if len(ids) > NAME_SEARCH_PRESELECT:
             return domain
         return [("id", "in", ids)]
+
+    @contextmanager
+    def _crm_planner(self, **settings):
+        """Planner settings for the queries run inside, restored after."""
+        cr = self.env.cr
+        previous = {}
+        for name, value in settings.items():
+            cr.execute(SQL("SELECT current_setting(%s), set_config(%s, %s, true)", name, name, value))
+            previous[name] = cr.fetchone()[0]
+        try:
+            yield
+        finally:
+            for name, value in previous.items():
+                cr.execute(SQL("SELECT set_config(%s, %s, true)", name, value))
 
     @api.model
     def _crm_is_phone_term(self, term):

@@ -124,13 +124,22 @@ class TestPartnerTypedSearch(CrmClientSuiteCommon):
         return self.env["res.partner"].browse([pid for pid, _name in pairs])
 
     def both_paths(self, term, limit=8):
-        """The matches through the preselection, and through the ordered
-        scan that serves common terms (forced by a threshold of zero)."""
-        rare = self.found(term, limit)
-        with patch(f"{RES_PARTNER}.NAME_SEARCH_PRESELECT", 0):
-            common = self.found(term, limit)
-        self.assertEqual(list(rare), list(common), term)
-        return rare
+        """The matches of name_search, checked against each of its paths:
+        the ordered scan that stops at the page size (common terms), the
+        trigram preselection (rare terms) and the plain domain (what a
+        common term gives the search view)."""
+        found = self.found(term, limit)
+        Partner = self.env["res.partner"]
+        if found:
+            ordered = Partner._crm_first_matches_in_order(
+                Partner._crm_typed_search_domain(term), [("id", "in", self.people.ids)], len(found)
+            )
+            self.assertEqual(ordered, found.ids, term)
+        with patch(f"{RES_PARTNER}.NAME_SEARCH_ORDERED_SCAN", 1):
+            self.assertEqual(list(self.found(term, limit)), list(found), term)
+            with patch(f"{RES_PARTNER}.NAME_SEARCH_PRESELECT", 0):
+                self.assertEqual(list(self.found(term, limit)), list(found), term)
+        return found
 
     @users("ccs_manager")
     def test_three_letters_or_more_match_inside_words_like_ilike(self):
@@ -160,6 +169,19 @@ class TestPartnerTypedSearch(CrmClientSuiteCommon):
     def test_results_come_in_display_order_up_to_the_limit(self):
         self.assertEqual(list(self.both_paths("z", limit=2)), [self.bernd, self.quirina])
         self.assertEqual(list(self.both_paths("z")), [self.bernd, self.quirina, self.zoltan])
+
+    @users("ccs_manager")
+    def test_ordered_scan_leaves_rare_terms_to_the_trigram_indexes(self):
+        Partner = self.env["res.partner"]
+        in_people = [("id", "in", self.people.ids)]
+        zolt, zul = Partner._crm_typed_search_domain("zolt"), Partner._crm_typed_search_domain("zul")
+        # Bernd Zulauf, first in display order, is no Zoltán: rare within a window of one row.
+        self.assertIsNone(Partner._crm_first_matches_in_order(zolt, in_people, 1, window=1))
+        self.assertEqual(Partner._crm_first_matches_in_order(zul, in_people, 1, window=1), self.bernd.ids)
+        # Without a window, the walk goes on to the end.
+        self.assertEqual(Partner._crm_first_matches_in_order(zolt, in_people, 8), self.zoltan.ids)
+        with patch(f"{RES_PARTNER}.NAME_SEARCH_ORDERED_SCAN", 1):
+            self.assertEqual(self.found("zolt"), self.zoltan)
 
     @users("ccs_manager")
     def test_search_view_name_filter_and_count_see_every_match(self):
