@@ -3,7 +3,7 @@
     "name": "CRM Client Suite",
     "summary": "Clients, contacts, custom fields, deal pipeline, automation "
     "pipelines, outreach, portal and sales analytics on top of Odoo CRM",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-client-suite/crm_client_suite",
     "author": "CRM Client Suite",
@@ -16,6 +16,9 @@
         "sale_crm",
         "project",
         "base_vat",
+        "phone_validation",
+        # Its Phone/Mobile search filter on contacts compares E.164 here.
+        "sms",
     ],
     "data": [
         "security/crm_client_suite_groups.xml",

@@ -10,7 +10,6 @@ from odoo.tools import (
 )
 
 from .crm_automation import cron_commit
-from .res_partner import normalize_phone
 
 
 class CrmLead(models.Model):
@@ -485,15 +484,22 @@ class CrmLead(models.Model):
         """Existing partners matching these leads, found by the partners' own
         dedupe (``res.partner._crm_find_duplicates``) in a few queries.
 
-        Matches, strongest first: normalised email, phone, then the company
+        Matches, strongest first: normalised email, phone (E.164), then the company
         name (case-insensitive). Leads carry no VAT number in Odoo, so VAT is
         not used here. Returns ``{lead_id: partner}``.
         """
+        Partner = self.env["res.partner"]
+        country_of = self._phone_get_country()
         keys = {
             lead: {
                 "email": tools.email_normalize(lead.email_from) if lead.email_from else False,
                 "vat": False,
-                "phone": {normalize_phone(lead.phone), normalize_phone(lead.mobile)} - {False},
+                # E.164 in the lead's country, else its customer's, else the company's.
+                "phone": {
+                    Partner._crm_phone_e164(number, country_of.get(lead.id) or self.env.company.country_id)
+                    for number in (lead.phone, lead.mobile)
+                }
+                - {False},
                 "name": (lead.partner_name or "").strip().lower() or False,
             }
             for lead in self

@@ -1,7 +1,16 @@
+import logging
 import re
+from contextlib import contextmanager
+
+import psycopg2
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
+from odoo.modules.db import FunctionStatus
+from odoo.osv import expression
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 # Channels through which a client or contact can be reached. Shared by the
 # communication preferences, outreach and the automation pipelines.
@@ -49,25 +58,27 @@ PAYMENT_TERMS = [
     ("end_of_month", "End of Following Month"),
 ]
 
-# Columns that users search with ``ilike`` (name_search and the search
-# view); each gets a trigram GIN index so that a typed search on a large
-# database uses an index instead of a sequential scan.
-# Typed searches (name_search, the search view's name filter) first collect
-# the matching ids through the trigram indexes when there are at most this
-# many; more matches mean a common term, for which Odoo's ordered index scan
-# is the faster plan.
+# Columns that users search with ``ilike`` (name_search, the search view's
+# name and phone filters); each gets a trigram GIN index, on unaccent(column)
+# where Odoo searches through an indexable unaccent.
+TRIGRAM_COLUMNS = ("name", "complete_name", "email", "ref", "vat", "company_registry")
+# The E.164 phones, searched with ``like`` (digits have no accents).
+PHONE_TRIGRAM_COLUMNS = ("crm_phone_e164", "crm_mobile_e164")
+# A typed search first collects its matches through the trigram indexes when
+# there are at most this many (a rare term): the ordered search then runs on
+# that handful of ids. More matches mean a common term, for which an index
+# scan in display order that stops at the page size is the faster plan.
 NAME_SEARCH_PRESELECT = 1000
-TRIGRAM_COLUMNS = ("name", "complete_name", "email", "ref", "vat", "company_registry", "phone", "mobile")
-
-
-def normalize_phone(number):
-    """Digits of a phone number, without the country prefix noise.
-
-    The last nine digits identify a number well enough to spot duplicates
-    written as ``+34 600 000 000``, ``0034600000000`` or ``600-000-000``.
-    """
-    digits = re.sub(r"\D", "", number or "")
-    return digits[-9:] if len(digits) >= 6 else False
+# name_search first walks this many partners in display order for matches
+# (a common term fills a page there); fewer matches mean a rare term.
+NAME_SEARCH_ORDERED_SCAN = 2000
+# Terms shorter than this cannot use trigrams as an infix (``%ab%``): they
+# are searched as the prefix of a word (see readme/CONFIGURE.md).
+NAME_SEARCH_MIN_INFIX = 3
+# A typed term is taken for a phone number when it has only the characters
+# of one and at least this many digits.
+PHONE_SEARCH_MIN_DIGITS = 5
+PHONE_TERM = re.compile(r"^\+?[\d\s().\-/]+$")
 
 
 def normalize_vat(vat):
@@ -147,8 +158,24 @@ class ResPartner(models.Model):
     )
 
     # Duplicate detection ---------------------------------------------------
-    crm_phone_normalized = fields.Char(compute="_compute_crm_normalized", store=True, index="btree_not_null")
-    crm_mobile_normalized = fields.Char(compute="_compute_crm_normalized", store=True, index="btree_not_null")
+    # Phones as E.164 (``+34600111222``) beside the numbers as typed, which
+    # stay untouched: duplicate detection and the phone search compare these.
+    crm_phone_e164 = fields.Char(
+        string="Phone (E.164)",
+        compute="_compute_crm_phone_e164",
+        store=True,
+        index="btree_not_null",
+        help="The phone in international E.164 form, read in the country of the contact, "
+        "else of its client, else of its company.",
+    )
+    crm_mobile_e164 = fields.Char(
+        string="Mobile (E.164)",
+        compute="_compute_crm_phone_e164",
+        store=True,
+        index="btree_not_null",
+        help="The mobile in international E.164 form, read in the country of the contact, "
+        "else of its client, else of its company.",
+    )
     crm_vat_normalized = fields.Char(compute="_compute_crm_normalized", store=True, index="btree_not_null")
     crm_duplicate_id = fields.Many2one(
         "res.partner",
@@ -184,36 +211,167 @@ class ResPartner(models.Model):
             try:
                 with cr.savepoint(flush=False):
                     cr.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            except Exception:
+            except psycopg2.Error:
+                _logger.warning("pg_trgm is not available: typed partner searches will scan the table.")
                 return
+        # ``ilike`` compares unaccent(column) when the database has unaccent;
+        # only an immutable unaccent can be indexed (as Odoo's own trigram
+        # indexes require), else the plain column is the best we can do.
+        unaccent = self.env.registry.has_unaccent == FunctionStatus.INDEXABLE
         for column in TRIGRAM_COLUMNS:
+            expression = f'unaccent("{column}")' if unaccent else f'"{column}"'
             tools.create_index(
                 cr,
-                f"res_partner_crm_{column}_trgm_index",
+                f"res_partner_crm_{column}_{'unaccent_' if unaccent else ''}trgm_index",
                 self._table,
-                [f'"{column}" gin_trgm_ops'],
+                [f"{expression} gin_trgm_ops"],
                 method="gin",
+            )
+        for column in PHONE_TRIGRAM_COLUMNS:
+            tools.create_index(
+                cr, f"res_partner_{column}_trgm_index", self._table, [f'"{column}" gin_trgm_ops'], method="gin"
             )
 
     @api.model
+    def name_search(self, name="", args=None, operator="ilike", limit=100):
+        """A typed search (many2one dropdown): the first ``limit`` partners in
+        display order that match ``name``, fast for every term.
+
+        A common term is served by walking the partners in display order and
+        stopping at ``limit`` matches (``_crm_first_matches_in_order``); when
+        the first rows hold too few matches, the term is rare and the trigram
+        indexes collect its matches at once (``_crm_preselect``).
+        """
+        if operator != "ilike" or not isinstance(name, str) or not name.strip() or not limit:
+            return super().name_search(name, args, operator, limit)
+        term_domain = self._crm_typed_search_domain(name)
+        ids = self._crm_first_matches_in_order(term_domain, args or [], limit, NAME_SEARCH_ORDERED_SCAN)
+        if ids is None:
+            preselected = self._crm_preselect(term_domain)
+            if preselected is term_domain:
+                # Common, but not among the first rows in display order (a
+                # surname whose first names sort late): walk on, as stock does.
+                ids = self._crm_first_matches_in_order(term_domain, args or [], limit)
+            else:
+                domain = expression.AND([preselected, args or []])
+                ids = self._search(domain, order=self._order, limit=limit)
+        records = self.browse(ids)
+        return [(record.id, record.display_name) for record in records.sudo()]
+
+    @api.model
     def _search_display_name(self, operator, value):
-        """Keep typed searches fast on large databases.
+        """The search view's name filter and other ``display_name`` searches:
+        the same terms as ``name_search``, preselected through the trigram
+        indexes when they are rare."""
+        if operator != "ilike" or not isinstance(value, str) or not value.strip():
+            return super()._search_display_name(operator, value)
+        return self._crm_preselect(self._crm_typed_search_domain(value))
+
+    @api.model
+    def _crm_typed_search_domain(self, value):
+        """What a typed ``value`` matches.
 
         Odoo searches ``complete_name``, ``email``, ``ref``, ``vat`` and
-        ``company_registry`` with ``ilike``, ordered by name, limited to a few
-        rows. PostgreSQL cannot estimate how rare a ``%term%`` is and often
-        walks the whole name index instead of using the trigram indexes.
-        Collecting the matches without order first uses the trigram indexes;
-        the ordered search then runs on that handful of ids.
+        ``company_registry`` with ``ilike``. Here too, except that:
+
+        * a term of one or two letters, which trigrams cannot find inside a
+          word, matches the start of a word of the name or the start of the
+          other columns (``_crm_prefix_search_domain``);
+        * a term that looks like a phone number also matches the phones, in
+          E.164 (``_crm_phone_search_domain``).
         """
-        domain = super()._search_display_name(operator, value)
-        if operator != "ilike" or not isinstance(value, str) or len(value.strip()) < 3:
-            return domain
-        query = self._search(domain, limit=NAME_SEARCH_PRESELECT + 1)
-        ids = [row[0] for row in self.env.execute_query(query.select())]
+        term = value.strip()
+        if len(term) < NAME_SEARCH_MIN_INFIX:
+            domain = self._crm_prefix_search_domain(term)
+        else:
+            domain = super()._search_display_name("ilike", value)
+        if self._crm_is_phone_term(term):
+            domain = expression.OR([domain, self._crm_phone_search_domain(term)])
+        return domain
+
+    @api.model
+    def _crm_first_matches_in_order(self, term_domain, domain, limit, window=None):
+        """Ids of the first ``limit`` partners of ``domain`` matching
+        ``term_domain``, in display order, found among the first ``window``
+        partners of that order (all by default); None when those hold fewer
+        matches (a rare term) than ``limit``, unless no window was set.
+
+        The ordered rows are read through the name index without the term
+        in their WHERE clause, so that PostgreSQL cannot trade that index for
+        a trigram scan followed by a sort of every match.
+        """
+        query = self._search(domain, order=self._order, limit=window)
+        term = self.with_context(active_test=False)._where_calc(term_domain)
+        if term._joins or term._tables.keys() != {self._table}:
+            # The term needs other tables: leave it to the ORM.
+            return (
+                None if window else self._search(expression.AND([term_domain, domain]), order=self._order, limit=limit)
+            )
+        ordered = query.select(SQL("%s AS id", SQL.identifier(self._table, "id")), SQL("%s AS hit", term.where_clause))
+        rows = self.env.execute_query(SQL("SELECT id FROM (%s) AS ordered WHERE hit LIMIT %s", ordered, limit))
+        return [row[0] for row in rows] if len(rows) == limit or not window else None
+
+    @api.model
+    def _crm_prefix_search_domain(self, term):
+        """Partners where a word of the name, or another searched column,
+        starts with ``term``: what a user typing one or two letters means,
+        and what the trigram indexes find (``"  m"``, ``" mu"``)."""
+        prefix = self._crm_escape_like(term)
+        domains = [[(fname, "=ilike", f"{prefix}%")] for fname in self._rec_names_search]
+        domains.append([("complete_name", "=ilike", f"% {prefix}%")])
+        return expression.OR(domains)
+
+    @api.model
+    def _crm_preselect(self, domain):
+        """``domain`` as the ids it matches when they are few, which the
+        trigram indexes collect at once; ``domain`` itself for a common term,
+        which an ordered scan of the name index serves best."""
+        query = self.with_context(active_test=False)._search(domain, limit=NAME_SEARCH_PRESELECT + 1)
+        # With a LIMIT and many estimated matches, PostgreSQL prefers a
+        # sequential scan that stops early; on a common term it reads (and
+        # unaccents) tens of thousands of rows. The trigram bitmap is the
+        # plan that stays cheap for every term.
+        with self._crm_planner(enable_seqscan="off", enable_indexscan="off"):
+            ids = [row[0] for row in self.env.execute_query(query.select())]
         if len(ids) > NAME_SEARCH_PRESELECT:
             return domain
         return [("id", "in", ids)]
+
+    @contextmanager
+    def _crm_planner(self, **settings):
+        """Planner settings for the queries run inside, restored after."""
+        cr = self.env.cr
+        previous = {}
+        for name, value in settings.items():
+            cr.execute(SQL("SELECT current_setting(%s), set_config(%s, %s, true)", name, name, value))
+            previous[name] = cr.fetchone()[0]
+        try:
+            yield
+        finally:
+            for name, value in previous.items():
+                cr.execute(SQL("SELECT set_config(%s, %s, true)", name, value))
+
+    @api.model
+    def _crm_is_phone_term(self, term):
+        return bool(PHONE_TERM.match(term)) and len(re.sub(r"\D", "", term)) >= PHONE_SEARCH_MIN_DIGITS
+
+    @api.model
+    def _crm_phone_search_domain(self, term):
+        """Partners whose phone or mobile is ``term``, typed in any format:
+        its E.164 form (read in the user's company's country when it has no
+        country code), or a run of digits inside an E.164 number."""
+        digits = re.sub(r"\D", "", term).lstrip("0")
+        domains = [[(fname, "like", digits)] for fname in PHONE_TRIGRAM_COLUMNS]
+        e164 = self._crm_phone_e164(term, self.env.company.country_id)
+        if e164:
+            domains += [[(fname, "=", e164)] for fname in PHONE_TRIGRAM_COLUMNS]
+        return expression.OR(domains)
+
+    def _search_phone_mobile_search(self, operator, value):
+        """The search view's Phone/Mobile filter (sms) compares E.164 too."""
+        if operator in ("ilike", "like", "=") and isinstance(value, str) and self._crm_is_phone_term(value.strip()):
+            return self._crm_phone_search_domain(value.strip())
+        return super()._search_phone_mobile_search(operator, value)
 
     # Computes ----------------------------------------------------------------
 
@@ -233,14 +391,39 @@ class ResPartner(models.Model):
             partner.crm_company_currency_id = company_currency
             partner.crm_amount_currency_id = partner.crm_currency_id or company_currency
 
-    @api.depends("phone", "mobile", "vat")
+    @api.depends("vat")
     def _compute_crm_normalized(self):
         for partner in self:
-            partner.crm_phone_normalized = normalize_phone(partner.phone)
-            partner.crm_mobile_normalized = normalize_phone(partner.mobile)
             partner.crm_vat_normalized = normalize_vat(partner.vat)
 
-    @api.depends("email", "phone", "mobile", "vat", "name", "parent_id", "is_company")
+    @api.depends("phone", "mobile", "country_id", "parent_id.country_id", "company_id.country_id")
+    def _compute_crm_phone_e164(self):
+        for partner in self:
+            country = partner._crm_phone_country()
+            partner.crm_phone_e164 = partner._crm_phone_e164(partner.phone, country)
+            partner.crm_mobile_e164 = partner._crm_phone_e164(partner.mobile, country)
+
+    def _crm_phone_country(self):
+        """Country in which a number typed without its country code is read:
+        the contact's, else its client's, else its company's."""
+        self.ensure_one()
+        return self.country_id or self.parent_id.country_id or self.company_id.country_id or self.env.company.country_id
+
+    @api.model
+    def _crm_phone_e164(self, number, country):
+        """``number`` in E.164 through phone_validation (``phonenumbers``),
+        read in ``country`` unless it carries its own code; False when it is
+        not a possible number there."""
+        number = (number or "").strip()
+        if not number:
+            return False
+        if not country and number.startswith("00"):
+            # Without a country to read it in, 00 can only be the
+            # international prefix (ITU's, the one Europe dials).
+            number = f"+{number[2:]}"
+        return self._phone_format_number(number, country, force_format="E164") or False
+
+    @api.depends("email", "crm_phone_e164", "crm_mobile_e164", "vat", "name", "parent_id", "is_company")
     def _compute_crm_duplicate(self):
         """Spot an existing partner with the same email, tax ID, phone, or
         name plus company. One search per criterion for the whole batch."""
@@ -249,7 +432,7 @@ class ResPartner(models.Model):
             keys[partner] = {
                 "email": tools.email_normalize(partner.email) if partner.email else False,
                 "vat": normalize_vat(partner.vat),
-                "phone": {normalize_phone(partner.phone), normalize_phone(partner.mobile)} - {False},
+                "phone": {partner.crm_phone_e164, partner.crm_mobile_e164} - {False},
                 "name": (partner.name or "").strip().lower() or False,
             }
         by_email, by_vat, by_phone, by_name = self._crm_find_duplicates(keys)
@@ -292,11 +475,11 @@ class ResPartner(models.Model):
         if phones:
             domain = base + [
                 "|",
-                ("crm_phone_normalized", "in", list(phones)),
-                ("crm_mobile_normalized", "in", list(phones)),
+                ("crm_phone_e164", "in", list(phones)),
+                ("crm_mobile_e164", "in", list(phones)),
             ]
             for match in Partner.search(domain, order="id"):
-                for number in (match.crm_phone_normalized, match.crm_mobile_normalized):
+                for number in (match.crm_phone_e164, match.crm_mobile_e164):
                     if number:
                         by_phone.setdefault(number, match)
         if names:
