@@ -3,7 +3,7 @@
     "name": "CRM Client Suite",
     "summary": "Clients, contacts, custom fields, deal pipeline, automation "
     "pipelines, outreach, portal and sales analytics on top of Odoo CRM",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-client-suite/crm_client_suite",
     "author": "CRM Client Suite",
@@ -48,6 +48,7 @@
     "demo": [
         "demo/crm_client_suite_demo.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": [
