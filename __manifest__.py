@@ -55,6 +55,7 @@
         "demo/crm_deal_stage_history_demo.xml",
         "demo/crm_automation_demo.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": [

@@ -3,6 +3,8 @@ from . import crm_automation_target_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_groups
+from . import res_users
 from . import crm_stage
 from . import crm_competitor
 from . import crm_deal_stakeholder

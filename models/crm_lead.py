@@ -205,21 +205,25 @@ class CrmLead(models.Model):
             ]
         )
 
-    def _compute_probabilities(self):
-        """Deals follow the default probability of their stage, unless set by hand.
+    def _pls_get_naive_bayes_probabilities(self, batch_mode=False):
+        """Where the company's probability source is the stage default, a deal whose stage has a
+        default probability gets it as its automated probability, instead of the predictive score.
 
-        Stages without a default probability keep Odoo's predictive scoring.
+        Overriding the scoring itself rather than the compute keeps every path of crm consistent:
+        the compute on a stage change, the recompute after a deal is restored, and crm's
+        "recompute probabilities" cron all apply it to the deals whose probability is automated,
+        and leave a probability set by hand alone. Stages without a default probability, and
+        companies whose source is predictive lead scoring, keep Odoo's predictive score.
         """
-        was_automated = {lead.id: lead.active and lead.is_automated_probability for lead in self}
-        res = super()._compute_probabilities()
+        probabilities = super()._pls_get_naive_bayes_probabilities(batch_mode=batch_mode)
         for lead in self:
-            stage = lead.stage_id
-            if not stage.probability or not lead.active:
-                continue
-            lead.automated_probability = stage.probability
-            if was_automated.get(lead.id, True):
-                lead.probability = stage.probability
-        return res
+            if (
+                lead.active
+                and lead.stage_id.probability
+                and (lead.company_id or self.env.company).crm_probability_source == "stage"
+            ):
+                probabilities[lead.id] = lead.stage_id.probability
+        return probabilities
 
     # ------------------------------------------------------------------
     # ORM

@@ -1,14 +1,13 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
-# The stock stages of crm that the suite's six default stages replace at
-# install time, with the suite stage that takes over their deals.
-STOCK_STAGE_REPLACEMENTS = {
-    "crm.stage_lead1": "crm_client_suite.stage_lead",
-    "crm.stage_lead2": "crm_client_suite.stage_qualified",
-    "crm.stage_lead3": "crm_client_suite.stage_proposal",
-    "crm.stage_lead4": "crm_client_suite.stage_closed_won",
+# crm's stock stages (xml id: their stock English name), reused in place as four of the seed's six
+# columns. Negotiation and Closed Lost are the add-on's own records (data/crm_stage_data.xml).
+ADOPTED_STOCK_STAGES = {
+    "crm.stage_lead1": "New",
+    "crm.stage_lead2": "Qualified",
+    "crm.stage_lead3": "Proposition",
+    "crm.stage_lead4": "Won",
 }
 
 
@@ -23,8 +22,9 @@ class CrmStage(models.Model):
     probability = fields.Float(
         string="Default Probability",
         digits=(16, 2),
-        help="Probability (%) given to deals entering this stage, unless a salesperson set it by hand. "
-        "Leave 0 to let Odoo's predictive lead scoring decide.",
+        help="Probability (%) given to deals entering this stage, unless a salesperson set it by hand, "
+        "where the company's Deal Probability setting is Stage default. Leave 0 to let Odoo's predictive "
+        "lead scoring decide.",
     )
     rotting_threshold_days = fields.Integer(
         string="Rotting Threshold (days)",
@@ -51,30 +51,62 @@ class CrmStage(models.Model):
             raise ValidationError(self.env._("A stage cannot be both won and lost: untick one of the two boxes."))
 
     @api.model
-    def _replace_stock_stages(self):
-        """Give a fresh install the suite's six default columns.
+    def _get_adopted_stage_values(self):
+        """The seed's values for crm's stock stages, names in the environment's language."""
+        return {
+            "crm.stage_lead1": {
+                "name": self.env._("Lead"),
+                "sequence": 1,
+                "probability": 10,
+                "rotting_threshold_days": 14,
+                "requirements": "First contact made; the need is not yet qualified.",
+            },
+            "crm.stage_lead2": {
+                "name": self.env._("Qualified"),
+                "sequence": 2,
+                "probability": 25,
+                "rotting_threshold_days": 14,
+                "requirements": "Opportunity verified: budget, need and decision maker known.",
+            },
+            "crm.stage_lead3": {
+                "name": self.env._("Proposal"),
+                "sequence": 3,
+                "probability": 50,
+                "rotting_threshold_days": 10,
+                "requirements": "Formal proposal sent.",
+            },
+            "crm.stage_lead4": {
+                "name": self.env._("Closed Won"),
+                "sequence": 5,
+                "probability": 100,
+                "is_won": True,
+                "fold": False,
+                "requirements": "Deal closed successfully.",
+            },
+        }
 
-        crm.stage has no ``active`` field, so crm's four stock stages cannot be
-        archived. At install (this runs from a noupdate data file, once), each
-        stock stage that is still shared by all teams hands its deals over to
-        the suite stage playing the same part (New -> Lead, Proposition ->
-        Proposal, Won -> Closed Won) and is deleted; its xmlid goes with it and
-        crm never recreates it (``forcecreate="False"``). Team-specific stock
-        stages are left alone: an admin customised them.
+    @api.model
+    def _adopt_stock_stages(self):
+        """Make crm's four stock stages the seed's Lead, Qualified, Proposal and Closed Won (install).
+
+        The stages stay crm's records under crm's xml ids: other modules, their data and tests, and
+        the users' own customisations refer to them, and their deals, history and predictive
+        scoring frequencies stay attached. A stage an admin already renamed keeps its name, and a
+        stock stage an admin deleted is not recreated. The new names get the add-on's translation
+        in every installed language, over crm's translation of the old name.
         """
-        for stock_xmlid, suite_xmlid in STOCK_STAGE_REPLACEMENTS.items():
-            stock = self.env.ref(stock_xmlid, raise_if_not_found=False)
-            suite = self.env.ref(suite_xmlid, raise_if_not_found=False)
-            if not stock or not suite or stock.team_id or stock == suite:
+        values = self.with_context(lang="en_US")._get_adopted_stage_values()
+        langs = [code for code, _name in self.env["res.lang"].get_installed() if code != "en_US"]
+        names = {lang: self.with_context(lang=lang)._get_adopted_stage_values() for lang in langs}
+        for xmlid, stock_name in ADOPTED_STOCK_STAGES.items():
+            stage = self.env.ref(xmlid, raise_if_not_found=False)
+            if not stage:
                 continue
-            self.env["crm.lead"].flush_model(["stage_id"])
-            self.env.cr.execute(SQL("UPDATE crm_lead SET stage_id = %s WHERE stage_id = %s", suite.id, stock.id))
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE crm_lead_scoring_frequency SET value = %s WHERE variable = 'stage_id' AND value = %s",
-                    str(suite.id),
-                    str(stock.id),
-                )
-            )
-            self.env["crm.lead"].invalidate_model(["stage_id"])
-            stock.unlink()
+            stage = stage.with_context(lang="en_US")
+            stage_values = dict(values[xmlid])
+            untouched = stage.name == stock_name
+            if not untouched:
+                del stage_values["name"]
+            stage.write(stage_values)
+            if untouched and langs:
+                stage.update_field_translations("name", {lang: names[lang][xmlid]["name"] for lang in langs})

@@ -8,3 +8,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.crm_team_isolation",
         readonly=False,
     )
+    crm_probability_source = fields.Selection(
+        related="company_id.crm_probability_source",
+        readonly=False,
+    )

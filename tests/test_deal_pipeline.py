@@ -17,11 +17,11 @@ class DealPipelineCommon(CrmClientSuiteCommon):
     def setUpClass(cls):
         super().setUpClass()
         ref = cls.env.ref
-        cls.stage_lead = ref("crm_client_suite.stage_lead")
-        cls.stage_qualified = ref("crm_client_suite.stage_qualified")
-        cls.stage_proposal = ref("crm_client_suite.stage_proposal")
+        cls.stage_lead = ref("crm.stage_lead1")
+        cls.stage_qualified = ref("crm.stage_lead2")
+        cls.stage_proposal = ref("crm.stage_lead3")
         cls.stage_negotiation = ref("crm_client_suite.stage_negotiation")
-        cls.stage_won = ref("crm_client_suite.stage_closed_won")
+        cls.stage_won = ref("crm.stage_lead4")
         cls.stage_lost = ref("crm_client_suite.stage_closed_lost")
         cls.usd = cls.company.currency_id
         cls.eur = ref("base.EUR") if cls.usd != ref("base.EUR") else ref("base.USD")
@@ -36,16 +36,28 @@ class DealPipelineCommon(CrmClientSuiteCommon):
 
 @tagged("post_install", "-at_install")
 class TestStages(DealPipelineCommon):
-    def test_six_default_stages_replace_stock_ones(self):
+    def test_six_default_stages_reuse_stock_ones(self):
         stages = self.env["crm.stage"].search([("team_id", "=", False)])
         self.assertEqual(
             stages.mapped("name"),
             ["Lead", "Qualified", "Proposal", "Negotiation", "Closed Won", "Closed Lost"],
         )
         self.assertEqual(stages.mapped("probability"), [10, 25, 50, 75, 100, 0])
+        self.assertEqual(stages.mapped("rotting_threshold_days"), [14, 14, 10, 7, 0, 0])
+        # crm's four stages under crm's xml ids, and the add-on's two: no stage was replaced
+        self.assertEqual(
+            [stage.get_external_id()[stage.id] for stage in stages],
+            [
+                "crm.stage_lead1",
+                "crm.stage_lead2",
+                "crm.stage_lead3",
+                "crm_client_suite.stage_negotiation",
+                "crm.stage_lead4",
+                "crm_client_suite.stage_closed_lost",
+            ],
+        )
         self.assertTrue(self.stage_won.is_won)
         self.assertTrue(self.stage_lost.is_lost)
-        self.assertFalse(self.env.ref("crm.stage_lead1", raise_if_not_found=False))
         self.assertEqual(self.deal_contributor.stage_id, self.stage_lead)
 
     def test_team_stage_only_for_its_team(self):

@@ -14,7 +14,7 @@ class TestDealPipelineUi(CrmClientSuiteCommon, HttpCase):
                 common,
                 name="Ventanas PVC",
                 partner_id=self.client_a.id,
-                stage_id=self.env.ref("crm_client_suite.stage_qualified").id,
+                stage_id=self.env.ref("crm.stage_lead2").id,
             )
         )
         lead = Lead.create(
@@ -34,7 +34,7 @@ class TestDealPipelineUi(CrmClientSuiteCommon, HttpCase):
             login=self.manager.login,
         )
 
-        self.assertEqual(drag.stage_id, self.env.ref("crm_client_suite.stage_proposal"))
+        self.assertEqual(drag.stage_id, self.env.ref("crm.stage_lead3"))
         self.assertFalse(lost.active)
         self.assertEqual(lost.lost_reason_id, reason)
         self.assertEqual(lost.stage_id, self.env.ref("crm_client_suite.stage_closed_lost"))
