@@ -2,6 +2,7 @@ from . import test_security
 from . import test_ui
 from . import test_deal_pipeline
 from . import test_deal_pipeline_ui
+from . import test_stock_compat
 from . import test_automation
 from . import test_automation_concurrency
 from . import test_automation_ui
