@@ -288,7 +288,7 @@ def cases(db):
         # Two-letter word starts with the fewest partners (a rare prefix).
         rare_two = column(
             "SELECT p FROM (SELECT lower(left(split_part(name, ' ', 2), 2)) AS p, count(*) AS n "
-            "FROM res_partner WHERE NOT is_company GROUP BY 1) s "
+            "FROM res_partner WHERE active AND NOT is_company GROUP BY 1) s "
             "WHERE p ~ '^[a-z]{2}$' ORDER BY n, p LIMIT 5"
         )
         emails = column(

@@ -78,6 +78,7 @@ NAME_SEARCH_MIN_INFIX = 3
 # A typed term is taken for a phone number when it has only the characters
 # of one and at least this many digits.
 PHONE_SEARCH_MIN_DIGITS = 5
+IDENTIFIER_TERM = re.compile(r"[\d@]")
 PHONE_TERM = re.compile(r"^\+?[\d\s().\-/]+$")
 
 
@@ -245,7 +246,11 @@ class ResPartner(models.Model):
         if operator != "ilike" or not isinstance(name, str) or not name.strip() or not limit:
             return super().name_search(name, args, operator, limit)
         term_domain = self._crm_typed_search_domain(name)
-        ids = self._crm_first_matches_in_order(term_domain, args or [], limit, NAME_SEARCH_ORDERED_SCAN)
+        ids = None
+        if not IDENTIFIER_TERM.search(name):
+            # Digits or an @ make an email, reference, tax ID or phone: rare,
+            # not worth a walk.
+            ids = self._crm_first_matches_in_order(term_domain, args or [], limit, NAME_SEARCH_ORDERED_SCAN)
         if ids is None:
             preselected = self._crm_preselect(term_domain)
             if preselected is term_domain:
