@@ -398,6 +398,20 @@ def main():
         done = env["crm.automation.run"].search_count([("automation_id", "in", pipelines.ids), ("state", "=", "done")])
         print(f"  ours: {done} runs done", flush=True)
 
+        ratio = ours["steps_s"] / stock["steps_s"]
+        line = (
+            f"RESULT name=automation_cron actions={'+'.join(kinds)} size={size} stock_size={stock_size} "
+            f"batch={args.batch} ours_steps_s={ours['steps_s']:.0f} stock_steps_s={stock['steps_s']:.0f} "
+            f"ours_queries_step={ours['queries_step']:.2f} stock_queries_step={stock['queries_step']:.2f} "
+            f"ours_peak_mb={ours['peak_mb']:.1f} stock_peak_mb={stock['peak_mb']:.1f}"
+        )
+        if oca:
+            line += (
+                f" oca_size={oca_size} oca_steps_s={oca['steps_s']:.0f} oca_queries_step={oca['queries_step']:.2f}"
+                f" oca_peak_mb={oca['peak_mb']:.1f} oca_ratio={ours['steps_s'] / oca['steps_s']:.2f}"
+            )
+        print(f"{line} ratio={ratio:.2f}", flush=True)
+
         # Leave the database reusable: remove what the run created.
         rules.unlink()
         pipelines.unlink()
@@ -407,20 +421,6 @@ def main():
             configurations.unlink()
             oca_server_actions.unlink()
         cr.commit()
-
-    ratio = ours["steps_s"] / stock["steps_s"]
-    line = (
-        f"RESULT name=automation_cron actions={'+'.join(kinds)} size={size} stock_size={stock_size} "
-        f"batch={args.batch} ours_steps_s={ours['steps_s']:.0f} stock_steps_s={stock['steps_s']:.0f} "
-        f"ours_queries_step={ours['queries_step']:.2f} stock_queries_step={stock['queries_step']:.2f} "
-        f"ours_peak_mb={ours['peak_mb']:.1f} stock_peak_mb={stock['peak_mb']:.1f}"
-    )
-    if oca:
-        line += (
-            f" oca_size={oca_size} oca_steps_s={oca['steps_s']:.0f} oca_queries_step={oca['queries_step']:.2f}"
-            f" oca_peak_mb={oca['peak_mb']:.1f} oca_ratio={ours['steps_s'] / oca['steps_s']:.2f}"
-        )
-    print(f"{line} ratio={ratio:.2f}")
 
 
 if __name__ == "__main__":

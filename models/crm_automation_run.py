@@ -81,7 +81,10 @@ class CrmAutomationRun(models.Model):
     )
     enrol_reason = fields.Char(string="Why")
     enrolled_by = fields.Many2one("res.users")
-    parent_run_id = fields.Many2one("crm.automation.run", string="Started By Run", ondelete="set null")
+    # Indexed: deleting runs (a pipeline and its runs) looks up the runs they started.
+    parent_run_id = fields.Many2one(
+        "crm.automation.run", string="Started By Run", ondelete="set null", index="btree_not_null"
+    )
     date_start = fields.Datetime(string="Enrolled", default=fields.Datetime.now)
     date_end = fields.Datetime(string="Ended", copy=False)
     exit_reason = fields.Selection(EXIT_REASONS, copy=False, index="btree_not_null")
