@@ -1,4 +1,5 @@
 import logging
+import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -25,7 +26,10 @@ def cron_commit(env):
     the caller asks for it with the context key ``crm_cron_commit`` (a
     benchmark, or a test working with cursors of its own).
     """
-    if env.context.get("crm_cron_commit") or (env.context.get("ir_cron_progress_id") and not module.current_test):
+    # Odoo's test runner sets module.current_test; pytest-odoo (on Odoo 18)
+    # only marks the thread as testing.
+    testing = module.current_test or getattr(threading.current_thread(), "testing", False)
+    if env.context.get("crm_cron_commit") or (env.context.get("ir_cron_progress_id") and not testing):
         env.cr.commit()  # pylint: disable=invalid-commit  # cron: keep each finished batch
         return True
     return False
