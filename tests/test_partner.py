@@ -121,12 +121,27 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
         self.assertFalse(self.contact_a.crm_duplicate_id)
 
     def test_duplicate_compute_is_batched(self):
+        spain = self.env.ref("base.es")
+        earlier = self.env["res.partner"].create(
+            {"name": "Earlier", "phone": "+34 600 000 007", "country_id": spain.id}
+        )
         partners = self.env["res.partner"].create(
-            [{"name": f"Batch {i}", "email": f"batch{i}@example.com", "phone": f"60000{i:04d}"} for i in range(30)]
+            [
+                {
+                    "name": f"Batch {i}",
+                    "email": f"batch{i}@example.com",
+                    "phone": f"60000{i:04d}",
+                    "country_id": spain.id,
+                }
+                for i in range(30)
+            ]
         )
         partners.invalidate_recordset()
         with self.assertQueryCount(6):  # one search per criterion, not per record
-            partners.mapped("crm_duplicate_id")
+            duplicates = partners.mapped("crm_duplicate_id")
+        # The phone criterion ran: the same number typed without its country code.
+        self.assertEqual(duplicates, earlier)
+        self.assertEqual(partners[7].crm_duplicate_id, earlier)
 
     @freeze_time("2026-03-02 10:00:00")
     def test_client_profile_figures(self):
