@@ -137,7 +137,7 @@ class TestClientsAndContacts(CrmClientSuiteCommon):
             ]
         )
         partners.invalidate_recordset()
-        with self.assertQueryCount(6):  # one search per criterion, not per record
+        with self.assertQueryCount(4):  # one search per criterion, not per record
             duplicates = partners.mapped("crm_duplicate_id")
         # The phone criterion ran: the same number typed without its country code.
         self.assertEqual(duplicates, earlier)
