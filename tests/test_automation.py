@@ -56,6 +56,19 @@ class AutomationCommon(CrmClientSuiteCommon):
     def process(self):
         return self.Run._cron_process_due_runs()
 
+    def reply_by_email(self, message, body, subject="Re: Our offer"):
+        """``contact_a`` answers ``message`` through the mail gateway."""
+        raw = (
+            f"From: Lucía Fernández <{self.contact_a.email}>\r\n"
+            "To: sales@example.com\r\n"
+            f"Subject: {subject}\r\n"
+            f"Message-ID: <reply-{message.id}@example.com>\r\n"
+            f"In-Reply-To: {message.message_id}\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"{body}\r\n"
+        )
+        self.env["mail.thread"].message_process("crm.lead", raw)
+
     def runs(self, automation):
         return self.Run.search([("automation_id", "in", automation.ids)])
 
@@ -450,16 +463,7 @@ class TestAutomationExits(AutomationCommon):
             subtype_xmlid="mail.mt_comment",
             partner_ids=self.contact_a.ids,
         )
-        raw = (
-            f"From: Lucía Fernández <{self.contact_a.email}>\r\n"
-            "To: sales@example.com\r\n"
-            "Subject: Re: Our offer\r\n"
-            "Message-ID: <reply-ccs-1@example.com>\r\n"
-            f"In-Reply-To: {sent.message_id}\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-            "Interested, call me.\r\n"
-        )
-        self.env["mail.thread"].message_process("crm.lead", raw)
+        self.reply_by_email(sent, "Interested, call me.")
         self.assertEqual((run.state, run.exit_reason), ("exited", "replied"))
 
     def test_archiving_the_pipeline_cancels_its_runs(self):

@@ -251,16 +251,7 @@ class TestAutomationTargets(AutomationCommon):
         self.assertIn(mail.mail_message_id, self.deal_contributor.message_ids, "in the deal's chatter")
         self.assertTrue(self.contact_a.crm_last_contacted)
         self.assertEqual(run.state, "running")
-        raw = (
-            f"From: Lucía Fernández <{self.contact_a.email}>\r\n"
-            "To: sales@example.com\r\n"
-            "Subject: Re: Offer\r\n"
-            "Message-ID: <reply-ccs-auto@example.com>\r\n"
-            f"In-Reply-To: {mail.message_id}\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-            "Not now, thanks.\r\n"
-        )
-        self.env["mail.thread"].message_process("crm.lead", raw)
+        self.reply_by_email(mail, "Not now, thanks.", subject="Re: Offer")
         self.assertEqual((run.state, run.exit_reason), ("exited", "replied"))
 
 
