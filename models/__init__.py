@@ -6,6 +6,7 @@ from . import res_partner
 from . import res_groups
 from . import res_users
 from . import crm_stage
+from . import ir_module_module
 from . import crm_competitor
 from . import crm_deal_stakeholder
 from . import crm_deal_stage_history

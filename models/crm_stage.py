@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 # crm's stock stages (xml id: their stock English name), reused in place as four of the seed's six
 # columns. Negotiation and Closed Lost are the add-on's own records (data/crm_stage_data.xml).
@@ -110,3 +111,33 @@ class CrmStage(models.Model):
             stage.write(stage_values)
             if untouched and langs:
                 stage.update_field_translations("name", {lang: names[lang][xmlid]["name"] for lang in langs})
+
+    def _crm_adopted_stage_langs(self):
+        """The languages that already hold a name for each adopted stage still under the add-on's name.
+
+        Returns {xml id: (stage, set of language codes)}, read before a language's terms are loaded, so
+        that afterwards the add-on can tell which names crm's translation files have just filled in.
+        """
+        values = self.with_context(lang="en_US")._get_adopted_stage_values()
+        adopted = {}
+        for xmlid in ADOPTED_STOCK_STAGES:
+            stage = self.env.ref(xmlid, raise_if_not_found=False)
+            if stage and stage.with_context(lang="en_US").name == values[xmlid]["name"]:
+                self.env.cr.execute(SQL("SELECT name FROM crm_stage WHERE id = %s", stage.id))
+                adopted[xmlid] = (stage, set(self.env.cr.fetchone()[0] or {}))
+        return adopted
+
+    def _crm_translate_adopted_stages(self, adopted, langs, overwrite=False):
+        """Give the adopted stages the add-on's name in the languages whose terms were just loaded.
+
+        crm's translation files name these stages after their stock names ("New", "Won"): a language
+        installed after the add-on would otherwise show "Nuevo" above the seed's "Lead" column. A
+        name that was already there is kept unless the terms were loaded with overwrite.
+        """
+        for xmlid, (stage, had) in adopted.items():
+            todo = [lang for lang in langs if lang != "en_US" and (overwrite or lang not in had)]
+            if todo:
+                translations = {
+                    lang: self.with_context(lang=lang)._get_adopted_stage_values()[xmlid]["name"] for lang in todo
+                }
+                stage.update_field_translations("name", translations)

@@ -313,3 +313,21 @@ class TestStockStages(StockCompatCommon):
         self.assertNotEqual(new.with_context(lang="es_ES").name, "Nuevo")
         self.assertEqual(proposition.with_context(lang="en_US").name, "Offer sent")
         self.assertEqual(proposition.probability, 50)
+
+    def test_a_language_installed_later_keeps_the_seed_stage_names(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        lead, won, proposal = (self.env.ref(f"crm.stage_lead{number}") for number in (1, 4, 3))
+        # As on a database that never had Spanish: no Spanish names yet, and one admin's own.
+        self.env.cr.execute(SQL("UPDATE crm_stage SET name = name - 'es_ES' WHERE id IN %s", (lead.id, won.id)))
+        self.env.invalidate_all()
+        proposal.update_field_translations("name", {"es_ES": "Oferta enviada"})
+        self.env["ir.module.module"]._load_module_terms(["crm", "crm_client_suite"], ["es_ES"])
+        self.env.invalidate_all()
+        self.assertEqual(won.with_context(lang="es_ES").name, "Cerrado ganado")  # not crm's "Ganado"
+        self.assertEqual(lead.with_context(lang="es_ES").name, "Lead")  # not crm's "Nuevo"
+        self.assertEqual(proposal.with_context(lang="es_ES").name, "Oferta enviada")
+        # Reloading the terms with overwrite gives the adopted stages the add-on's name again.
+        won.update_field_translations("name", {"es_ES": "Ganado"})
+        self.env["ir.module.module"]._load_module_terms(["crm", "crm_client_suite"], ["es_ES"], overwrite=True)
+        self.env.invalidate_all()
+        self.assertEqual(won.with_context(lang="es_ES").name, "Cerrado ganado")
