@@ -419,3 +419,25 @@ class TestImportRights(TestImportCommon):
         self.assertEqual(job.row_ids.record_id.parent_id.name, "Vogel GmbH")
         job.action_revert()
         self.assertFalse(job.row_ids.record_id.exists())
+
+
+class TestImportQueue(TestImportCommon):
+    def test_a_file_above_the_threshold_runs_in_the_background(self):
+        self.env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2")
+        job = self.job(csv_bytes([["Name"], ["A"], ["B"], ["C"]]))
+        job.action_import()
+        self.assertEqual(job.state, "queued")
+        self.assertFalse(job.row_ids.record_id)
+        self.env["crm.import.job"]._cron_run_jobs(batch_size=2)
+        self.assertEqual(job.state, "done")
+        self.assertEqual(job.row_ids.record_id.mapped("name"), ["A", "B", "C"])
+        self.assertEqual(job.progress, 100.0)
+
+    def test_a_queued_job_can_be_cancelled(self):
+        self.env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2")
+        job = self.job(csv_bytes([["Name"], ["A"], ["B"], ["C"]]))
+        job.action_import()
+        job.action_cancel()
+        self.env["crm.import.job"]._cron_run_jobs(batch_size=2)
+        self.assertEqual(job.state, "cancelled")
+        self.assertFalse(job.row_ids.record_id)
