@@ -1021,17 +1021,7 @@ class CrmImportJob(models.Model):
         if self.mode == "fill":
             vals = {k: v for k, v in vals.items() if not record[k]}
         vals.pop("is_company", None)
-        old = {}
-        for fname in vals:
-            field = record._fields[fname]
-            value = record[fname]
-            old[fname] = (
-                value.ids
-                if field.type in ("many2many", "one2many")
-                else (value.id if field.type == "many2one" else value)
-            )
-            if isinstance(old[fname], datetime.date):
-                old[fname] = str(old[fname])
+        old = {fname: self._plain(record, fname) for fname in vals}
         try:
             with self.env.cr.savepoint():
                 if vals:
@@ -1061,7 +1051,9 @@ class CrmImportJob(models.Model):
         for row, (state, record_id, message, old) in outcomes.items():
             errors = json.dumps([{"column": "", "message": message}]) if message else None
             done = state in ("created", "updated")
-            new = self._plain_values(written[row]) if done and row in written else None
+            record = self.env["res.partner"].browse(record_id)
+            # The values as stored (the ORM may clean them), which revert compares.
+            new = {f: self._plain(record, f) for f in written.get(row, {}) if f != "is_company"} if done else None
             updates.append(
                 (
                     row.id,
@@ -1080,16 +1072,16 @@ class CrmImportJob(models.Model):
         )
 
     @api.model
-    def _plain_values(self, vals):
-        """``vals`` as stored: tags as a list of ids instead of commands."""
-        plain = {}
-        for fname, value in vals.items():
-            if fname == "is_company":
-                continue
-            if isinstance(value, list):
-                value = [i for command in value if command[0] == Command.SET for i in command[2]]
-            plain[fname] = value
-        return plain
+    def _plain(self, record, fname):
+        """The value of ``record.fname`` as JSON: ids for links, text for dates."""
+        field, value = record._fields[fname], record[fname]
+        if field.type in ("many2many", "one2many"):
+            return sorted(value.ids)
+        if field.type == "many2one":
+            return value.id
+        if isinstance(value, datetime.date):
+            return str(value)
+        return value
 
     def _store_external_ids(self, rows, outcomes):
         data = []
@@ -1278,17 +1270,8 @@ class CrmImportJob(models.Model):
             )
         }
         for row in rows:
-            record = row.record_id
             for fname, value in (row.new_values or {}).items():
-                field = record._fields[fname]
-                current = record[fname]
-                if field.type == "many2one":
-                    current = current.id
-                elif field.type == "many2many":
-                    current, value = set(current.ids), set(value or [])
-                elif isinstance(current, datetime.date):
-                    current = str(current)
-                if (current or False) != (value or False):
+                if (self._plain(row.record_id, fname) or False) != (value or False):
                     changed.add(row.id)
                     break
         return changed
