@@ -87,7 +87,7 @@ LAST = ["Müller", "García", "Núñez", "Schäfer", "López", "Groß", "Fernán
 CITIES = [
     ("Madrid", "28001", "ES", "91 ", 7, "6", 8),
     ("Berlin", "10115", "DE", "030 ", 7, "0151 ", 8),
-    ("Sevilla", "41001", "ES", "954 ", 6, "7", 8),
+    ("Sevilla", "41001", "ES", "954 ", 6, "6", 8),
 ]
 ROLES = ["primary", "decision_maker", "technical", "administrative", "external"]
 CHANNELS = ["email", "call", "messenger", "social", "platform"]
@@ -135,7 +135,7 @@ def generate(size, domain, logins, teams, rnd):
             rows.append(row)
             continue
         city, zip_code, country, prefix, digits, mobile, mobile_digits = rnd.choice(CITIES)
-        first, last = rnd.choice(FIRST), rnd.choice(LAST)
+        first, last = rnd.choice(FIRST), f"{rnd.choice(LAST)} {rnd.choice(LAST)}"
         email = f"{first.lower()}.{n}@{domain}"
         row = [
             first,

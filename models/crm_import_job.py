@@ -629,18 +629,18 @@ class CrmImportJob(models.Model):
         """Rows of the file that are the same person as an earlier row: one
         statement per matching key, then chains resolved to the first row."""
         cr = self.env.cr
+        # The staged rows are new: give the planner their statistics.
+        cr.execute(SQL("ANALYZE crm_import_job_row"))
         for key in MATCH_KEYS:
             column = SQL.identifier(f"key_{key}")
             cr.execute(
                 SQL(
                     """
-                    UPDATE crm_import_job_row r SET duplicate_of = m.first
-                      FROM (SELECT kind, %(col)s AS key, min(id) AS first
+                    UPDATE crm_import_job_row r SET duplicate_of = d.first
+                      FROM (SELECT id, first_value(id) OVER (PARTITION BY kind, %(col)s ORDER BY id) AS first
                               FROM crm_import_job_row
-                             WHERE job_id = %(job)s AND state = 'valid' AND %(col)s IS NOT NULL
-                          GROUP BY kind, %(col)s HAVING count(*) > 1) m
-                     WHERE r.job_id = %(job)s AND r.state = 'valid' AND r.kind = m.kind
-                       AND r.%(col)s = m.key AND r.id <> m.first AND r.duplicate_of IS NULL
+                             WHERE job_id = %(job)s AND state = 'valid' AND %(col)s IS NOT NULL) d
+                     WHERE r.id = d.id AND d.first <> r.id AND r.duplicate_of IS NULL
                     """,
                     col=column,
                     job=self.id,
@@ -697,7 +697,7 @@ class CrmImportJob(models.Model):
         that matches anything: one query per key for the whole batch."""
         found = {}
         pending = rows.filtered(lambda r: not r.duplicate_of and (self.mode != "create" or r.synthetic))
-        by_key = self._match_index(pending)
+        by_key = self._match_index(pending, parents)
         for row in pending:
             for key in MATCH_KEYS:
                 value = row[f"key_{key}"]
@@ -714,7 +714,7 @@ class CrmImportJob(models.Model):
                     break
         return found
 
-    def _match_index(self, pending):
+    def _match_index(self, pending, parents):
         """{key: {value: partner ids}} of the existing partners matching the
         keys of ``pending`` rows: one query per key."""
         Partner = self.env["res.partner"].with_context(active_test=True)
@@ -745,11 +745,22 @@ class CrmImportJob(models.Model):
             for partner in Partner.search_fetch(domain, ["crm_phone_e164", "crm_mobile_e164"]):
                 for number in {partner.crm_phone_e164, partner.crm_mobile_e164} - {False}:
                     by_key["phone"].setdefault(number, set()).add(partner.id)
-        names = {((r.vals or {}).get("name") or "").strip().lower() for r in pending} - {""}
+        names = {((r.vals or {}).get("name") or "").strip().lower() for r in pending if r.key_name} - {""}
         if names:
+            # Clients by name, contacts by name among the batch's clients: a
+            # hashed comparison of lower(name), then the user's record rules.
+            parents = [p for p in parents.values() if p] or [0]
+            rows = self.env.execute_query(
+                SQL(
+                    """SELECT id FROM res_partner
+                        WHERE active AND lower(trim(name)) = ANY(%s)
+                          AND (is_company OR parent_id = ANY(%s))""",
+                    list(names),
+                    parents,
+                )
+            )
             by_key["name"] = {}
-            domain = [("name", "=ilike", Partner._crm_escape_like(name)) for name in names]
-            domain = ["|"] * (len(domain) - 1) + domain
+            domain = [("id", "in", [row[0] for row in rows])]
             for partner in Partner.search_fetch(domain, ["name", "is_company", "parent_id"]):
                 owner = "client" if partner.is_company else partner.parent_id.id
                 by_key["name"].setdefault((owner, partner.name.strip().lower()), set()).add(partner.id)
@@ -1396,9 +1407,7 @@ class CrmImportJobRow(models.Model):
     synthetic = fields.Boolean(readonly=True, help="A client named by contacts, not a row of the file.")
     state = fields.Selection(ROW_STATES, default="new", required=True, readonly=True, index=True)
     plan = fields.Selection(PLANS, string="Test Run", readonly=True)
-    record_id = fields.Many2one(
-        "res.partner", string="Record", readonly=True, ondelete="set null", index="btree_not_null"
-    )
+    record_id = fields.Many2one("res.partner", readonly=True, ondelete="set null", index="btree_not_null")
     record_write_date = fields.Datetime(readonly=True)
     old_values = fields.Json(readonly=True, help="Values an update overwrote, restored by a revert.")
     new_values = fields.Json(readonly=True, help="Values the import wrote, compared by a revert.")
