@@ -1119,12 +1119,13 @@ class CrmImportJob(models.Model):
                                     THEN 'merged' ELSE 'review' END,
                        record_id = m.record_id,
                        errors = jsonb_build_array(jsonb_build_object('column', '', 'message',
-                                    %(message)s || m.row_number::text))
+                                    replace(%(message)s, %(placeholder)s, m.row_number::text)))
                   FROM crm_import_job_row m
                  WHERE r.job_id = %(job)s AND r.kind = %(kind)s AND r.state = 'valid' AND m.id = r.duplicate_of
                 """,
                 merge=self.duplicates == "merge",
-                message=self.env._("Same person as row "),
+                message=self.env._("Same person as row %(row)s", row="%(row)s"),
+                placeholder="%(row)s",
                 job=self.id,
                 kind=kind,
             )
