@@ -47,6 +47,9 @@
         "report/crm_contact_report_views.xml",
         "wizards/res_company_team_isolation_views.xml",
         "views/crm_client_suite_menus.xml",
+        "security/crm_import_rules.xml",
+        "data/crm_import_data.xml",
+        "views/crm_import_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -20,3 +20,5 @@ from . import mail_blacklist
 from . import crm_custom_field_group
 from . import crm_custom_field_option
 from . import crm_custom_field
+from . import crm_import_job
+from . import res_config_settings_import

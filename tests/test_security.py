@@ -28,6 +28,10 @@ ACL_RIGHTS = {
     "crm.custom.field.option": ("r", "r", "r", "rwcu"),
     "crm.contact.report": ("", "", "r", "r"),
     "res.company.team.isolation": ("", "", "", "rwc"),
+    "crm.import.job": ("", "", "rwcu", "rwcu"),
+    "crm.import.job.row": ("", "", "r", "ru"),
+    "crm.import.job.column": ("", "", "rwcu", "rwcu"),
+    "crm.import.template": ("", "", "rwcu", "rwcu"),
 }
 
 

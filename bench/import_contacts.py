@@ -1,0 +1,355 @@
+"""Benchmark: contact import jobs against stock base_import, same data, same database.
+
+A seeded generator writes ``--size`` contact rows with 20 columns (names,
+email, client, phones, address, country, tags, owner, team, role, channel,
+opt-out, notes, source...), about 5% duplicates inside the file (case and
+format variants of earlier rows), 10% rows matching partners created in the
+database beforehand and 1% invalid rows, as a cp1252 CSV with ``;`` or as
+XLSX (``--format``).
+
+* ours: a ``crm.import.job`` run from the cron in committed chunks, with
+  dedupe against the file and the database (mode create and update);
+* stock: ``base_import.import.execute_import`` the way the web client calls
+  it, batches of 2,000 rows, each committed, tracking off, the client column
+  mapped to ``parent_id`` with "create if missing". Stock refuses a whole
+  file with an invalid row, so it gets the same file without them, and it
+  has no dedupe: it creates the duplicates.
+
+Figures: rows/s, SQL queries per row (Odoo's per-thread counter), growth of
+the peak RSS and the tracemalloc peak of each side, the longest transaction
+(time between two commits) and, for ours, the revert rate.
+
+Usage (installs crm_client_suite into --db when needed):
+
+    /opt/odoo-venv/bin/python bench/import_contacts.py --db ccs_bench_import --size 10000
+"""
+
+import argparse
+import csv
+import io
+import random
+import resource
+import subprocess
+import threading
+import time
+import tracemalloc
+
+from benchlib import addons_path
+
+HEADERS = [
+    "First Name",
+    "Last Name",
+    "Email",
+    "Company",
+    "Phone",
+    "Mobile",
+    "Street",
+    "City",
+    "Zip",
+    "Country",
+    "Job Position",
+    "Website",
+    "Tags",
+    "Salesperson",
+    "Sales Team",
+    "Role",
+    "Preferred Channel",
+    "Do Not Email",
+    "Notes",
+    "Source",
+]
+# Stock's mapping of the same columns (fields of res.partner, by name).
+STOCK_FIELDS = [
+    "crm_first_name",
+    "crm_last_name",
+    "email",
+    "parent_id",
+    "phone",
+    "mobile",
+    "street",
+    "city",
+    "zip",
+    "country_id",
+    "function",
+    "website",
+    "category_id",
+    "user_id",
+    "team_id",
+    "crm_role_category",
+    "crm_preferred_channel",
+    "crm_no_email",
+    "comment",
+    "source_id",
+]
+FIRST = ["Ana", "Jürgen", "Lucía", "Björn", "José", "Müge", "Iñaki", "Zoë", "Renée", "Søren", "Pablo", "Greta"]
+LAST = ["Müller", "García", "Núñez", "Schäfer", "López", "Groß", "Fernández", "Weiß", "Martín", "Köhler"]
+# City, zip, country, phone prefix and digits after it, mobile prefix and digits.
+CITIES = [
+    ("Madrid", "28001", "ES", "91 ", 7, "6", 8),
+    ("Berlin", "10115", "DE", "030 ", 7, "0151 ", 8),
+    ("Sevilla", "41001", "ES", "954 ", 6, "6", 8),
+]
+ROLES = ["primary", "decision_maker", "technical", "administrative", "external"]
+CHANNELS = ["email", "call", "messenger", "social", "platform"]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="ccs_bench_import")
+    parser.add_argument("--size", type=int, default=10000, help="rows in the file (default 10000)")
+    parser.add_argument("--stock-size", type=int, help="rows for stock (default: --size, at most 4000: stock is slow)")
+    parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    parser.add_argument("--batch", type=int, default=500, help="our chunk size")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no-tracemalloc", action="store_true", help="time without tracing memory")
+    parser.add_argument("--addons-path", default=addons_path())
+    args = parser.parse_args()
+    args.stock_size = args.stock_size or min(args.size, 4000)
+    return args
+
+
+def ensure_database(args):
+    exists = subprocess.run(["psql", "-lqt"], capture_output=True, text=True, check=True).stdout.split("\n")
+    if any(line.split("|")[0].strip() == args.db for line in exists):
+        return
+    print(f"installing crm_client_suite into {args.db}...", flush=True)
+    subprocess.run(
+        ["odoo", "-d", args.db, "--addons-path", args.addons_path, "-i", "crm_client_suite,base_import"]
+        + ["--without-demo=all", "--stop-after-init", "--log-level=warn"],
+        check=True,
+    )
+
+
+def generate(size, domain, logins, teams, rnd):
+    """(rows, existing, invalid): the file's rows, the rows to pre-create and
+    the numbers of the invalid rows."""
+    rows, existing, invalid = [], [], set()
+    companies = [f"{rnd.choice(LAST)} {kind} {n}" for n, kind in enumerate(["GmbH", "S.L.", "S.A.", "AG"] * 50)]
+    while len(rows) < size:
+        n = len(rows)
+        if n > 20 and rnd.random() < 0.05:
+            # A duplicate of an earlier row: other case, other phone format.
+            row = list(rows[rnd.randrange(n)])
+            row[0], row[1], row[2] = row[0].upper(), row[1].upper(), row[2].upper()
+            row[4] = row[4].replace(" ", "")
+            rows.append(row)
+            continue
+        city, zip_code, country, prefix, digits, mobile, mobile_digits = rnd.choice(CITIES)
+        first, last = rnd.choice(FIRST), f"{rnd.choice(LAST)} {rnd.choice(LAST)}"
+        email = f"{first.lower()}.{n}@{domain}"
+        row = [
+            first,
+            last,
+            email,
+            rnd.choice(companies),
+            f"{prefix}{rnd.randrange(10 ** (digits - 1), 10**digits)}",
+            f"{mobile}{rnd.randrange(10 ** (mobile_digits - 1), 10**mobile_digits)}",
+            f"Calle {n}",
+            city,
+            zip_code,
+            country,
+            rnd.choice(["CEO", "CTO", "Buyer", "Einkauf"]),
+            f"https://{domain}/{n}",
+            rnd.choice(["VIP", "Newsletter", "Fair 2026"]),
+            rnd.choice(logins),
+            rnd.choice(teams),
+            rnd.choice(ROLES),
+            rnd.choice(CHANNELS),
+            rnd.choice(["0", "1"]),
+            "Imported in the benchmark",
+            rnd.choice(["Trade Fair", "Website", "Referral"]),
+        ]
+        if rnd.random() < 0.01:
+            row[2] = f"broken.{n}.{domain}"
+            invalid.add(n)
+        elif rnd.random() < 0.10:
+            existing.append(row)
+        rows.append(row)
+    return rows, existing, invalid
+
+
+def write_file(rows, fmt):
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, delimiter=";").writerows([HEADERS, *rows])
+        return buffer.getvalue().encode("cp1252"), "contacts.csv"
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Contacts")
+    for row in [HEADERS, *rows]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue(), "contacts.xlsx"
+
+
+class Measure:
+    """Time, queries, memory and the longest transaction of one side."""
+
+    def __init__(self, cr, trace):
+        self.cr, self.trace = cr, trace
+
+    def __enter__(self):
+        self.rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if self.trace:
+            tracemalloc.start()
+            tracemalloc.reset_peak()
+        thread = threading.current_thread()
+        thread.query_count = 0
+        thread.query_time = 0
+        self.longest, self.last = 0.0, time.perf_counter()
+        origin = self.cr.commit
+
+        def commit():
+            origin()
+            now = time.perf_counter()
+            self.longest = max(self.longest, now - self.last)
+            self.last = now
+
+        self.cr.commit = commit
+        self.origin = origin
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.cr.commit()
+        self.seconds = time.perf_counter() - self.started
+        self.queries = threading.current_thread().query_count
+        self.peak_mb = tracemalloc.get_traced_memory()[1] / 1024 / 1024 if self.trace else 0.0
+        if self.trace:
+            tracemalloc.stop()
+        self.rss_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - self.rss_before) / 1024
+        self.cr.commit = self.origin
+        return False
+
+
+def main():
+    args = parse_args()
+    ensure_database(args)
+    import base64
+
+    import odoo
+    from odoo import api
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(["-d", args.db, "--addons-path", args.addons_path, "--log-level=warn"])
+    registry = Registry(args.db)
+    ctx = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
+    thread = threading.current_thread()
+    thread.query_count, thread.query_time = 0, 0
+    tag = int(time.time())
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, ctx)
+        admin = env.ref("base.user_admin")
+        env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "0")
+        logins = [admin.login]
+        teams = env["crm.team"].search([]).mapped("name")[:3] or [env["crm.team"].create({"name": "Bench"}).name]
+        files = {}
+        for side in ("ours", "stock"):
+            rnd = random.Random(args.seed)
+            size = args.size if side == "ours" else args.stock_size
+            rows, existing, invalid = generate(size, f"{side}-{tag}.example", logins, teams, rnd)
+            env["res.partner"].create(
+                [{"name": f"{r[0]} {r[1]}", "email": r[2].lower(), "phone": r[4]} for r in existing]
+            )
+            if side == "stock":
+                rows = [row for n, row in enumerate(rows) if n not in invalid]
+            files[side] = (*write_file(rows, args.format), len(rows), len(existing), len(invalid))
+        cr.commit()
+        print(
+            f"file: {args.size} rows ({files['ours'][3]} pre-existing, {files['ours'][4]} invalid), "
+            f"{args.format}, {len(files['ours'][0]) / 1024 / 1024:.1f} MiB; stock: {files['stock'][2]} rows",
+            flush=True,
+        )
+
+        # Ours: upload, parse once, run from the cron in committed chunks.
+        content, name, size = files["ours"][:3]
+        user_env = api.Environment(cr, admin.id, ctx)
+        with Measure(cr, not args.no_tracemalloc) as ours:
+            job = user_env["crm.import.job"].create({"file": base64.b64encode(content), "file_name": name})
+            job.action_load()
+            cr.commit()
+            job.action_import()
+            cr.commit()
+            env["crm.import.job"].with_context(crm_cron_commit=True)._cron_run_jobs(
+                batch_size=args.batch, time_budget=None
+            )
+        job.invalidate_recordset()
+        print(
+            f"  ours: {size} rows in {ours.seconds:.1f}s = {size / ours.seconds:.0f} rows/s, "
+            f"{ours.queries / size:.2f} queries/row, longest transaction {ours.longest:.1f}s, "
+            f"RSS +{ours.rss_mb:.0f} MiB, tracemalloc peak {ours.peak_mb:.0f} MiB; created {job.count_created}, "
+            f"updated {job.count_updated}, merged {job.count_merged}, failed {job.count_failed}, "
+            f"review {job.count_review}, state {job.state}",
+            flush=True,
+        )
+        reverted_records = job.count_created + job.count_updated
+        started = time.perf_counter()
+        job.action_revert()
+        cr.commit()
+        revert_seconds = time.perf_counter() - started
+        print(f"  ours: revert of {reverted_records} records in {revert_seconds:.1f}s ({job.revert_log})", flush=True)
+
+        # Stock: base_import the way the web client calls it.
+        content, name, size = files["stock"][:3]
+        options = {
+            "separator": ";",
+            "quoting": '"',
+            "encoding": "cp1252",
+            "has_headers": True,
+            "limit": 2000,
+            "skip": 0,
+            "date_format": "",
+            "datetime_format": "",
+            "float_thousand_separator": ",",
+            "float_decimal_separator": ".",
+            "advanced": True,
+            "import_skip_records": [],
+            "import_set_empty_fields": [],
+            "fallback_values": {},
+            "name_create_enabled_fields": {"parent_id": True, "category_id": True, "source_id": True},
+        }
+        mimetype = (
+            "text/csv" if args.format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        stock_env = api.Environment(cr, admin.id, {**ctx, "import_file": True, "name_create_enabled_fields": {}})
+        messages = []
+        with Measure(cr, not args.no_tracemalloc) as stock:
+            wizard = stock_env["base_import.import"].create(
+                {"res_model": "res.partner", "file": content, "file_name": name, "file_type": mimetype}
+            )
+            skip = 0
+            while skip is not False:
+                result = wizard.execute_import(STOCK_FIELDS, HEADERS, {**options, "skip": skip})
+                messages += [m for m in result.get("messages", []) if m.get("type") == "error"]
+                cr.commit()
+                skip = result.get("nextrow") or False
+        print(
+            f" stock: {size} rows in {stock.seconds:.1f}s = {size / stock.seconds:.0f} rows/s, "
+            f"{stock.queries / size:.2f} queries/row, longest transaction {stock.longest:.1f}s, "
+            f"RSS +{stock.rss_mb:.0f} MiB, tracemalloc peak {stock.peak_mb:.0f} MiB, {len(messages)} errors"
+            + (f" (first: {messages[0].get('message')})" if messages else ""),
+            flush=True,
+        )
+
+        ours_rate, stock_rate = args.size / ours.seconds, size / stock.seconds
+        print(
+            f"RESULT name=import_contacts size={args.size} stock_size={size} format={args.format} "
+            f"ours_rows_s={ours_rate:.0f} stock_rows_s={stock_rate:.0f} "
+            f"ours_queries_row={ours.queries / args.size:.2f} stock_queries_row={stock.queries / size:.2f} "
+            f"ours_peak_mb={ours.peak_mb:.0f} stock_peak_mb={stock.peak_mb:.0f} "
+            f"ours_rss_mb={ours.rss_mb:.0f} stock_rss_mb={stock.rss_mb:.0f} "
+            f"ours_longest_tx_s={ours.longest:.1f} stock_longest_tx_s={stock.longest:.1f} "
+            f"revert_rows_s={reverted_records / revert_seconds:.0f} ratio={ours_rate / stock_rate:.2f}",
+            flush=True,
+        )
+        # Leave the database reusable.
+        env["res.partner"].with_context(active_test=False).search(
+            ["|", ("email", "=ilike", f"%@ours-{tag}.example"), ("email", "=ilike", f"%@stock-{tag}.example")]
+        ).unlink()
+        cr.commit()
+
+
+if __name__ == "__main__":
+    main()

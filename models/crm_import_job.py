@@ -1,0 +1,1437 @@
+"""Contact import jobs: a file parsed once into a staging table, validated,
+deduplicated and executed in batches, logged row by row and revertible.
+
+Phases of a job (``phase``), each done batch by batch over the staged rows:
+
+1. ``validate``: every row is checked and turned into partner values, with
+   its normalised matching keys (email, VAT, E.164 phone, name + company);
+   then one SQL statement per key marks the duplicates inside the file.
+2. ``clients``: the client rows, and one row per company named by contacts
+   but not present as a row, are matched or created.
+3. ``contacts``: the contact rows are matched and created or updated.
+
+A test run plans every row (what it would do) and writes nothing. A file
+above the background threshold runs from a cron in committed chunks; each
+chunk commits its records with its rows' outcomes, so a crash loses nothing
+and repeats nothing.
+"""
+
+import csv
+import datetime
+import io
+import json
+import logging
+import time
+
+import openpyxl
+from psycopg2.extensions import TransactionRollbackError
+from psycopg2.extras import execute_values
+
+from odoo import Command, api, fields, models, tools
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from . import crm_import_file as reader
+from .crm_automation import cron_commit
+from .crm_automation_run import MAX_LOCK_CONFLICTS
+from .crm_import_mapping import FALSE_WORDS, TARGETS, TRUE_WORDS, normalize_header, suggest, template_key
+from .res_partner import normalize_vat
+
+_logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+STAGE_BATCH = 2000
+TIME_BUDGET = 50  # seconds per cron call: each chunk stays far below 60 s
+PREVIEW_ROWS = 10
+SETTINGS = {
+    "import_max_mb": ("crm_client_suite.import_max_mb", 100),
+    "import_max_ratio": ("crm_client_suite.import_max_ratio", 100),
+    "import_max_columns": ("crm_client_suite.import_max_columns", 500),
+    "import_background_threshold": ("crm_client_suite.import_background_threshold", 2000),
+}
+MODES = [
+    ("create", "Create Only"),
+    ("update", "Update Existing"),
+    ("create_update", "Create and Update"),
+    ("fill", "Fill Empty Fields Only"),
+    ("skip", "Skip Duplicates"),
+]
+ROW_STATES = [
+    ("new", "Not Checked"),
+    ("valid", "Valid"),
+    ("created", "Created"),
+    ("updated", "Updated"),
+    ("skipped", "Skipped"),
+    ("failed", "Failed"),
+    ("review", "To Review"),
+    ("merged", "Merged"),
+]
+PLANS = [
+    ("create", "Create"),
+    ("update", "Update"),
+    ("skip", "Skip"),
+    ("fail", "Fail"),
+    ("review", "Review"),
+    ("merge", "Merge"),
+]
+# Matching keys, in order, and the staged column holding each.
+MATCH_KEYS = ("external_id", "email", "vat", "phone", "name")
+
+
+def setting(env, name):
+    key, default = SETTINGS[name]
+    try:
+        return int(env["ir.config_parameter"].sudo().get_param(key, default))
+    except ValueError:
+        return default
+
+
+class CrmImportTemplate(models.Model):
+    _name = "crm.import.template"
+    _description = "Import Mapping Template"
+    _order = "name"
+
+    name = fields.Char(required=True)
+    header_key = fields.Char(required=True, index=True, help="The file's headers, normalised, in order.")
+    mapping = fields.Json(help="Target of each column, by position.")
+    user_id = fields.Many2one("res.users", default=lambda self: self.env.user, string="Saved By")
+
+
+class CrmImportJobColumn(models.Model):
+    _name = "crm.import.job.column"
+    _description = "Import Column"
+    _order = "job_id, sequence"
+
+    job_id = fields.Many2one("crm.import.job", required=True, ondelete="cascade", index=True)
+    sequence = fields.Integer(help="Position of the column in the file, from 0.")
+    header = fields.Char(readonly=True)
+    sample = fields.Char(readonly=True, help="First values of the column.")
+    target = fields.Selection(selection="_target_selection", string="Import As")
+
+    @api.model
+    def _target_selection(self):
+        Partner = self.env["res.partner"]
+        labels = {
+            "external_id": self.env._("External ID"),
+            "company": self.env._("Client (company name)"),
+        }
+        selection = []
+        for key, (fname, _kind, _headers) in TARGETS.items():
+            label = labels.get(key) or Partner._fields[fname].get_description(self.env)["string"]
+            selection.append((key, label))
+        for field in self.env["crm.custom.field"].sudo().search([("model", "=", "res.partner")]):
+            if field.field_name in Partner._fields and field.field_type in IMPORTABLE_CUSTOM:
+                selection.append((field.field_name, field.name))
+        return selection
+
+
+# Cells naming a record, and the lookup table that resolves them.
+LOOKUP_KINDS = {"country": "countries", "owner": "users", "team": "teams"}
+IMPORTABLE_CUSTOM = ("char", "text", "integer", "float", "monetary", "date", "datetime", "boolean", "email")
+IMPORTABLE_CUSTOM += ("phone", "url", "selection")
+
+
+class CrmImportJob(models.Model):
+    _name = "crm.import.job"
+    _description = "Contact Import"
+    _order = "id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    user_id = fields.Many2one(
+        "res.users", string="Imported By", default=lambda self: self.env.user, required=True, readonly=True, index=True
+    )
+    file = fields.Binary(attachment=True, help="Kept with the job: the log and the error file refer to it.")
+    file_name = fields.Char()
+    file_format = fields.Selection([("csv", "CSV"), ("xlsx", "Excel (.xlsx)"), ("xls", "Excel 97 (.xls)")])
+    encoding = fields.Char(help="Encoding in which the file is read. Change it and reload if the preview is wrong.")
+    encoding_detected = fields.Char(readonly=True)
+    separator = fields.Selection(
+        [(",", "Comma"), (";", "Semicolon"), ("\t", "Tab"), ("|", "Vertical Bar")],
+        help="Column separator of a CSV file, detected when the file is loaded.",
+    )
+    sheet = fields.Char(help="Sheet of the workbook to import; the first one when empty.")
+    sheet_names = fields.Char(readonly=True)
+    has_header = fields.Boolean(default=True, string="First Row Holds Headers")
+    mode = fields.Selection(MODES, default="create_update", required=True)
+    duplicates = fields.Selection(
+        [("merge", "Merge into One"), ("flag", "Flag for Review")],
+        string="Duplicates in the File",
+        default="merge",
+        required=True,
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("tested", "Tested"),
+            ("queued", "Queued"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("cancelled", "Cancelled"),
+            ("reverted", "Reverted"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    phase = fields.Selection(
+        [("validate", "Validation"), ("clients", "Clients"), ("contacts", "Contacts"), ("done", "Finished")],
+        readonly=True,
+    )
+    column_ids = fields.One2many("crm.import.job.column", "job_id", string="Columns")
+    row_ids = fields.One2many("crm.import.job.row", "job_id", string="Rows", domain=[("synthetic", "=", False)])
+    template_id = fields.Many2one("crm.import.template", string="Mapping Template")
+    row_count = fields.Integer(readonly=True)
+    preview = fields.Html(compute="_compute_preview", sanitize=True)
+    started_at = fields.Datetime(readonly=True)
+    finished_at = fields.Datetime(readonly=True)
+    reverted_at = fields.Datetime(readonly=True)
+    reverted_by = fields.Many2one("res.users", readonly=True)
+    count_created = fields.Integer(compute="_compute_counts", string="Created")
+    count_updated = fields.Integer(compute="_compute_counts", string="Updated")
+    count_skipped = fields.Integer(compute="_compute_counts", string="Skipped")
+    count_failed = fields.Integer(compute="_compute_counts", string="Failed")
+    count_review = fields.Integer(compute="_compute_counts", string="In Review")
+    count_merged = fields.Integer(compute="_compute_counts", string="Merged")
+    plan_create = fields.Integer(compute="_compute_counts", string="To Create")
+    plan_update = fields.Integer(compute="_compute_counts", string="To Update")
+    plan_skip = fields.Integer(compute="_compute_counts", string="To Skip")
+    plan_fail = fields.Integer(compute="_compute_counts", string="To Fail")
+    plan_review = fields.Integer(compute="_compute_counts", string="To Review")
+    plan_merge = fields.Integer(compute="_compute_counts", string="To Merge")
+    progress = fields.Float(compute="_compute_counts", string="Progress (%)")
+    revert_log = fields.Text(readonly=True)
+
+    @api.depends("file_name", "create_date")
+    def _compute_name(self):
+        for job in self:
+            job.name = job.file_name or self.env._("Import")
+
+    def _compute_counts(self):
+        counts = {
+            (job.id, state): count
+            for job, state, count in self.env["crm.import.job.row"]._read_group(
+                [("job_id", "in", self.ids), ("synthetic", "=", False)], ["job_id", "state"], ["__count"]
+            )
+        }
+        plans = {
+            (job.id, plan): count
+            for job, plan, count in self.env["crm.import.job.row"]._read_group(
+                [("job_id", "in", self.ids), ("synthetic", "=", False)], ["job_id", "plan"], ["__count"]
+            )
+        }
+        for job in self:
+            for state in ("created", "updated", "skipped", "failed", "review", "merged"):
+                job[f"count_{state}"] = counts.get((job.id, state), 0)
+            for plan in ("create", "update", "skip", "fail", "review", "merge"):
+                job[f"plan_{plan}"] = plans.get((job.id, plan), 0)
+            pending = counts.get((job.id, "new"), 0) + counts.get((job.id, "valid"), 0)
+            job.progress = 100.0 * (job.row_count - pending) / job.row_count if job.row_count else 0.0
+
+    def _compute_preview(self):
+        for job in self:
+            rows = job.row_ids[:PREVIEW_ROWS]
+            headers = job.column_ids.mapped("header")
+            if not rows:
+                job.preview = False
+                continue
+            head = "".join(f"<th>{tools.html_escape(h)}</th>" for h in headers)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{tools.html_escape(v)}</td>" for v in row.data or []) + "</tr>" for row in rows
+            )
+            job.preview = f'<table class="table table-sm"><tr>{head}</tr>{body}</table>'
+
+    # Access --------------------------------------------------------------------
+
+    @api.model
+    def _check_import_rights(self):
+        if not self.env.su and not self.env.user.has_group("crm_client_suite.group_manager"):
+            raise AccessError(self.env._("Only Managers and Admins may import contacts."))
+
+    # Loading the file ------------------------------------------------------------
+
+    def _attachment(self):
+        self.ensure_one()
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .search([("res_model", "=", self._name), ("res_id", "=", self.id), ("res_field", "=", "file")], limit=1)
+        )
+
+    def _open(self):
+        """The file as a binary stream, from the filestore when it is there."""
+        attachment = self._attachment()
+        if not attachment:
+            raise reader.CrmImportFileError(self.env._("The file is empty."))
+        max_bytes = setting(self.env, "import_max_mb") * 1024 * 1024
+        if attachment.file_size > max_bytes:
+            raise reader.CrmImportFileError(
+                self.env._(
+                    "The file is larger than %(size)s MB, the most an import accepts.",
+                    size=setting(self.env, "import_max_mb"),
+                )
+            )
+        if attachment.store_fname:
+            return open(attachment._full_path(attachment.store_fname), "rb")
+        return io.BytesIO(attachment.raw or b"")
+
+    def _iter_file(self, stream):
+        """Rows of the file as lists of strings, streamed."""
+        self.ensure_one()
+        if self.file_format == "xlsx":
+            return reader.iter_xlsx(self.env, stream, self.sheet)
+        if self.file_format == "xls":
+            return reader.iter_xls(self.env, stream, self.sheet)
+        text, _sample = reader.text_stream(self.env, stream, self.encoding)
+        return reader.iter_csv(self.env, text, self.separator)
+
+    def action_load(self):
+        """Read the file once into the staging rows and suggest the mapping."""
+        self._check_import_rights()
+        for job in self:
+            if job.state not in ("draft", "tested"):
+                raise UserError(self.env._("Only a job that has not run yet can load its file again."))
+            job._load()
+        return True
+
+    def _load(self):
+        self.ensure_one()
+        with self._open() as stream:
+            head = stream.read(8)
+            stream.seek(0)
+            kind = reader.file_format(self.env, self.file_name, head)
+            values = {"file_format": kind}
+            if kind == "xlsx":
+                max_bytes = setting(self.env, "import_max_mb") * 1024 * 1024
+                reader.check_xlsx(self.env, stream, max_bytes, setting(self.env, "import_max_ratio"))
+            if kind in ("xlsx", "xls"):
+                names = reader.sheet_names(self.env, kind, stream)
+                values["sheet_names"] = ", ".join(names)
+                if self.sheet and self.sheet not in names:
+                    raise UserError(self.env._("The workbook has no sheet %(sheet)s.", sheet=self.sheet))
+            else:
+                detected = reader.detect_encoding(self.env, stream, self.env.lang)
+                values["encoding_detected"] = detected
+                encoding = self.encoding or detected
+                values["encoding"] = encoding
+                _text, sample = reader.text_stream(self.env, stream, encoding)
+                values["separator"] = self.separator or reader.detect_separator(sample)
+            self.write(values)
+            self._stage(self._iter_file(stream))
+
+    def _stage(self, rows):
+        """Insert the file's rows into the staging table, batch by batch."""
+        self.ensure_one()
+        cr = self.env.cr
+        cr.execute(SQL("DELETE FROM crm_import_job_row WHERE job_id = %s", self.id))
+        self.env["crm.import.job.row"].invalidate_model()
+        self.column_ids.unlink()
+        max_columns = setting(self.env, "import_max_columns")
+        headers, samples, batch, number = None, None, [], 0
+        uid, now = self.env.uid, fields.Datetime.now()
+
+        def flush(batch):
+            execute_values(
+                cr._obj,
+                "INSERT INTO crm_import_job_row (job_id, row_number, data, state, synthetic,"
+                " create_uid, create_date, write_uid, write_date) VALUES %s",
+                batch,
+                template=f"({self.id}, %s, %s::jsonb, 'new', false, {uid}, %s, {uid}, %s)",
+                page_size=STAGE_BATCH,
+            )
+
+        for row in rows:
+            number += 1
+            if len(row) > max_columns:
+                raise reader.CrmImportFileError(
+                    self.env._(
+                        "The file has %(count)s columns; an import takes at most %(max)s.",
+                        count=len(row),
+                        max=max_columns,
+                    )
+                )
+            row = [(value or "").strip() for value in row]
+            if headers is None:
+                if self.has_header:
+                    headers = row
+                    samples = [[] for _h in headers]
+                    continue
+                headers = [self.env._("Column %(number)s", number=i + 1) for i in range(len(row))]
+                samples = [[] for _h in headers]
+            if not any(row):
+                continue
+            for index, value in enumerate(row[: len(samples)]):
+                if value and len(samples[index]) < 3:
+                    samples[index].append(value)
+            batch.append((number, json.dumps(row), now, now))
+            if len(batch) >= STAGE_BATCH:
+                flush(batch)
+                batch = []
+        if batch:
+            flush(batch)
+        if headers is None:
+            raise reader.CrmImportFileError(self.env._("The file is empty."))
+        count = self.env["crm.import.job.row"].search_count([("job_id", "=", self.id)])
+        if not count:
+            raise reader.CrmImportFileError(self.env._("The file holds only a header and no rows to import."))
+        self.env["crm.import.job.row"].invalidate_model()
+        self.row_count = count
+        self._suggest_mapping(headers, samples)
+
+    def _custom_labels(self):
+        """{normalised label: custom field name} over the installed languages."""
+        labels = {}
+        langs = [code for code, _name in self.env["res.lang"].get_installed()]
+        fields_ = self.env["crm.custom.field"].sudo().search([("model", "=", "res.partner")])
+        for lang in langs:
+            for field in fields_.with_context(lang=lang):
+                if field.field_type in IMPORTABLE_CUSTOM:
+                    labels.setdefault(normalize_header(field.name), field.field_name)
+                    labels.setdefault(normalize_header(field.key), field.field_name)
+        return labels
+
+    def _suggest_mapping(self, headers, samples):
+        key = template_key(headers)
+        template = self.template_id if self.template_id.header_key == key else False
+        template = template or self.env["crm.import.template"].search([("header_key", "=", key)], limit=1)
+        labels = self._custom_labels()
+        valid = dict(self.env["crm.import.job.column"]._target_selection())
+        mapping = (template.mapping or {}) if template else {}
+        used, commands = set(), []
+        for index, header in enumerate(headers):
+            target = mapping.get(str(index)) if template else suggest(header, labels)
+            if target not in valid or target in used:
+                target = False
+            used.add(target)
+            sample = ", ".join(samples[index]) if index < len(samples) else ""
+            commands.append(
+                Command.create({"sequence": index, "header": header, "sample": sample[:200], "target": target})
+            )
+        self.write({"column_ids": commands, "template_id": template.id if template else False})
+
+    def action_save_template(self):
+        self.ensure_one()
+        self._check_import_rights()
+        headers = self.column_ids.mapped("header")
+        mapping = {str(column.sequence): column.target for column in self.column_ids if column.target}
+        values = {"header_key": template_key(headers), "mapping": mapping}
+        if self.template_id and self.template_id.header_key == values["header_key"]:
+            self.template_id.write(values)
+        else:
+            self.template_id = self.env["crm.import.template"].create({"name": self.name, **values})
+        return True
+
+    # Validation ------------------------------------------------------------------
+
+    def _mapping(self):
+        """[(column index, target key)] of the mapped columns."""
+        return [(column.sequence, column.target) for column in self.column_ids if column.target]
+
+    def _lookups(self):
+        """Everything the rows refer to by name, read once per batch call."""
+        env = self.env
+        langs = [code for code, _name in env["res.lang"].get_installed()]
+        countries = {}
+        for lang in dict.fromkeys(["en_US", *langs]):
+            for country in env["res.country"].with_context(lang=lang).search_fetch([], ["name", "code"]):
+                countries.setdefault(normalize_header(country.name), country.id)
+                countries.setdefault(country.code.lower(), country.id)
+        users = {}
+        for user in env["res.users"].search_fetch([("share", "=", False)], ["login", "name"]):
+            users.setdefault(user.login.lower(), user.id)
+            users.setdefault(normalize_header(user.name), user.id)
+        teams = {normalize_header(team.name): team.id for team in env["crm.team"].search_fetch([], ["name"])}
+        selections = {}
+        Partner = env["res.partner"]
+        for key, (fname, kind, _headers) in TARGETS.items():
+            if kind == "selection":
+                words = {}
+                for lang in dict.fromkeys(["en_US", *langs]):
+                    for value, label in Partner._fields[fname]._description_selection(env(context={"lang": lang})):
+                        words.setdefault(normalize_header(label), value)
+                        words.setdefault(normalize_header(value), value)
+                selections[key] = words
+        custom = {}
+        for field in env["crm.custom.field"].sudo().search([("model", "=", "res.partner")]):
+            custom[field.field_name] = field
+        return {
+            "countries": countries,
+            "users": users,
+            "teams": teams,
+            "selections": selections,
+            "custom": custom,
+            "tags": {},
+            "sources": {},
+        }
+
+    def _row_values(self, data, lookups):
+        """(values, keys, errors) of one staged row, by the mapping."""
+        env, Partner = self.env, self.env["res.partner"]
+        values, errors, raw = {}, [], {}
+        headers = {column.sequence: column.header for column in self.column_ids}
+        for index, target in self._mapping():
+            text = data[index].strip() if index < len(data) else ""
+            if text.startswith("'"):
+                # Spreadsheets export phone numbers and codes with a leading quote.
+                text = text[1:].strip()
+            raw[target] = text
+            if not text:
+                continue
+            header = headers.get(index, "")
+            if target.startswith("x_"):
+                error = self._custom_value(lookups["custom"].get(target), text, values)
+                if error:
+                    errors.append({"column": header, "message": error})
+                continue
+            fname, kind, _headers = TARGETS[target]
+            try:
+                value = self._cell_value(target, kind, text, lookups)
+            except ValueError as e:
+                errors.append({"column": header, "message": e.args[0]})
+                continue
+            field_kinds = ("char", "email", "phone", "boolean", "selection", *LOOKUP_KINDS)
+            values[fname if kind in field_kinds else target] = value
+        # Phones in E.164, read in the row's country, else the company's.
+        country = env["res.country"].browse(values.get("country_id")) or env.company.country_id
+        e164 = set()
+        for fname in ("phone", "mobile"):
+            if values.get(fname):
+                number = Partner._crm_phone_e164(values[fname], country)
+                if not number:
+                    header = next((headers[i] for i, t in self._mapping() if TARGETS.get(t, ("",))[0] == fname), "")
+                    errors.append(
+                        {
+                            "column": header,
+                            "message": env._("%(value)s is not a valid phone number.", value=values[fname]),
+                        }
+                    )
+                else:
+                    e164.add(number)
+        person = " ".join(p for p in (values.get("crm_first_name"), values.get("crm_last_name")) if p)
+        if person and "name" not in values:
+            values["name"] = person
+        company = values.get("company")
+        is_client = bool(company) and not values.get("name")
+        if is_client:
+            values["name"] = company
+        keys = {
+            "external_id": values.get("external_id") or False,
+            "email": tools.email_normalize(values["email"]) if values.get("email") else False,
+            "vat": normalize_vat(values.get("vat")),
+            "phone": min(e164) if e164 else False,
+            "company": normalize_header(company) if company else False,
+        }
+        name = (values.get("name") or "").strip().lower()
+        # Name plus company: a contact without a client has no such key.
+        keys["name"] = f"{keys['company']}|{name}" if name and keys["company"] else False
+        return values, keys, errors, is_client
+
+    def _cell_value(self, target, kind, text, lookups):
+        """The value of one cell; ValueError with the translated reason."""
+        env = self.env
+        if kind == "email" and not tools.email_normalize(text, strict=True):
+            raise ValueError(env._("%(value)s is not a valid email.", value=text))
+        if kind in LOOKUP_KINDS:
+            table = lookups[LOOKUP_KINDS[kind]]
+            value = table.get(text.lower()) if kind != "team" else None
+            value = value or table.get(normalize_header(text))
+            if not value:
+                messages = {
+                    "country": env._("Unknown country: %(value)s.", value=text),
+                    "owner": env._("Unknown user: %(value)s.", value=text),
+                    "team": env._("Unknown sales team: %(value)s.", value=text),
+                }
+                raise ValueError(messages[kind])
+            return value
+        if kind == "selection":
+            value = lookups["selections"][target].get(normalize_header(text))
+            if not value:
+                raise ValueError(env._("%(value)s is not an accepted value.", value=text))
+            return value
+        if kind == "boolean":
+            if text.lower() not in TRUE_WORDS + FALSE_WORDS:
+                raise ValueError(env._("%(value)s is not yes or no.", value=text))
+            return text.lower() in TRUE_WORDS
+        if kind == "tags":
+            return [tag.strip() for tag in text.split(",") if tag.strip()]
+        return text
+
+    def _custom_value(self, definition, text, values):
+        """Put the custom field value of ``text`` in ``values``; an error or False."""
+        if not definition:
+            return False
+        field = self.env["res.partner"]._fields[definition.field_name]
+        try:
+            if definition.field_type == "selection":
+                options = {normalize_header(option.name): option.id for option in definition.option_ids}
+                if normalize_header(text) not in options:
+                    raise ValueError(text)
+                values[definition.field_name] = options[normalize_header(text)]
+            elif definition.field_type == "boolean":
+                if text.lower() not in TRUE_WORDS + FALSE_WORDS:
+                    raise ValueError(text)
+                values[definition.field_name] = text.lower() in TRUE_WORDS
+            else:
+                from .crm_custom_field import text_to_value
+
+                values[definition.field_name] = text_to_value(self.env, field, text)
+        except ValueError:
+            return self.env._("%(value)s does not fit %(field)s.", value=text, field=definition.name)
+        return False
+
+    def _validate_rows(self, rows):
+        """Check ``rows`` (staged, state new) and store their values and keys."""
+        lookups = self._lookups()
+        updates = []
+        for row in rows:
+            values, keys, errors, is_client = self._row_values(row.data or [], lookups)
+            updates.append(
+                (
+                    row.id,
+                    "failed" if errors else "valid",
+                    "fail" if errors else None,
+                    json.dumps(values),
+                    json.dumps(errors) if errors else None,
+                    "client" if is_client else "contact",
+                    keys["external_id"],
+                    keys["email"],
+                    keys["vat"],
+                    keys["phone"],
+                    keys["name"],
+                    keys["company"],
+                )
+            )
+        self._update_rows(
+            updates,
+            ["state", "plan", "vals", "errors", "kind", "key_external_id", "key_email", "key_vat", "key_phone"]
+            + ["key_name", "company_key"],
+            ["varchar", "varchar", "jsonb", "jsonb", "varchar", "varchar", "varchar", "varchar", "varchar"]
+            + ["varchar", "varchar"],
+        )
+
+    def _update_rows(self, updates, columns, types):
+        """One UPDATE of many staged rows: [(id, value, ...)]."""
+        if not updates:
+            return
+        # psycopg2 types VALUES by their first row: no Python False for NULL.
+        updates = [tuple(None if value is False else value for value in update) for update in updates]
+        assignments = ", ".join(f"{column} = v.{column}::{kind}" for column, kind in zip(columns, types, strict=True))
+        execute_values(
+            self.env.cr._obj,
+            f"UPDATE crm_import_job_row r SET {assignments}, write_date = now() at time zone 'UTC' "
+            f"FROM (VALUES %s) AS v(id, {', '.join(columns)}) WHERE r.id = v.id",
+            updates,
+            page_size=1000,
+        )
+        self.env["crm.import.job.row"].invalidate_model()
+
+    def _mark_file_duplicates(self):
+        """Rows of the file that are the same person as an earlier row: one
+        statement per matching key, then chains resolved to the first row."""
+        cr = self.env.cr
+        # The staged rows are new: give the planner their statistics.
+        cr.execute(SQL("ANALYZE crm_import_job_row"))
+        for key in MATCH_KEYS:
+            column = SQL.identifier(f"key_{key}")
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE crm_import_job_row r SET duplicate_of = d.first
+                      FROM (SELECT id, first_value(id) OVER (PARTITION BY kind, %(col)s ORDER BY id) AS first
+                              FROM crm_import_job_row
+                             WHERE job_id = %(job)s AND state = 'valid' AND %(col)s IS NOT NULL) d
+                     WHERE r.id = d.id AND d.first <> r.id AND r.duplicate_of IS NULL
+                    """,
+                    col=column,
+                    job=self.id,
+                )
+            )
+        while True:
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE crm_import_job_row r SET duplicate_of = p.duplicate_of
+                      FROM crm_import_job_row p
+                     WHERE r.job_id = %s AND p.id = r.duplicate_of AND p.duplicate_of IS NOT NULL
+                    """,
+                    self.id,
+                )
+            )
+            if not cr.rowcount:
+                break
+        plan = "merge" if self.duplicates == "merge" else "review"
+        cr.execute(
+            SQL(
+                "UPDATE crm_import_job_row SET plan = %s WHERE job_id = %s AND duplicate_of IS NOT NULL",
+                plan,
+                self.id,
+            )
+        )
+        # Companies named by contacts but absent as rows: one synthetic client
+        # row each, so that the clients phase treats every company alike.
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_import_job_row (job_id, row_number, state, kind, synthetic, company_key, key_name,
+                                                vals, create_uid, create_date, write_uid, write_date)
+                SELECT %(job)s, min(row_number), 'valid', 'client', true, company_key, company_key || '|' ||
+                       lower(min(vals->>'company')), jsonb_build_object('name', min(vals->>'company'),
+                       'company', min(vals->>'company')), %(uid)s, now() at time zone 'UTC', %(uid)s,
+                       now() at time zone 'UTC'
+                  FROM crm_import_job_row r
+                 WHERE job_id = %(job)s AND kind = 'contact' AND state = 'valid' AND company_key IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM crm_import_job_row c WHERE c.job_id = %(job)s
+                                   AND c.kind = 'client' AND c.company_key = r.company_key)
+              GROUP BY company_key
+                """,
+                job=self.id,
+                uid=self.env.uid,
+            )
+        )
+        self.env["crm.import.job.row"].invalidate_model()
+
+    # Matching ------------------------------------------------------------------
+
+    def _find_matches(self, rows, parents):
+        """{row: existing partners} for ``rows`` by the first key, in order,
+        that matches anything: one query per key for the whole batch."""
+        found = {}
+        pending = rows.filtered(lambda r: not r.duplicate_of and (self.mode != "create" or r.synthetic))
+        by_key = self._match_index(pending, parents)
+        for row in pending:
+            for key in MATCH_KEYS:
+                value = row[f"key_{key}"]
+                if not value or key not in by_key:
+                    continue
+                if key == "name":
+                    owner = "client" if row.kind == "client" else parents.get(row.company_key, False)
+                    if row.kind == "contact" and not owner:
+                        continue  # a contact of a new client matches nobody by name
+                    value = (owner, ((row.vals or {}).get("name") or "").strip().lower())
+                ids = by_key[key].get(value)
+                if ids:
+                    found[row] = self.env["res.partner"].browse(sorted(ids))
+                    break
+        return found
+
+    def _match_index(self, pending, parents):
+        """{key: {value: partner ids}} of the existing partners matching the
+        keys of ``pending`` rows: one query per key."""
+        Partner = self.env["res.partner"].with_context(active_test=True)
+        by_key = {}
+        ext = {r.key_external_id for r in pending if r.key_external_id}
+        if ext:
+            data = (
+                self.env["ir.model.data"]
+                .sudo()
+                .search_fetch(
+                    [("model", "=", "res.partner"), ("module", "=", "__import__"), ("name", "in", list(ext))],
+                    ["name", "res_id"],
+                )
+            )
+            by_key["external_id"] = {}
+            for item in data:
+                by_key["external_id"].setdefault(item.name, set()).add(item.res_id)
+        for key, fname in (("email", "email_normalized"), ("vat", "crm_vat_normalized")):
+            values = {r[f"key_{key}"] for r in pending if r[f"key_{key}"]}
+            if values:
+                by_key[key] = {}
+                for partner in Partner.search_fetch([(fname, "in", list(values))], [fname, "is_company"]):
+                    by_key[key].setdefault(partner[fname], set()).add(partner.id)
+        phones = {r.key_phone for r in pending if r.key_phone}
+        if phones:
+            by_key["phone"] = {}
+            domain = ["|", ("crm_phone_e164", "in", list(phones)), ("crm_mobile_e164", "in", list(phones))]
+            for partner in Partner.search_fetch(domain, ["crm_phone_e164", "crm_mobile_e164"]):
+                for number in {partner.crm_phone_e164, partner.crm_mobile_e164} - {False}:
+                    by_key["phone"].setdefault(number, set()).add(partner.id)
+        names = {((r.vals or {}).get("name") or "").strip().lower() for r in pending if r.key_name} - {""}
+        if names:
+            # Clients by name, contacts by name among the batch's clients: a
+            # hashed comparison of lower(name), then the user's record rules.
+            parents = [p for p in parents.values() if p] or [0]
+            rows = self.env.execute_query(
+                SQL(
+                    """SELECT id FROM res_partner
+                        WHERE active AND lower(trim(name)) = ANY(%s)
+                          AND (is_company OR parent_id = ANY(%s))""",
+                    list(names),
+                    parents,
+                )
+            )
+            by_key["name"] = {}
+            domain = [("id", "in", [row[0] for row in rows])]
+            for partner in Partner.search_fetch(domain, ["name", "is_company", "parent_id"]):
+                owner = "client" if partner.is_company else partner.parent_id.id
+                by_key["name"].setdefault((owner, partner.name.strip().lower()), set()).add(partner.id)
+        return by_key
+
+    def _parents(self):
+        """{company key: client partner id} resolved by the clients phase."""
+        rows = self.env["crm.import.job.row"].search_fetch(
+            [("job_id", "=", self.id), ("kind", "=", "client"), ("company_key", "!=", False)],
+            ["company_key", "record_id", "state"],
+        )
+        return {
+            row.company_key: row.record_id.id if row.state in ("created", "updated", "skipped") else None
+            for row in rows
+        }
+
+    def _plan(self, rows, parents):
+        """What each of ``rows`` (valid, not a duplicate) will do, and whom it matches."""
+        matches = self._find_matches(rows, parents)
+        plans = {}
+        for row in rows:
+            if row.duplicate_of:
+                continue
+            match = matches.get(row)
+            if row.kind == "contact" and row.company_key and parents.get(row.company_key) is None:
+                if row.company_key in parents:
+                    plans[row] = ("review", False, self.env._("Its client is to be reviewed."))
+                    continue
+            if match and len(match) > 1:
+                plans[row] = ("review", match, self.env._("Matches several existing records."))
+            elif match:
+                if row.synthetic:
+                    plans[row] = ("skip", match, False)  # an existing client, linked
+                elif self.mode in ("update", "create_update", "fill"):
+                    plans[row] = ("update", match, False)
+                else:
+                    plans[row] = ("skip", match, self.env._("Already exists."))
+            elif self.mode == "update" and not row.synthetic:
+                plans[row] = ("skip", False, self.env._("No existing record to update."))
+            elif not (row.vals or {}).get("name"):
+                plans[row] = ("fail", False, self.env._("The row has no name: map a name or a company column."))
+            else:
+                plans[row] = ("create", False, False)
+        return plans
+
+    # Test run ------------------------------------------------------------------
+
+    def action_test(self):
+        """Check the whole file and plan every row; write no contact."""
+        self._check_import_rights()
+        for job in self:
+            if job.state not in ("draft", "tested"):
+                raise UserError(self.env._("This import has already run."))
+            job._reset_rows()
+            job._run_phase_validate(batch_size=None)
+            parents = {}
+            Row = self.env["crm.import.job.row"]
+            for kind in ("client", "contact"):
+                rows = Row.search([("job_id", "=", job.id), ("kind", "=", kind), ("state", "=", "valid")])
+                for batch in tools.split_every(BATCH_SIZE, rows.ids, Row.browse):
+                    plans = job._plan(batch, parents)
+                    updates = []
+                    for row, (plan, match, message) in plans.items():
+                        if kind == "client" and row.company_key:
+                            # An existing client is known by id; a new one matches nobody by name.
+                            parents[row.company_key] = (
+                                match.id if plan in ("update", "skip") and match else (None if plan == "review" else 0)
+                            )
+                        errors = json.dumps([{"column": "", "message": message}]) if message else None
+                        updates.append((row.id, plan, errors))
+                    job._update_rows(updates, ["plan", "errors"], ["varchar", "jsonb"])
+            job.state = "tested"
+        return True
+
+    def _reset_rows(self):
+        self.env.cr.execute(SQL("DELETE FROM crm_import_job_row WHERE job_id = %s AND synthetic", self.id))
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_import_job_row SET state = 'new', plan = NULL, errors = NULL, vals = NULL,
+                          duplicate_of = NULL, record_id = NULL WHERE job_id = %s""",
+                self.id,
+            )
+        )
+        self.env["crm.import.job.row"].invalidate_model()
+
+    # Execution -----------------------------------------------------------------
+
+    def action_import(self):
+        self._check_import_rights()
+        for job in self:
+            if job.state not in ("draft", "tested"):
+                raise UserError(self.env._("This import has already run."))
+            if not job._mapping():
+                raise UserError(self.env._("Map at least one column before importing."))
+            job._reset_rows()
+            job.write({"state": "queued", "phase": "validate", "started_at": fields.Datetime.now()})
+            if job.row_count <= setting(self.env, "import_background_threshold"):
+                job._run(time_budget=None)
+            else:
+                self.env.ref("crm_client_suite.ir_cron_crm_import_jobs")._trigger()
+        return True
+
+    def action_cancel(self):
+        self._check_import_rights()
+        self.filtered(lambda job: job.state in ("queued", "running", "draft", "tested")).write(
+            {"state": "cancelled", "finished_at": fields.Datetime.now()}
+        )
+        return True
+
+    def _run(self, time_budget=TIME_BUDGET, batch_size=BATCH_SIZE, commit=False):
+        """Advance the job chunk by chunk until done or out of time."""
+        self.ensure_one()
+        started = time.monotonic()
+        while self.state in ("queued", "running"):
+            self.state = "running"
+            self._run_chunk(batch_size)
+            if commit and cron_commit(self.env):
+                self.env.invalidate_all()
+            if time_budget and time.monotonic() - started > time_budget:
+                break
+
+    def _run_chunk(self, batch_size):
+        """One bounded step of the current phase."""
+        Row = self.env["crm.import.job.row"]
+        ctx = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
+        job = self.with_context(**ctx)
+        if self.phase == "validate":
+            if not job._run_phase_validate(batch_size):
+                job._mark_file_duplicates()
+                self.phase = "clients"
+        elif self.phase in ("clients", "contacts"):
+            kind = "client" if self.phase == "clients" else "contact"
+            rows = Row.search(
+                [("job_id", "=", self.id), ("kind", "=", kind), ("state", "=", "valid"), ("duplicate_of", "=", False)],
+                order="id",
+                limit=batch_size,
+            )
+            if rows:
+                job._execute(rows)
+            else:
+                job._resolve_duplicates(kind)
+                if self.phase == "clients":
+                    self.phase = "contacts"
+                else:
+                    self._refresh_client_dates()
+                    self.write({"phase": "done", "state": "done", "finished_at": fields.Datetime.now()})
+                    self._notify_done()
+
+    def _run_phase_validate(self, batch_size):
+        """Validate the next ``batch_size`` new rows (all when None); whether any were left."""
+        Row = self.env["crm.import.job.row"]
+        rows = Row.search([("job_id", "=", self.id), ("state", "=", "new")], order="id", limit=batch_size)
+        for batch in tools.split_every(BATCH_SIZE, rows.ids, Row.browse):
+            self._validate_rows(batch)
+        if batch_size is None:
+            self._mark_file_duplicates()
+        return bool(rows)
+
+    def _merged_values(self, rows):
+        """Values of ``rows``, completed with those of their in-file duplicates."""
+        values = {row: dict(row.vals or {}) for row in rows}
+        if self.duplicates == "merge":
+            dups = self.env["crm.import.job.row"].search(
+                [("duplicate_of", "in", rows.ids), ("state", "=", "valid")], order="id"
+            )
+            for dup in dups:
+                target = values[dup.duplicate_of]
+                for fname, value in (dup.vals or {}).items():
+                    if isinstance(value, list) and isinstance(target.get(fname), list):
+                        target[fname] = list(dict.fromkeys(target[fname] + value))
+                    else:
+                        target.setdefault(fname, value)
+        return values
+
+    def _partner_values(self, values, parents, is_client, tags, sources):
+        vals = {k: v for k, v in values.items() if k not in ("company", "external_id", "tags", "source")}
+        if is_client:
+            vals["is_company"] = True
+        elif values.get("company"):
+            vals["parent_id"] = parents.get(normalize_header(values["company"]), False)
+        if values.get("tags"):
+            vals["category_id"] = [Command.set([tags[normalize_header(t)] for t in values["tags"]])]
+        if values.get("source"):
+            vals["source_id"] = sources[normalize_header(values["source"])]
+        return vals
+
+    def _prefetch_tags_sources(self, values_list):
+        """Tags and lead sources named in the batch, created when missing and allowed."""
+        names = {t for values in values_list for t in values.get("tags", [])}
+        tags, sources = {}, {}
+        Tag = self.env["res.partner.category"]
+        if names:
+            for tag in Tag.search_fetch([("name", "in", list(names))], ["name"]):
+                tags[normalize_header(tag.name)] = tag.id
+            missing = {normalize_header(n): n for n in names if normalize_header(n) not in tags}
+            if missing:
+                if not Tag.has_access("create"):
+                    raise AccessError(
+                        self.env._("You may not create contact tags: %(tags)s.", tags=", ".join(missing.values()))
+                    )
+                for tag in Tag.create([{"name": name} for name in missing.values()]):
+                    tags[normalize_header(tag.name)] = tag.id
+        source_names = {values["source"] for values in values_list if values.get("source")}
+        if source_names:
+            Source = self.env["utm.source"]
+            for source in Source.search_fetch([("name", "in", list(source_names))], ["name"]):
+                sources[normalize_header(source.name)] = source.id
+            missing = {normalize_header(n): n for n in source_names if normalize_header(n) not in sources}
+            for source in Source.create([{"name": name} for name in missing.values()]):
+                sources[normalize_header(source.name)] = source.id
+        return tags, sources
+
+    def _execute(self, rows):
+        """Create or update the records of ``rows`` (valid rows of one kind):
+        one create(vals_list) for the batch, one write per updated row, each
+        failure isolated in a savepoint, every row's outcome stored."""
+        Partner = self.env["res.partner"]
+        is_client = rows[:1].kind == "client"
+        parents = {} if is_client else self._parents()
+        plans = self._plan(rows, parents)
+        values = self._merged_values(rows)
+        outcomes = {}
+        try:
+            tags, sources = self._prefetch_tags_sources(list(values.values()))
+        except AccessError as e:
+            for row in rows:
+                outcomes[row] = ("failed", False, str(e), None)
+            return self._store_outcomes(outcomes)
+        to_create, to_update = [], []
+        for row, (plan, match, message) in plans.items():
+            if plan in ("skip", "review", "fail"):
+                record_id = match.id if plan == "skip" and match else False
+                state = {"skip": "skipped", "review": "review", "fail": "failed"}[plan]
+                outcomes[row] = (state, record_id, message)
+                outcomes[row] += (None,)
+                continue
+            vals = self._partner_values(values[row], parents, is_client, tags, sources)
+            if plan == "create":
+                to_create.append((row, vals))
+            else:
+                to_update.append((row, match, vals))
+        if to_create:
+            try:
+                with self.env.cr.savepoint():
+                    records = Partner.create([vals for _row, vals in to_create])
+                    records.flush_recordset()
+                for (row, _vals), record in zip(to_create, records, strict=True):
+                    outcomes[row] = ("created", record.id, False, None)
+            except Exception:
+                for row, vals in to_create:
+                    outcomes[row] = self._create_one(row, vals)
+        written = {row: vals for row, vals in to_create}
+        for row, match, vals in to_update:
+            outcomes[row], written[row] = self._update_one(match, vals)
+        self._store_outcomes(outcomes, written)
+        self._store_external_ids(rows, outcomes)
+        return True
+
+    def _create_one(self, row, vals):
+        try:
+            with self.env.cr.savepoint():
+                record = self.env["res.partner"].create(vals)
+                record.flush_recordset()
+            return ("created", record.id, False, None)
+        except Exception as e:
+            return ("failed", False, self._error_text(e), None)
+
+    def _update_one(self, record, vals):
+        if self.mode == "fill":
+            vals = {k: v for k, v in vals.items() if not record[k]}
+        vals.pop("is_company", None)
+        old = {fname: self._plain(record, fname) for fname in vals}
+        try:
+            with self.env.cr.savepoint():
+                if vals:
+                    record.write(vals)
+                    record.flush_recordset()
+            return ("updated", record.id, False, old), vals
+        except Exception as e:
+            return ("failed", record.id, self._error_text(e), None), vals
+
+    def _error_text(self, error):
+        if isinstance(error, UserError | AccessError):
+            return error.args[0]
+        _logger.info("Import row failed: %s", error)
+        return self.env._("The record could not be saved: %(error)s", error=str(error))
+
+    def _store_outcomes(self, outcomes, written=None):
+        """Store each row's outcome, its record's write date and the values
+        written (``written``: {row: vals}), which revert compares."""
+        written = written or {}
+        ids = [record_id for _state, record_id, _message, _old in outcomes.values() if record_id]
+        dates = (
+            dict(self.env.execute_query(SQL("SELECT id, write_date FROM res_partner WHERE id IN %s", tuple(ids))))
+            if ids
+            else {}
+        )
+        updates = []
+        for row, (state, record_id, message, old) in outcomes.items():
+            errors = json.dumps([{"column": "", "message": message}]) if message else None
+            done = state in ("created", "updated")
+            record = self.env["res.partner"].browse(record_id)
+            # The values as stored (the ORM may clean them), which revert compares.
+            new = {f: self._plain(record, f) for f in written.get(row, {}) if f != "is_company"} if done else None
+            updates.append(
+                (
+                    row.id,
+                    state,
+                    record_id or None,
+                    errors,
+                    json.dumps(old) if old is not None else None,
+                    json.dumps(new) if new is not None else None,
+                    dates.get(record_id) if done else None,
+                )
+            )
+        self._update_rows(
+            updates,
+            ["state", "record_id", "errors", "old_values", "new_values", "record_write_date"],
+            ["varchar", "int4", "jsonb", "jsonb", "jsonb", "timestamp"],
+        )
+
+    @api.model
+    def _plain(self, record, fname):
+        """The value of ``record.fname`` as JSON: ids for links, text for dates."""
+        field, value = record._fields[fname], record[fname]
+        if field.type in ("many2many", "one2many"):
+            return sorted(value.ids)
+        if field.type == "many2one":
+            return value.id
+        if isinstance(value, datetime.date):
+            return str(value)
+        return value
+
+    def _store_external_ids(self, rows, outcomes):
+        data = []
+        for row in rows:
+            state, record_id, _message, _old = outcomes.get(row, (None, None, None, None))
+            if state == "created" and row.key_external_id:
+                data.append(
+                    {
+                        "xml_id": f"__import__.{row.key_external_id}",
+                        "record": self.env["res.partner"].browse(record_id),
+                        "noupdate": True,
+                    }
+                )
+        if data:
+            self.env["ir.model.data"].sudo()._update_xmlids(data)
+
+    def _resolve_duplicates(self, kind):
+        """In-file duplicates of ``kind`` take their first row's outcome."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_import_job_row r
+                   SET state = CASE WHEN %(merge)s AND m.state IN ('created', 'updated')
+                                    THEN 'merged' ELSE 'review' END,
+                       record_id = m.record_id,
+                       errors = jsonb_build_array(jsonb_build_object('column', '', 'message',
+                                    replace(%(message)s, %(placeholder)s, m.row_number::text)))
+                  FROM crm_import_job_row m
+                 WHERE r.job_id = %(job)s AND r.kind = %(kind)s AND r.state = 'valid' AND m.id = r.duplicate_of
+                """,
+                merge=self.duplicates == "merge",
+                message=self.env._("Same person as row %(row)s", row="%(row)s"),
+                placeholder="%(row)s",
+                job=self.id,
+                kind=kind,
+            )
+        )
+        self.env["crm.import.job.row"].invalidate_model()
+
+    def _refresh_client_dates(self):
+        """Creating a contact may copy its address to its new client: that
+        change is the import's own, not one a revert must respect."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_import_job_row r SET record_write_date = p.write_date
+                     FROM res_partner p
+                    WHERE r.job_id = %s AND r.kind = 'client' AND r.state IN ('created', 'updated')
+                      AND p.id = r.record_id""",
+                self.id,
+            )
+        )
+        self.env["crm.import.job.row"].invalidate_model(["record_write_date"])
+
+    def _notify_done(self):
+        self.ensure_one()
+        self.user_id.partner_id._bus_send(
+            "simple_notification",
+            {
+                "type": "success",
+                "title": self.env._("Import finished"),
+                "message": self.env._(
+                    "%(file)s: %(created)s created, %(updated)s updated, %(failed)s failed.",
+                    file=self.name,
+                    created=self.count_created,
+                    updated=self.count_updated,
+                    failed=self.count_failed,
+                ),
+            },
+        )
+
+    # Background ----------------------------------------------------------------
+
+    @api.model
+    def _lock_job(self):
+        self.flush_model(["state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM crm_import_job
+                 WHERE state IN ('queued', 'running')
+                 ORDER BY id LIMIT 1
+                   FOR UPDATE SKIP LOCKED
+                """
+            ),
+            log_exceptions=False,
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
+
+    @api.model
+    def _cron_run_jobs(self, batch_size=BATCH_SIZE, time_budget=TIME_BUDGET):
+        """Advance the queued imports chunk by chunk, each chunk committed.
+
+        The job is locked with ``FOR UPDATE SKIP LOCKED`` for each chunk: a
+        second worker takes another job or waits for the next chunk. A chunk
+        commits its records with its rows' outcomes, so after a crash the job
+        resumes at the first row without an outcome.
+        """
+        started = time.monotonic()
+        commit = cron_commit(self.env)
+        conflicts, chunks = 0, 0
+        while True:
+            try:
+                job = self.sudo()._lock_job()
+            except TransactionRollbackError:
+                if not commit or conflicts >= MAX_LOCK_CONFLICTS:
+                    raise
+                conflicts += 1
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
+            conflicts = 0
+            if not job:
+                break
+            # The job runs with the rights of its author.
+            job = job.with_user(job.user_id).with_context(lang=job.user_id.lang)
+            job.state = "running"
+            job._run_chunk(batch_size)
+            chunks += 1
+            if cron_commit(self.env):
+                self.env.invalidate_all()
+            if time_budget and time.monotonic() - started > time_budget:
+                break
+        return chunks
+
+    # Error file ----------------------------------------------------------------
+
+    def action_download_errors(self):
+        self.ensure_one()
+        rows = self.env["crm.import.job.row"].search(
+            [("job_id", "=", self.id), ("state", "=", "failed"), ("synthetic", "=", False)], order="row_number"
+        )
+        if not rows:
+            raise UserError(self.env._("No row failed: there is no error file."))
+        headers = [*self.column_ids.mapped("header"), self.env._("Row"), self.env._("Reason")]
+        lines = [headers] if self.has_header else []
+        width = len(self.column_ids)
+        for row in rows:
+            data = list(row.data or []) + [""] * (width - len(row.data or []))
+            lines.append([*data[:width], str(row.row_number), row.error_text or ""])
+        base = (self.file_name or "import").rsplit(".", 1)[0]
+        if self.file_format == "csv":
+            buffer = io.StringIO(newline="")
+            csv.writer(buffer, delimiter=self.separator or ",").writerows(lines)
+            content = buffer.getvalue().encode(self.encoding or "utf-8", errors="replace")
+            name = f"{base}-errors.{self.file_name.rsplit('.', 1)[-1]}"
+        else:
+            book = openpyxl.Workbook(write_only=True)
+            sheet = book.create_sheet(self.sheet or "Errors")
+            for line in lines:
+                sheet.append(line)
+            buffer = io.BytesIO()
+            book.save(buffer)
+            content = buffer.getvalue()
+            name = f"{base}-errors.xlsx"
+        attachment = self.env["ir.attachment"].create(
+            {"name": name, "raw": content, "res_model": self._name, "res_id": self.id}
+        )
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+
+    # Revert --------------------------------------------------------------------
+
+    def action_revert(self):
+        """Delete the records the job created and restore those it updated,
+        unless changed or referenced since: each conflict stays listed."""
+        self._check_import_rights()
+        for job in self:
+            if job.state != "done":
+                raise UserError(self.env._("Only a finished import can be reverted, and only once."))
+            job.with_context(tracking_disable=True)._revert()
+        return True
+
+    def _changed(self, rows):
+        """Ids of the rows whose record changed since the import: saved again
+        later (its write date moved), or an imported value differs now."""
+        if not rows:
+            return set()
+        changed = {
+            row_id
+            for (row_id,) in self.env.execute_query(
+                SQL(
+                    """SELECT r.id FROM crm_import_job_row r JOIN res_partner p ON p.id = r.record_id
+                        WHERE r.id IN %s AND p.write_date IS DISTINCT FROM r.record_write_date""",
+                    tuple(rows.ids),
+                )
+            )
+        }
+        for row in rows:
+            for fname, value in (row.new_values or {}).items():
+                if (self._plain(row.record_id, fname) or False) != (value or False):
+                    changed.add(row.id)
+                    break
+        return changed
+
+    def _revert(self):
+        Row = self.env["crm.import.job.row"]
+        Partner = self.env["res.partner"]
+        conflicts, reverted = [], 0
+        # Contacts before clients: a client whose imported contacts are gone
+        # is no longer referenced by them.
+        for kind in ("contact", "client"):
+            created = Row.search(
+                [("job_id", "=", self.id), ("state", "=", "created"), ("kind", "=", kind)], order="id desc"
+            )
+            for batch in tools.split_every(BATCH_SIZE, created.ids, Row.browse):
+                batch = batch.filtered(lambda r: r.record_id.exists())
+                changed = self._changed(batch)
+                referenced = self._referenced(batch.record_id)
+                deletable = Partner
+                for row in batch:
+                    if row.id in changed:
+                        conflicts.append((row, self.env._("Changed since the import.")))
+                    elif row.record_id.id in referenced:
+                        conflicts.append((row, referenced[row.record_id.id]))
+                    else:
+                        deletable |= row.record_id
+                try:
+                    with self.env.cr.savepoint():
+                        deletable.unlink()
+                except Exception:
+                    for row in batch.filtered(lambda r, todo=deletable: r.record_id in todo):
+                        try:
+                            with self.env.cr.savepoint():
+                                row.record_id.unlink()
+                        except Exception as e:
+                            conflicts.append((row, self._error_text(e)))
+                            deletable -= row.record_id
+                reverted += len(deletable)
+        updated = Row.search([("job_id", "=", self.id), ("state", "=", "updated")], order="id desc")
+        for batch in tools.split_every(BATCH_SIZE, updated.ids, Row.browse):
+            batch = batch.filtered(lambda r: r.record_id.exists())
+            changed = self._changed(batch)
+            for row in batch:
+                if row.id in changed:
+                    conflicts.append((row, self.env._("Changed again since the import.")))
+                    continue
+                vals = {}
+                for fname, value in (row.old_values or {}).items():
+                    field = Partner._fields[fname]
+                    vals[fname] = [Command.set(value)] if field.type == "many2many" else value
+                try:
+                    with self.env.cr.savepoint():
+                        row.record_id.write(vals)
+                    reverted += 1
+                except Exception as e:
+                    conflicts.append((row, self._error_text(e)))
+        self._update_rows(
+            [(row.id, json.dumps([{"column": "", "message": message}])) for row, message in conflicts],
+            ["revert_conflict"],
+            ["jsonb"],
+        )
+        log = self.env._(
+            "%(count)s records reverted, %(conflicts)s conflicts.", count=reverted, conflicts=len(conflicts)
+        )
+        self.write(
+            {
+                "state": "reverted",
+                "reverted_at": fields.Datetime.now(),
+                "reverted_by": self.env.uid,
+                "revert_log": log,
+            }
+        )
+        return reverted, conflicts
+
+    def _referenced(self, records):
+        """{partner id: reason} for ``records`` that other records refer to."""
+        reasons = {}
+        ids = records.ids
+        if not ids:
+            return reasons
+        env = self.env
+        checks = [
+            ("crm.lead", "partner_id", env._("Used by a deal.")),
+            ("sale.order", "partner_id", env._("Used by a quotation or sales order.")),
+            ("account.move", "partner_id", env._("Used by an invoice.")),
+            ("project.project", "partner_id", env._("Used by a project.")),
+            ("res.partner", "parent_id", env._("Still the client of other contacts.")),
+        ]
+        for model, fname, reason in checks:
+            if model not in env:
+                continue
+            domain = [(fname, "in", ids)]
+            Model = env[model].sudo().with_context(active_test=False)
+            for partner, _count in Model._read_group(domain, [fname], ["__count"]):
+                reasons.setdefault(partner.id, reason)
+        for res_id, _count in (
+            env["mail.message"]
+            .sudo()
+            ._read_group(
+                [("model", "=", "res.partner"), ("res_id", "in", ids), ("message_type", "in", ("comment", "email"))],
+                ["res_id"],
+                ["__count"],
+            )
+        ):
+            reasons.setdefault(res_id, env._("Has messages."))
+        return reasons
+
+
+class CrmImportJobRow(models.Model):
+    _name = "crm.import.job.row"
+    _description = "Contact Import Row"
+    _order = "job_id, row_number, id"
+    _rec_name = "row_number"
+
+    job_id = fields.Many2one("crm.import.job", required=True, ondelete="cascade", index=True, readonly=True)
+    row_number = fields.Integer(string="Row", readonly=True)
+    data = fields.Json(readonly=True, help="The row's values as read from the file.")
+    vals = fields.Json(readonly=True)
+    errors = fields.Json(readonly=True)
+    error_text = fields.Char(compute="_compute_error_text", string="Messages")
+    kind = fields.Selection([("client", "Client"), ("contact", "Contact")], readonly=True)
+    synthetic = fields.Boolean(readonly=True, help="A client named by contacts, not a row of the file.")
+    state = fields.Selection(ROW_STATES, default="new", required=True, readonly=True, index=True)
+    plan = fields.Selection(PLANS, string="Test Run", readonly=True)
+    record_id = fields.Many2one("res.partner", readonly=True, ondelete="set null", index="btree_not_null")
+    record_write_date = fields.Datetime(readonly=True)
+    old_values = fields.Json(readonly=True, help="Values an update overwrote, restored by a revert.")
+    new_values = fields.Json(readonly=True, help="Values the import wrote, compared by a revert.")
+    revert_conflict = fields.Json(readonly=True)
+    duplicate_of = fields.Many2one("crm.import.job.row", readonly=True, index="btree_not_null", ondelete="set null")
+    company_key = fields.Char(readonly=True)
+    key_external_id = fields.Char(readonly=True)
+    key_email = fields.Char(readonly=True)
+    key_vat = fields.Char(readonly=True)
+    key_phone = fields.Char(readonly=True)
+    key_name = fields.Char(readonly=True)
+
+    def init(self):
+        for key in ("company_key", *(f"key_{k}" for k in MATCH_KEYS)):
+            tools.create_index(
+                self.env.cr, f"crm_import_job_row_{key}_index", self._table, ["job_id", key], where=f"{key} IS NOT NULL"
+            )
+
+    @api.depends("errors", "revert_conflict")
+    def _compute_error_text(self):
+        for row in self:
+            messages = []
+            for item in (row.errors or []) + (row.revert_conflict or []):
+                prefix = f"{item['column']}: " if item.get("column") else ""
+                messages.append(prefix + item["message"])
+            row.error_text = "; ".join(messages)
