@@ -19,6 +19,9 @@
         "phone_validation",
         # Its Phone/Mobile search filter on contacts compares E.164 here.
         "sms",
+        # Client projects, time per client and weekly invoices from time.
+        "hr_timesheet",
+        "account",
     ],
     "data": [
         "security/crm_client_suite_groups.xml",
@@ -47,6 +50,9 @@
         "report/crm_contact_report_views.xml",
         "wizards/res_company_team_isolation_views.xml",
         "views/crm_client_suite_menus.xml",
+        "security/client_billing_rules.xml",
+        "data/client_billing_data.xml",
+        "views/client_billing_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
