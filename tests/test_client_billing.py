@@ -316,3 +316,109 @@ class TestWeeklyInvoicing(ClientBillingCommon):
         self.run_weekly()
         self.assertFalse(self.line_a1.crm_invoice_line_id)
         self.assertTrue(self.line_a2.crm_invoice_line_id)
+
+
+@tagged("post_install", "-at_install")
+class TestClientInvoiceFigures(ClientBillingCommon):
+    def _post(self, client, amount, invoice_date, due_date=None):
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": client.id,
+                "invoice_date": invoice_date,
+                "invoice_date_due": due_date or invoice_date,
+                "invoice_line_ids": [
+                    Command.create({"name": "Work", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                ],
+            }
+        )
+        move.action_post()
+        return move
+
+    def _pay(self, move, amount):
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
+            {"amount": amount}
+        )._create_payments()
+
+    def test_history_payment_status_balance_revenue_and_profit(self):
+        client = self.client_a.with_user(self.manager)
+        self.assertFalse(client.crm_payment_status, "no invoice, no status")
+        october = self._post(self.client_a, 1000.0, date(2026, 10, 5), due_date=date(2026, 12, 31))
+        self.env.invalidate_all()
+        self.assertEqual(client.crm_payment_status, "not_paid")
+        self._pay(october, 400.0)
+        self.env.invalidate_all()
+        self.assertEqual(client.crm_payment_status, "partial")
+        self._pay(october, 600.0)
+        november = self._post(self.client_a, 500.0, date(2026, 11, 2), due_date=date(2026, 11, 20))
+        self.log(self.project_a, self.emp_contributor, 10.0, date(2026, 11, 3))  # 10 h at 40 = 400
+        self._post(self.client_b, 300.0, date(2026, 11, 2))
+        self.env.invalidate_all()
+        self.assertEqual(client.crm_invoice_count, 2)
+        self.assertEqual(client.crm_payment_status, "overdue", "November's invoice is past due")
+        self.assertEqual(client.crm_outstanding_balance, 500.0)
+        self.assertEqual(client.crm_invoiced_revenue, 1500.0)
+        self.assertEqual(client.crm_time_cost, 400.0)
+        self.assertEqual(client.crm_profit, 1100.0)
+        self.assertEqual(
+            self.client_a._crm_revenue_by_month(), [(date(2026, 10, 1), 1000.0), (date(2026, 11, 1), 500.0)]
+        )
+        self._pay(november, 500.0)
+        self.env.invalidate_all()
+        self.assertEqual(client.crm_payment_status, "paid")
+        self.assertEqual(client.crm_outstanding_balance, 0.0)
+        self.assertEqual(
+            self.client_a.action_crm_view_invoices()["domain"][0], ("commercial_partner_id", "=", self.client_a.id)
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestClientBillingRoles(ClientBillingCommon):
+    def test_contributor_logs_time_on_clients_they_may_see_only(self):
+        Line = self.env["account.analytic.line"].with_user(self.contributor)
+        line = Line.create(
+            {"name": "Site visit", "project_id": self.project_a.id, "unit_amount": 2, "date": date(2026, 11, 24)}
+        )
+        self.assertEqual(line.crm_client_id, self.client_a)
+        self.assertEqual(line.employee_id, self.emp_contributor)
+        with self.assertRefusedByRecordRules("create", "account.analytic.line"):
+            Line.create({"name": "Not mine", "project_id": self.project_b.id, "unit_amount": 2})
+
+    def test_managers_see_their_teams_time_and_invoices(self):
+        line_a = self.log(self.project_a, self.emp_contributor, 2.0, date(2026, 11, 18))
+        line_b = self.log(self.project_b, self.emp_contributor_b, 3.0, date(2026, 11, 18))
+        self.assertEqual(self.visible(self.manager, line_a | line_b), line_a)
+        self.assertEqual(self.visible(self.manager_b, line_a | line_b), line_b)
+        self.assertEqual(self.visible(self.admin_user, line_a | line_b), line_a | line_b)
+        self.assertEqual(self.visible(self.contributor, line_a | line_b), line_a, "their own time")
+        self.run_weekly()
+        invoices = self.invoices_of(self.client_a) | self.invoices_of(self.client_b)
+        self.assertEqual(self.visible(self.manager, invoices), self.invoices_of(self.client_a))
+        self.assertEqual(self.visible(self.manager_b, invoices), self.invoices_of(self.client_b))
+        self.assertEqual(self.visible(self.admin_user, invoices), invoices)
+        with self.assertRefusedByAccessRights("write", "account.move"):
+            self.invoices_of(self.client_a).with_user(self.manager).write({"ref": "Changed"})
+
+    def test_admins_configure_rates_managers_read_them(self):
+        rate = (
+            self.env["crm.billing.rate"]
+            .with_user(self.admin_user)
+            .create({"partner_id": self.client_a.id, "price": 90})
+        )
+        self.assertEqual(rate.with_user(self.manager).price, 90)
+        with self.assertRefusedByAccessRights("create", "crm.billing.rate"):
+            self.env["crm.billing.rate"].with_user(self.manager).create({"partner_id": self.client_b.id, "price": 1})
+        with self.assertRefusedByAccessRights("write", "crm.billing.rate"):
+            rate.with_user(self.manager).price = 1
+        with self.assertRefusedByAccessRights("read", "crm.billing.rate"):
+            rate.with_user(self.contributor).read(["price"])
+
+    def test_guests_see_no_client_time_rates_or_invoices(self):
+        line = self.log(self.project_a, self.emp_contributor, 2.0, date(2026, 11, 18))
+        self.run_weekly()
+        with self.assertRefusedByAccessRights("read", "account.analytic.line"):
+            self.env["account.analytic.line"].with_user(self.guest).search([("id", "=", line.id)])
+        with self.assertRefusedByAccessRights("read", "crm.billing.rate"):
+            self.env["crm.billing.rate"].with_user(self.guest).search([])
+        with self.assertRefusedByAccessRights("read", "account.move"):
+            self.invoices_of(self.client_a).with_user(self.guest).read(["name"])
