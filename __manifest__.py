@@ -53,6 +53,8 @@
         "security/client_billing_rules.xml",
         "data/client_billing_data.xml",
         "views/client_billing_views.xml",
+        "security/client_portal_rules.xml",
+        "views/client_portal_templates.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -28,3 +28,4 @@ from . import crm_billing_rate
 from . import account_analytic_line
 from . import account_move_client_billing
 from . import crm_time_invoicing
+from . import res_partner_client_portal
