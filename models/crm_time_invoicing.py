@@ -214,6 +214,7 @@ class CrmTimeInvoicing(models.AbstractModel):
             with self.env.cr.savepoint():
                 moves = self._create_invoices(prepared)
         except Exception:
+            _logger.info("Invoicing a batch of clients at once failed, retrying client by client", exc_info=True)
             for client, items in self._group_prepared(prepared).items():
                 try:
                     with self.env.cr.savepoint():
