@@ -273,7 +273,8 @@ def main():
     per_client = figures["seconds"] / args.clients
     ratio = (stock_figures["seconds"] / args.stock_clients) / per_client if stock_figures else 0.0
     print(
-        f"RESULT name=weekly_invoicing grouping={args.grouping} clients={args.clients} lines={args.clients * max(1, args.lines // args.clients)} "
+        f"RESULT name=weekly_invoicing grouping={args.grouping} clients={args.clients} "
+        f"lines={args.clients * max(1, args.lines // args.clients)} "
         f"seconds={figures['seconds']:.2f} queries_client={figures['queries_client']:.1f} "
         f"peak_mb={figures['peak_mb']:.1f} "
         + (
