@@ -34,6 +34,11 @@ class ProjectProject(models.Model):
             project.crm_hours_this_week = this_week.get(project, 0.0)
             project.crm_hours_unbilled = unbilled.get(project, 0.0)
 
+    def action_crm_invite_client_contacts(self):
+        """Odoo's project sharing, with the client's contacts as members."""
+        self.ensure_one()
+        return self.with_context(crm_invite_client_contacts=True).action_open_share_project_wizard()
+
     @api.model
     def _crm_board_stages(self):
         """The add-on's board stages, shared with the projects of won deals."""

@@ -155,3 +155,20 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
         self.authenticate("ccs_contributor", "ccs_contributor")
         response = self.url_open("/my/client", allow_redirects=False)
         self.assertEqual(response.status_code, 303)
+
+    def test_client_contacts_invited_as_project_members(self):
+        project_manager = new_test_user(
+            self.env, login="ccs_project_manager", groups="project.group_project_manager", email="pm@example.com"
+        )
+        action = self.project_a.with_user(project_manager).action_crm_invite_client_contacts()
+        wizard = self.env["project.share.wizard"].with_user(project_manager).with_context(action["context"]).create({})
+        contacts = (self.contact_a | self.contact_a_other | self.portal_user.partner_id).filtered("email")
+        self.assertEqual(wizard.collaborator_ids.partner_id, contacts)
+        self.assertEqual(set(wizard.collaborator_ids.mapped("access_mode")), {"edit"})
+        self.assertFalse(self.contact_b in wizard.collaborator_ids.partner_id, "only the client's own contacts")
+        wizard.action_send_mail()
+        self.assertEqual(self.project_a.collaborator_ids.partner_id, contacts)
+        invitations = self.project_a.message_ids.filtered(
+            lambda m: (m.subject or "").startswith("Invitation to access")
+        )
+        self.assertEqual(invitations.partner_ids, contacts, "each member is sent an invitation")
