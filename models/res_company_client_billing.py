@@ -31,6 +31,11 @@ class ResCompany(models.Model):
         "clients without a billing rate; its income account and taxes apply.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A new company's own partner is no client: it gets no client project.
+        return super(ResCompany, self.with_context(crm_no_client_project=True)).create(vals_list)
+
     @api.model
     def _crm_time_product(self):
         """The product of the invoice lines from time: the company's, else the add-on's."""

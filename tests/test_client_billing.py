@@ -62,7 +62,8 @@ class TestClientProject(ClientBillingCommon):
         supplier = self.env["res.partner"].create(
             {"name": "Supplier", "is_company": True, "crm_client_type": "supplier"}
         )
-        self.assertFalse(self.projects_of(person) | self.projects_of(supplier))
+        company = self.env["res.company"].create({"name": "Own Subsidiary"})
+        self.assertFalse(self.projects_of(person) | self.projects_of(supplier) | self.projects_of(company.partner_id))
         # By hand, the button creates the project.
         action = client.with_user(self.manager).action_crm_create_project()
         project = self.projects_of(client)
