@@ -70,10 +70,19 @@ class CrmClientPortal(CustomerPortal):
         if not client:
             return request.redirect("/my")
         start, end, _error = self._crm_portal_period(date_from, date_to)
-        _ = request.env._
+        env = request.env
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([_("Date"), _("Project"), _("Task"), _("Team Member"), _("Description"), _("Hours")])
+        writer.writerow(
+            [
+                env._("Date"),
+                env._("Project"),
+                env._("Task"),
+                env._("Team Member"),
+                env._("Description"),
+                env._("Hours"),
+            ]
+        )
         writer.writerows(client._crm_portal_time_rows(start, end))
         filename = f"time_{fields.Date.to_string(start)}_{fields.Date.to_string(end)}.csv"
         return request.make_response(

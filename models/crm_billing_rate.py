@@ -23,25 +23,22 @@ class CrmBillingRate(models.Model):
     )
     project_id = fields.Many2one(
         "project.project",
-        string="Project",
         ondelete="cascade",
         domain="[('partner_id', '=', partner_id)]",
         help="Leave empty for every project of the client.",
     )
     employee_id = fields.Many2one(
         "hr.employee",
-        string="Employee",
         ondelete="cascade",
         help="Leave empty for every employee.",
     )
     price = fields.Monetary(string="Hourly Price", required=True, currency_field="currency_id")
     currency_id = fields.Many2one(
         "res.currency",
-        string="Currency",
         required=True,
         default=lambda self: self.env.company.currency_id,
     )
-    company_id = fields.Many2one("res.company", string="Company", default=lambda self: self.env.company)
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
 
     _sql_constraints = [  # noqa: RUF012
         (

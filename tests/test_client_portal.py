@@ -161,7 +161,9 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
             self.env, login="ccs_project_manager", groups="project.group_project_manager", email="pm@example.com"
         )
         action = self.project_a.with_user(project_manager).action_crm_invite_client_contacts()
-        wizard = self.env["project.share.wizard"].with_user(project_manager).with_context(action["context"]).create({})
+        wizard = (
+            self.env["project.share.wizard"].with_user(project_manager).with_context(**action["context"]).create({})
+        )
         contacts = (self.contact_a | self.contact_a_other | self.portal_user.partner_id).filtered("email")
         self.assertEqual(wizard.collaborator_ids.partner_id, contacts)
         self.assertEqual(set(wizard.collaborator_ids.mapped("access_mode")), {"edit"})
