@@ -19,6 +19,9 @@
         "phone_validation",
         # Its Phone/Mobile search filter on contacts compares E.164 here.
         "sms",
+        # Client projects, time per client and weekly invoices from time.
+        "hr_timesheet",
+        "account",
     ],
     "data": [
         "security/crm_client_suite_groups.xml",
@@ -50,6 +53,11 @@
         "security/crm_import_rules.xml",
         "data/crm_import_data.xml",
         "views/crm_import_views.xml",
+        "security/client_billing_rules.xml",
+        "data/client_billing_data.xml",
+        "views/client_billing_views.xml",
+        "security/client_portal_rules.xml",
+        "views/client_portal_templates.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -1,1 +1,1 @@
-
+from . import client_portal

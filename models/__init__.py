@@ -22,3 +22,13 @@ from . import crm_custom_field_option
 from . import crm_custom_field
 from . import crm_import_job
 from . import res_config_settings_import
+from . import res_company_client_billing
+from . import res_config_settings_client_billing
+from . import res_users_client_billing
+from . import res_partner_client_billing
+from . import project_project
+from . import crm_billing_rate
+from . import account_analytic_line
+from . import account_move_client_billing
+from . import crm_time_invoicing
+from . import res_partner_client_portal

@@ -15,3 +15,6 @@ from . import test_automation_engine
 from . import test_partner_phone_search
 from . import test_import
 from . import test_import_concurrency
+from . import test_client_billing
+from . import test_client_billing_concurrency
+from . import test_client_portal

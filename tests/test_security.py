@@ -32,6 +32,7 @@ ACL_RIGHTS = {
     "crm.import.job.row": ("", "", "r", "ru"),
     "crm.import.job.column": ("", "", "rwcu", "rwcu"),
     "crm.import.template": ("", "", "rwcu", "rwcu"),
+    "crm.billing.rate": ("", "", "r", "rwcu"),
 }
 
 

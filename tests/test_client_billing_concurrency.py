@@ -1,0 +1,163 @@
+import threading
+import time
+from datetime import date
+from unittest.mock import patch
+
+from psycopg2.extensions import TransactionRollbackError
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.crm_client_suite.models.crm_time_invoicing import CrmTimeInvoicing
+
+CLIENTS = 12
+LINES = 3
+PERIOD_END = date(2026, 11, 22)
+
+
+@tagged("post_install", "-at_install")
+class TestClientBillingConcurrency(TransactionCase):
+    """Two workers on two real database cursors invoice the same clients.
+
+    The test transaction cannot see committed work of other cursors, so the
+    data is created and removed through committed registry cursors (as in
+    test_automation_concurrency.py).
+    """
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, "crm_no_client_project": True})
+            clients = env["res.partner"].create(
+                [{"name": f"Concurrent Client {i}", "is_company": True} for i in range(CLIENTS)]
+            )
+            projects = clients._crm_ensure_client_project()
+            employee = env["hr.employee"].create({"name": "Concurrent Employee"})
+            lines = env["account.analytic.line"].create(
+                [
+                    {
+                        "name": f"Work {n}",
+                        "project_id": project.id,
+                        "employee_id": employee.id,
+                        "unit_amount": 1.0,
+                        "date": date(2026, 11, 16 + n),
+                    }
+                    for project in projects
+                    for n in range(LINES)
+                ]
+            )
+            self.client_ids, self.project_ids = clients.ids, projects.ids
+            self.line_ids, self.employee_id = lines.ids, employee.id
+            self.account_ids = projects.account_id.ids
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["account.move"].search([("partner_id", "in", self.client_ids)]).unlink()
+            env["account.analytic.line"].browse(self.line_ids).unlink()
+            env["project.project"].browse(self.project_ids).unlink()
+            env["account.analytic.account"].browse(self.account_ids).exists().unlink()
+            env["hr.employee"].browse(self.employee_id).unlink()
+            env["res.partner"].browse(self.client_ids).unlink()
+
+    def _worker(self, barrier, done, errors):
+        try:
+            with self.registry.cursor() as cr:
+                # The test runner holds the registry lock: hand the registry over.
+                cr.transaction = api.Transaction(self.registry)
+                env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
+                barrier.wait(timeout=30)
+                moves, failures = env["crm.time.invoicing"]._invoice_time(
+                    PERIOD_END, client_ids=self.client_ids, batch_size=2
+                )
+                done.append((len(moves), len(failures)))
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    def _billing(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            moves = env["account.move"].search([("partner_id", "in", self.client_ids)])
+            lines = env["account.analytic.line"].browse(self.line_ids)
+            per_client = {
+                client.id: count
+                for client, count in env["account.move"]._read_group(
+                    [("id", "in", moves.ids)], ["partner_id"], ["__count"]
+                )
+            }
+            return (
+                len(moves),
+                per_client,
+                lines.mapped("crm_invoice_line_id.move_id").ids,
+                all(lines.crm_invoice_line_id),
+            )
+
+    def test_two_workers_bill_each_line_exactly_once(self):
+        origin = CrmTimeInvoicing._create_invoices
+
+        def slow(model, prepared):
+            time.sleep(0.05)  # widen the window in which both workers hold batches
+            return origin(model, prepared)
+
+        barrier, done, errors = threading.Barrier(2), [], []
+        with patch.object(CrmTimeInvoicing, "_create_invoices", slow):
+            workers = [threading.Thread(target=self._worker, args=(barrier, done, errors)) for _i in range(2)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(timeout=120)
+        self.assertFalse(errors)
+        self.assertEqual(sum(moves for moves, _failures in done), CLIENTS)
+        self.assertTrue(all(moves for moves, _failures in done), f"both workers took clients: {done}")
+        count, per_client, billed_by, all_billed = self._billing()
+        self.assertEqual(count, CLIENTS)
+        self.assertEqual(set(per_client.values()), {1}, "one invoice per client")
+        self.assertTrue(all_billed)
+        self.assertEqual(len(billed_by), CLIENTS)
+        # A rerun finds nothing left.
+        barrier, done, errors = threading.Barrier(1), [], []
+        self._worker(barrier, done, errors)
+        self.assertEqual(done, [(0, 0)])
+
+    def test_time_billed_by_another_worker_after_the_snapshot_is_retried(self):
+        """REPEATABLE READ refuses to lock time that another worker billed and
+        committed after this snapshot; the run takes a fresh snapshot instead
+        of failing, and bills nothing twice."""
+        lock_clients_origin = CrmTimeInvoicing._lock_due_clients
+        lock_lines_origin = CrmTimeInvoicing._lock_unbilled_lines
+        calls, refused = [], []
+        first_client = self.client_ids[0]
+
+        def lock_clients_after_concurrent_billing(model, *args, **kwargs):
+            calls.append(args)
+            if len(calls) == 1:
+                model.env.cr.execute("SELECT 1 FROM account_analytic_line LIMIT 1")  # the snapshot starts here
+                with self.registry.cursor() as other:
+                    other_env = api.Environment(other, SUPERUSER_ID, {})
+                    other_env["crm.time.invoicing"]._invoice_time(PERIOD_END, client_ids=[first_client])
+            return lock_clients_origin(model, *args, **kwargs)
+
+        def lock_lines(model, clients, period_end):
+            try:
+                return lock_lines_origin(model, clients, period_end)
+            except TransactionRollbackError as e:
+                refused.append(e)
+                raise
+
+        with (
+            patch.object(CrmTimeInvoicing, "_lock_due_clients", lock_clients_after_concurrent_billing),
+            patch.object(CrmTimeInvoicing, "_lock_unbilled_lines", lock_lines),
+            self.registry.cursor() as cr,
+        ):
+            env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
+            moves, _failures = env["crm.time.invoicing"]._invoice_time(
+                PERIOD_END, client_ids=self.client_ids, batch_size=CLIENTS
+            )
+            moves_count = len(moves)
+        self.assertEqual(len(refused), 1, "the database refused the first lock")
+        self.assertEqual(moves_count, CLIENTS - 1, "the other worker's client is not billed again")
+        count, per_client, _billed_by, all_billed = self._billing()
+        self.assertEqual(count, CLIENTS)
+        self.assertEqual(set(per_client.values()), {1})
+        self.assertTrue(all_billed)

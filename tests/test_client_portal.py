@@ -1,0 +1,176 @@
+import csv
+import io
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import CrmClientSuiteCommon
+
+
+@tagged("post_install", "-at_install")
+class TestClientPortal(CrmClientSuiteCommon, HttpCase):
+    """/my/client and the isolation of two clients' portal contacts."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal_user_b = new_test_user(
+            cls.env, login="ccs_portal_b", groups="base.group_portal", name="Jonas Portal", password="ccs_portal_b"
+        )
+        cls.portal_user_b.partner_id.parent_id = cls.client_b
+        cls.portal_user.password = "ccs_portal"
+        projects = (cls.client_a | cls.client_b)._crm_ensure_client_project()
+        cls.project_a = projects.filtered(lambda p: p.partner_id == cls.client_a)
+        cls.project_b = projects - cls.project_a
+        cls.project_a.name = "Torre Norte"
+        cls.project_b.name = "Halle Süd"
+        Task = cls.env["project.task"]
+        cls.task_a = Task.create({"name": "Cimientos", "project_id": cls.project_a.id})
+        cls.task_b = Task.create({"name": "Fundament", "project_id": cls.project_b.id})
+        Employee = cls.env["hr.employee"]
+        emp_a = Employee.create({"name": "Elena Obrera", "user_id": cls.contributor.id})
+        emp_b = Employee.create({"name": "Klaus Arbeiter", "user_id": cls.contributor_b.id})
+        cls.today = fields.Date.context_today(cls.env.user)
+        Line = cls.env["account.analytic.line"]
+        cls.line_a = Line.create(
+            {
+                "name": "Planos",
+                "project_id": cls.project_a.id,
+                "task_id": cls.task_a.id,
+                "employee_id": emp_a.id,
+                "unit_amount": 2.5,
+                "date": cls.today,
+            }
+        )
+        cls.line_a_last_week = Line.create(
+            {
+                "name": "Visita",
+                "project_id": cls.project_a.id,
+                "employee_id": emp_a.id,
+                "unit_amount": 1.0,
+                "date": cls.today - timedelta(days=7),
+            }
+        )
+        cls.line_b = Line.create(
+            {
+                "name": "Zeichnung",
+                "project_id": cls.project_b.id,
+                "employee_id": emp_b.id,
+                "unit_amount": 4.0,
+                "date": cls.today,
+            }
+        )
+        Move = cls.env["account.move"]
+
+        def invoice(client, price, post=True):
+            move = Move.create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": client.id,
+                    "invoice_date": cls.today,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Work", "quantity": 1, "price_unit": price, "tax_ids": []})
+                    ],
+                }
+            )
+            if post:
+                move.action_post()
+            return move
+
+        cls.invoice_a = invoice(cls.client_a, 1234.0)
+        cls.draft_a = invoice(cls.client_a, 999.0, post=False)
+        cls.invoice_b = invoice(cls.client_b, 4321.0)
+
+    def test_client_home_shows_only_its_client(self):
+        self.authenticate("ccs_portal", "ccs_portal")
+        response = self.url_open("/my/client")
+        self.assertEqual(response.status_code, 200)
+        page = response.text
+        for expected in ("Torre Norte", "Elena Obrera", self.invoice_a.name, "Obra nueva Madrid", "Reforma Sevilla"):
+            self.assertIn(expected, page)
+        for unexpected in ("Halle Süd", "Klaus Arbeiter", self.invoice_b.name, "Fertigungslinie Stuttgart"):
+            self.assertNotIn(unexpected, page)
+        self.assertNotIn("999.00", page, "drafts are never shown")
+
+    def test_time_csv_covers_the_period_of_its_client(self):
+        self.authenticate("ccs_portal", "ccs_portal")
+        day = fields.Date.to_string(self.today)
+        response = self.url_open(f"/my/client/time.csv?date_from={day}&date_to={day}")
+        self.assertEqual(response.status_code, 200)
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        self.assertEqual(rows[0], ["Date", "Project", "Task", "Team Member", "Description", "Hours"])
+        self.assertEqual(rows[1:], [[day, "Torre Norte", "Cimientos", "Elena Obrera", "Planos", "2.5"]])
+
+    def test_bad_dates_fall_back_with_a_message(self):
+        self.authenticate("ccs_portal", "ccs_portal")
+        page = self.url_open("/my/client?date_from=yesterday").text
+        self.assertIn("Enter the dates as YYYY-MM-DD", page)
+        self.assertIn("Torre Norte", page)
+
+    def test_guessed_urls_and_tokens_of_the_other_client_are_refused(self):
+        self.authenticate("ccs_portal", "ccs_portal")
+        for url in (
+            f"/my/invoices/{self.invoice_b.id}",
+            f"/my/projects/{self.project_b.id}",
+            f"/my/tasks/{self.task_b.id}",
+            f"/my/invoices/{self.draft_a.id}",
+        ):
+            response = self.url_open(url, allow_redirects=False)
+            self.assertIn(response.status_code, (302, 303, 403, 404), url)
+            self.assertNotIn("/my/invoices/", response.headers.get("Location", ""), url)
+        self.assertEqual(self.url_open(f"/my/invoices/{self.invoice_a.id}", allow_redirects=False).status_code, 200)
+        # B's token opens B's invoice, and nothing of A's.
+        self.invoice_b._portal_ensure_token()
+        token_b = self.invoice_b.access_token
+        response = self.url_open(f"/my/invoices/{self.draft_a.id}?access_token={token_b}", allow_redirects=False)
+        self.assertIn(response.status_code, (302, 303, 403, 404))
+        self.authenticate(None, None)
+        response = self.url_open(f"/my/invoices/{self.invoice_a.id}?access_token={token_b}", allow_redirects=False)
+        self.assertIn(response.status_code, (302, 303, 403, 404))
+        response = self.url_open(f"/my/invoices/{self.invoice_b.id}?access_token={token_b}", allow_redirects=False)
+        self.assertEqual(response.status_code, 200, "the token works for its own invoice")
+
+    def test_rpc_search_and_read_stay_within_the_client(self):
+        env = self.env(user=self.portal_user)
+        projects = env["project.project"].search([])
+        self.assertEqual(projects, self.project_a.with_env(env), "viewer through the client, no follower needed")
+        self.assertFalse(self.project_a.message_partner_ids & self.portal_user.partner_id)
+        self.assertEqual(env["project.task"].search([]), self.task_a.with_env(env))
+        self.assertEqual(env["account.move"].search([]).ids, self.invoice_a.ids, "its posted invoice, no draft")
+        with self.assertRefusedByRecordRules("read", "account.move"):
+            self.invoice_b.with_env(env).read(["name"])
+        with self.assertRefusedByRecordRules("read", "project.project"):
+            self.project_b.with_env(env).read(["name"])
+        with self.assertRefusedByRecordRules("read", "account.move"):
+            self.draft_a.with_env(env).read(["name"])
+        self.assertFalse(env["crm.lead"].has_access("read"))
+
+    def test_portal_home_counter_and_other_users(self):
+        self.authenticate("ccs_portal", "ccs_portal")
+        result = self.make_jsonrpc_request("/my/counters", {"counters": ["crm_client_project_count"]})
+        self.assertEqual(result["crm_client_project_count"], 1)
+        self.assertIn("/my/client", self.url_open("/my").text)
+        # An internal user has no client home.
+        self.authenticate("ccs_contributor", "ccs_contributor")
+        response = self.url_open("/my/client", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+
+    def test_client_contacts_invited_as_project_members(self):
+        project_manager = new_test_user(
+            self.env, login="ccs_project_manager", groups="project.group_project_manager", email="pm@example.com"
+        )
+        action = self.project_a.with_user(project_manager).action_crm_invite_client_contacts()
+        wizard = (
+            self.env["project.share.wizard"].with_user(project_manager).with_context(**action["context"]).create({})
+        )
+        contacts = (self.contact_a | self.contact_a_other | self.portal_user.partner_id).filtered("email")
+        self.assertEqual(wizard.collaborator_ids.partner_id, contacts)
+        self.assertEqual(set(wizard.collaborator_ids.mapped("access_mode")), {"edit"})
+        self.assertFalse(self.contact_b in wizard.collaborator_ids.partner_id, "only the client's own contacts")
+        wizard.action_send_mail()
+        self.assertEqual(self.project_a.collaborator_ids.partner_id, contacts)
+        invitations = self.project_a.message_ids.filtered(
+            lambda m: (m.subject or "").startswith("Invitation to access")
+        )
+        self.assertEqual(invitations.partner_ids, contacts, "each member is sent an invitation")
