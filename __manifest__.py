@@ -47,6 +47,8 @@
         "report/crm_contact_report_views.xml",
         "wizards/res_company_team_isolation_views.xml",
         "views/crm_client_suite_menus.xml",
+        "data/crm_audit_data.xml",
+        "views/crm_audit_log_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

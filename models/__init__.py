@@ -19,3 +19,10 @@ from . import mail_blacklist
 from . import crm_custom_field_group
 from . import crm_custom_field_option
 from . import crm_custom_field
+from . import crm_audit_log
+from . import crm_audit_mixin
+from . import res_partner_audit
+from . import crm_lead_audit
+from . import crm_deal_stakeholder_audit
+from . import crm_automation_audit
+from . import res_config_settings_audit

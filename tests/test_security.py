@@ -28,6 +28,7 @@ ACL_RIGHTS = {
     "crm.custom.field.option": ("r", "r", "r", "rwcu"),
     "crm.contact.report": ("", "", "r", "r"),
     "res.company.team.isolation": ("", "", "", "rwc"),
+    "crm.audit.log": ("", "r", "r", "r"),
 }
 
 
