@@ -49,6 +49,9 @@
         "views/crm_client_suite_menus.xml",
         "data/crm_audit_data.xml",
         "views/crm_audit_log_views.xml",
+        "security/crm_activity_rules.xml",
+        "data/crm_activity_data.xml",
+        "views/crm_activity_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -26,3 +26,5 @@ from . import crm_lead_audit
 from . import crm_deal_stakeholder_audit
 from . import crm_automation_audit
 from . import res_config_settings_audit
+from . import crm_activity_reminder
+from . import mail_activity

@@ -29,6 +29,7 @@ ACL_RIGHTS = {
     "crm.contact.report": ("", "", "r", "r"),
     "res.company.team.isolation": ("", "", "", "rwc"),
     "crm.audit.log": ("", "r", "r", "r"),
+    "crm.activity.reminder": ("", "rwcu", "rwcu", "rwcu"),
 }
 
 
