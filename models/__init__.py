@@ -28,3 +28,4 @@ from . import crm_automation_audit
 from . import res_config_settings_audit
 from . import crm_activity_reminder
 from . import mail_activity
+from . import crm_timeline

@@ -15,3 +15,4 @@ from . import test_automation_engine
 from . import test_partner_phone_search
 from . import test_audit
 from . import test_activity
+from . import test_timeline
