@@ -52,6 +52,7 @@
         "security/crm_activity_rules.xml",
         "data/crm_activity_data.xml",
         "views/crm_activity_views.xml",
+        "views/crm_timeline_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
@@ -65,6 +66,7 @@
     "assets": {
         "web.assets_backend": [
             "crm_client_suite/static/src/views/**/*",
+            "crm_client_suite/static/src/timeline/**/*",
         ],
         "web.assets_tests": [
             "crm_client_suite/static/tests/tours/*.js",

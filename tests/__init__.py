@@ -16,3 +16,4 @@ from . import test_partner_phone_search
 from . import test_audit
 from . import test_activity
 from . import test_timeline
+from . import test_timeline_ui
