@@ -53,6 +53,7 @@
         "data/crm_activity_data.xml",
         "views/crm_activity_views.xml",
         "views/crm_timeline_views.xml",
+        "views/crm_email_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -29,3 +29,7 @@ from . import res_config_settings_audit
 from . import crm_activity_reminder
 from . import mail_activity
 from . import crm_timeline
+from . import crm_team
+from . import res_partner_email
+from . import crm_lead_email
+from . import mail_thread

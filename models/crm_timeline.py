@@ -337,10 +337,38 @@ class CrmTimeline(models.AbstractModel):
         text = html2plaintext(html or "").strip()
         return text if len(text) <= SNIPPET else text[: SNIPPET - 1] + "…"
 
+    def _delivery_states(self, messages):
+        """{message id: (state, label)} of the emails sent by ``messages``,
+        from their notifications: bounced, failed, sent or queued, the worst
+        recipient first."""
+        labels = {
+            "bounced": self.env._("Bounced"),
+            "failed": self.env._("Failed"),
+            "sent": self.env._("Sent"),
+            "queued": self.env._("Queued"),
+        }
+        by_status = {"bounce": "bounced", "exception": "failed", "sent": "sent", "ready": "queued", "process": "queued"}
+        order = ["bounced", "failed", "queued", "sent"]
+        states = {}
+        notifications = (
+            self.env["mail.notification"]
+            .sudo()
+            .search([("mail_message_id", "in", messages.ids), ("notification_type", "=", "email")])
+        )
+        for notification in notifications:
+            state = by_status.get(notification.notification_status)
+            if not state:
+                continue
+            current = states.get(notification.mail_message_id.id)
+            if current is None or order.index(state) < order.index(current):
+                states[notification.mail_message_id.id] = state
+        return {message_id: (state, labels[state]) for message_id, state in states.items()}
+
     def _describe_mail_message(self, messages):
         trackings = {}
         for value in messages.tracking_value_ids:
             trackings.setdefault(value.mail_message_id.id, []).append(value)
+        delivery = self._delivery_states(messages)
         result = {}
         for message in messages:
             changes = [
@@ -356,7 +384,10 @@ class CrmTimeline(models.AbstractModel):
             body = self._snippet(message.body)
             if changes:
                 body = "\n".join(filter(None, [body, *changes]))
-            result[message.id] = (title, body, {"attachments": len(message.attachment_ids)})
+            extra = {"attachments": len(message.attachment_ids)}
+            if message.id in delivery:
+                extra["delivery_state"], extra["delivery_label"] = delivery[message.id]
+            result[message.id] = (title, body, extra)
         return result
 
     def _describe_mail_activity(self, activities):

@@ -17,3 +17,4 @@ from . import test_audit
 from . import test_activity
 from . import test_timeline
 from . import test_timeline_ui
+from . import test_email
