@@ -1,7 +1,7 @@
 import json
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.http import request
 from odoo.tools import SQL
@@ -45,14 +45,14 @@ class CrmAuditLog(models.Model):
     _rec_name = "record_name"
 
     date = fields.Datetime(readonly=True, required=True)
-    user_id = fields.Many2one("res.users", string="User", readonly=True, ondelete="set null")
+    user_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     res_model = fields.Char(string="Model", readonly=True, required=True)
     res_model_name = fields.Char(string="Document Type", compute="_compute_res_model_name")
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True, required=True)
     record_name = fields.Char(string="Record", readonly=True)
     operation = fields.Selection(OPERATIONS, readonly=True, required=True)
     field_name = fields.Char(string="Technical Field Name", readonly=True)
-    field_id = fields.Many2one("ir.model.fields", string="Field", readonly=True, ondelete="set null")
+    field_id = fields.Many2one("ir.model.fields", readonly=True, ondelete="set null")
     old_value = fields.Text(readonly=True)
     new_value = fields.Text(readonly=True)
     origin = fields.Selection(ORIGINS, readonly=True)
@@ -77,14 +77,23 @@ class CrmAuditLog(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        raise AccessError(_("The audit log is written by the application only; nobody can add entries to it."))
+        if vals_list:
+            raise AccessError(
+                self.env._("The audit log is written by the application only; nobody can add entries to it.")
+            )
+        return super().create(vals_list)
 
     def write(self, vals):
-        raise AccessError(_("The audit log cannot be changed, not even by an administrator."))
+        if vals:
+            raise AccessError(self.env._("The audit log cannot be changed, not even by an administrator."))
+        return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise AccessError(
-            _("The audit log cannot be deleted; old entries are purged by the retention period set in the settings.")
+            self.env._(
+                "The audit log cannot be deleted; old entries are purged by the retention period set in the settings."
+            )
         )
 
     # Access: the entries of the records one may read -------------------------

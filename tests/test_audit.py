@@ -142,10 +142,13 @@ class TestAuditLog(CrmClientSuiteCommon):
         for log in (entry, entry.sudo()):
             with self.assertRaisesRegex(AccessError, "cannot be changed"):
                 log.write({"new_value": "Otro"})
-            with self.assertRaisesRegex(AccessError, "cannot be deleted"):
-                log.unlink()
             with self.assertRaisesRegex(AccessError, "nobody can add entries"):
                 log.create({"res_model": "res.partner", "res_id": 1, "operation": "write", "date": "2020-01-01"})
+        # the Admin has no right to delete entries; the superuser is refused too
+        with self.assertRefusedByAccessRights("unlink", "crm.audit.log"):
+            entry.unlink()
+        with self.assertRaisesRegex(AccessError, "cannot be deleted"):
+            entry.sudo().unlink()
         self.assertEqual(entry.new_value, "Gerente")
 
     def test_retention_cron_purges_old_entries_only_when_set(self):
