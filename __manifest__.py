@@ -58,6 +58,13 @@
         "views/client_billing_views.xml",
         "security/client_portal_rules.xml",
         "views/client_portal_templates.xml",
+        "data/crm_audit_data.xml",
+        "views/crm_audit_log_views.xml",
+        "security/crm_activity_rules.xml",
+        "data/crm_activity_data.xml",
+        "views/crm_activity_views.xml",
+        "views/crm_timeline_views.xml",
+        "views/crm_email_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
@@ -71,6 +78,7 @@
     "assets": {
         "web.assets_backend": [
             "crm_client_suite/static/src/views/**/*",
+            "crm_client_suite/static/src/timeline/**/*",
         ],
         "web.assets_tests": [
             "crm_client_suite/static/tests/tours/*.js",

@@ -32,3 +32,17 @@ from . import account_analytic_line
 from . import account_move_client_billing
 from . import crm_time_invoicing
 from . import res_partner_client_portal
+from . import crm_audit_log
+from . import crm_audit_mixin
+from . import res_partner_audit
+from . import crm_lead_audit
+from . import crm_deal_stakeholder_audit
+from . import crm_automation_audit
+from . import res_config_settings_audit
+from . import crm_activity_reminder
+from . import mail_activity
+from . import crm_timeline
+from . import crm_team
+from . import res_partner_email
+from . import crm_lead_email
+from . import mail_thread

@@ -18,3 +18,8 @@ from . import test_import_concurrency
 from . import test_client_billing
 from . import test_client_billing_concurrency
 from . import test_client_portal
+from . import test_audit
+from . import test_activity
+from . import test_timeline
+from . import test_timeline_ui
+from . import test_email

@@ -33,6 +33,8 @@ ACL_RIGHTS = {
     "crm.import.job.column": ("", "", "rwcu", "rwcu"),
     "crm.import.template": ("", "", "rwcu", "rwcu"),
     "crm.billing.rate": ("", "", "r", "rwcu"),
+    "crm.audit.log": ("", "r", "r", "r"),
+    "crm.activity.reminder": ("", "rwcu", "rwcu", "rwcu"),
 }
 
 

@@ -1,0 +1,188 @@
+from odoo import api, fields, models
+
+from .crm_audit_log import dump_values
+
+# Whether audited models write the log. Only the benchmark turns it off, in
+# its own process, to measure the log's overhead: no context key or setting
+# can, so neither RPC nor an Admin can write unlogged.
+AUDIT = {"enabled": True}
+
+# Fields never audited: bookkeeping of the ORM and of the chatter, secrets.
+EXCLUDED_FIELDS = {
+    "id",
+    "create_uid",
+    "create_date",
+    "write_uid",
+    "write_date",
+    "message_main_attachment_id",
+    "message_bounce",
+    "password",
+    "signup_token",
+    "calendar_last_notif_ack",
+}
+
+
+class CrmAuditMixin(models.AbstractModel):
+    """Writes every create, write and unlink of the models inheriting it to
+    the append-only audit log (crm.audit.log).
+
+    Batched: whatever the number of records, an audited write takes the old
+    and new values from the ORM's cache (fetching what it lacks in one
+    query), names the linked records once per linked model, and appends all
+    its rows in one INSERT.
+    """
+
+    _name = "crm.audit.mixin"
+    _description = "Audited Record"
+
+    @api.model
+    def _crm_audit_owner_domain(self):
+        """The records of this model a Contributor owns, whose audit log the
+        Contributor may read; none unless the model has a salesperson."""
+        return [("user_id", "=", self.env.uid)] if "user_id" in self._fields else [("id", "=", 0)]
+
+    @api.model
+    def _crm_audit_fields(self, fnames):
+        """The fields among ``fnames`` the audit log follows."""
+        result = []
+        for fname in fnames:
+            field = self._fields.get(fname)
+            if (
+                field is None
+                or fname in EXCLUDED_FIELDS
+                or not field.store
+                or field.type in ("binary", "one2many", "properties", "properties_definition")
+                or fname.startswith(("message_", "activity_"))
+            ):
+                continue
+            result.append(fname)
+        return result
+
+    def _crm_audit_snapshot(self, fnames):
+        """{record id: {field: value}} of ``fnames`` and of the record's name,
+        as the ORM's cache holds them (ids for links), current pending
+        changes included. Values missing from the cache are fetched in one
+        query for all records (plus one per many2many field); nothing is
+        flushed, so audited writes keep the ORM's batching."""
+        Model = self.sudo().with_context(active_test=False)
+        rec_name = self._rec_name if self._rec_name in self._fields and self._fields[self._rec_name].store else None
+        names = list(fnames) + ([rec_name] if rec_name and rec_name not in fnames else [])
+        cache = self.env.cache
+        audited = [Model._fields[fname] for fname in names]
+        missing = {record_id for field in audited for record_id in cache.get_missing_ids(Model, field)}
+        if missing:
+            Model.browse(missing).fetch(names)
+        snapshot = {record_id: {} for record_id in self._ids}
+        for record in Model:
+            values = snapshot[record.id]
+            for field in audited:
+                values[field.name] = cache.get(record, field, None)
+        snapshot["__name__"] = rec_name
+        return snapshot
+
+    def _crm_audit_renderer(self, pairs):
+        """A function rendering a raw value of a field as text, which names
+        the linked records of ``pairs`` [(field name, raw value)] in one read
+        per linked model."""
+        linked = {}
+        for fname, value in pairs:
+            field = self._fields[fname]
+            if field.type in ("many2one", "many2many") and value:
+                linked.setdefault(field.comodel_name, set()).update(value if isinstance(value, tuple) else (value,))
+        names = {}
+        for comodel, ids in linked.items():
+            records = self.env[comodel].sudo().with_context(active_test=False).browse(ids).exists()
+            names[comodel] = dict(zip(records.ids, records.mapped("display_name"), strict=True))
+        selections = {}
+
+        def render(fname, value):
+            if value is None or value is False or value == ():
+                return None
+            field = self._fields[fname]
+            if field.type == "many2one":
+                return names[field.comodel_name].get(value) or f"#{value}"
+            if field.type == "many2many":
+                return ", ".join(names[field.comodel_name].get(v) or f"#{v}" for v in value)
+            if field.type == "selection":
+                if fname not in selections:
+                    selections[fname] = dict(field._description_selection(self.env))
+                return str(selections[fname].get(value, value))
+            if field.type == "datetime":
+                return fields.Datetime.to_string(value)
+            if field.type == "date":
+                return fields.Date.to_string(value)
+            return str(value)
+
+        return render
+
+    def _crm_audit_names(self, snapshot):
+        """{record id: name} of the records of ``snapshot``: their stored
+        name if the model has one (no compute for 10,000 records), else
+        their display name."""
+        name_field = snapshot["__name__"]
+        if name_field:
+            return {record_id: snapshot[record_id].get(name_field) for record_id in self._ids}
+        records = self.sudo().with_context(active_test=False)
+        return dict(zip(records._ids, records.mapped("display_name"), strict=True))
+
+    def _crm_audit_rows(self, before, after, fnames):
+        """(record id, name, field, old text, new text) of the fields of
+        ``fnames`` whose value differs between the snapshots."""
+        names = self._crm_audit_names(after or before)
+        changes = []
+        for record_id in self._ids:
+            old = before.get(record_id, {}) if before else {}
+            new = after.get(record_id, {}) if after else {}
+            name = names[record_id]
+            for fname in fnames:
+                if old.get(fname) != new.get(fname):
+                    changes.append((record_id, name, fname, old.get(fname), new.get(fname)))
+        render = self._crm_audit_renderer(
+            [(fname, value) for _id, _name, fname, old, new in changes for value in (old, new)]
+        )
+        return [
+            (record_id, name, fname, render(fname, old), render(fname, new))
+            for record_id, name, fname, old, new in changes
+        ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        if records and AUDIT["enabled"]:
+            names = records._crm_audit_names(records._crm_audit_snapshot([]))
+            rows = [(record.id, names[record.id], None, None, None) for record in records]
+            self.env["crm.audit.log"]._insert(records, "create", rows)
+        return records
+
+    def write(self, vals):
+        if not self or not AUDIT["enabled"]:
+            return super().write(vals)
+        fnames = self._crm_audit_fields(vals)
+        if not fnames:
+            return super().write(vals)
+        before = self._crm_audit_snapshot(fnames)
+        result = super().write(vals)
+        after = self._crm_audit_snapshot(fnames)
+        rows = self._crm_audit_rows(before, after, fnames)
+        self.env["crm.audit.log"]._insert(self, "write", rows)
+        return result
+
+    def unlink(self):
+        if self and AUDIT["enabled"]:
+            fnames = self._crm_audit_fields(self._fields)
+            before = self._crm_audit_snapshot(fnames)
+            names = self._crm_audit_names(before)
+            last_values = {record_id: {} for record_id in self._ids}
+            for record_id, _name, fname, old, _new in self._crm_audit_rows(before, None, fnames):
+                if old is not None:
+                    last_values[record_id][fname] = old
+            rows = [
+                (record_id, names[record_id], None, dump_values(values), None)
+                for record_id, values in last_values.items()
+            ]
+            self.env["crm.audit.log"]._insert(self, "unlink", rows)
+        return super().unlink()
+
+    def action_crm_audit_log(self):
+        """The audit log of these records (the smart button of their form)."""
+        return self.env["crm.audit.log"]._action_for(self)

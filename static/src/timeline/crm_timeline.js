@@ -1,0 +1,133 @@
+import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
+
+const PAGE_SIZE = 40;
+const ICONS = {
+    email_in: "fa-envelope-open-o",
+    email_out: "fa-paper-plane-o",
+    note: "fa-sticky-note-o",
+    call: "fa-phone",
+    meeting: "fa-users",
+    chat: "fa-comments",
+    ticket: "fa-ticket",
+    activity: "fa-clock-o",
+    tracking: "fa-pencil",
+    stage: "fa-flag",
+    outreach: "fa-bullhorn",
+    automation: "fa-cogs",
+    document: "fa-file-text-o",
+};
+
+/**
+ * The timeline of a contact or client (crm.timeline.get_page): one page of
+ * entries newest first, filters by type, words and period, "load more",
+ * each entry opening the record it came from.
+ */
+export class CrmTimeline extends Component {
+    static template = "crm_client_suite.CrmTimeline";
+    static props = { ...standardWidgetProps };
+
+    setup() {
+        this.orm = useService("orm");
+        this.action = useService("action");
+        this.state = useState({
+            entries: [],
+            hasMore: false,
+            loading: false,
+            typeOptions: [],
+            filters: { type: "", search: "", date_from: "", date_to: "" },
+        });
+        onWillStart(async () => {
+            this.state.typeOptions = await this.orm.call("crm.timeline", "get_entry_types", []);
+            await this.load(this.props.record.resId);
+        });
+        onWillUpdateProps(async (nextProps) => {
+            if (nextProps.record.resId !== this.props.record.resId) {
+                await this.load(nextProps.record.resId);
+            }
+        });
+    }
+
+    get typeLabels() {
+        return Object.fromEntries(this.state.typeOptions);
+    }
+
+    serverFilters() {
+        const { type, search, date_from, date_to } = this.state.filters;
+        const filters = {};
+        if (type) {
+            filters.types = [type];
+        }
+        if (search.trim()) {
+            filters.search = search.trim();
+        }
+        if (date_from) {
+            filters.date_from = date_from;
+        }
+        if (date_to) {
+            filters.date_to = date_to;
+        }
+        return filters;
+    }
+
+    async load(partnerId, append = false) {
+        if (!partnerId) {
+            this.state.entries = [];
+            this.state.hasMore = false;
+            return;
+        }
+        this.state.loading = true;
+        try {
+            const page = await this.orm.call("crm.timeline", "get_page", [partnerId, this.serverFilters()], {
+                offset: append ? this.state.entries.length : 0,
+                limit: PAGE_SIZE,
+            });
+            this.state.entries = append ? [...this.state.entries, ...page.entries] : page.entries;
+            this.state.hasMore = page.has_more;
+        } finally {
+            this.state.loading = false;
+        }
+    }
+
+    reload() {
+        return this.load(this.props.record.resId);
+    }
+
+    loadMore() {
+        return this.load(this.props.record.resId, true);
+    }
+
+    onSearchKeydown(ev) {
+        if (ev.key === "Enter") {
+            this.reload();
+        }
+    }
+
+    icon(entry) {
+        return ICONS[entry.type] || "fa-circle-o";
+    }
+
+    formatDate(entry) {
+        return entry.date ? formatDateTime(deserializeDateTime(entry.date)) : "";
+    }
+
+    plannedLabel(entry) {
+        return entry.planned ? _t("Planned") : "";
+    }
+
+    openEntry(entry) {
+        this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: entry.open_model,
+            res_id: entry.open_id,
+            views: [[false, "form"]],
+            target: "current",
+        });
+    }
+}
+
+registry.category("view_widgets").add("crm_timeline", { component: CrmTimeline });

@@ -1,0 +1,181 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged, users
+from odoo.tools import mute_logger
+
+from .common import CrmClientSuiteCommon
+
+MUTE = ("odoo.models", "odoo.addons.base.models.ir_rule")
+
+
+@tagged("post_install", "-at_install")
+class TestTimeline(CrmClientSuiteCommon):
+    """The timeline of a client with two contacts and two deals."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        mt_note = env.ref("mail.mt_note").id
+        with freeze_time("2026-02-01 09:00:00"):
+            cls.client_a.message_post(
+                body="Cliente visitado en feria", subtype_id=mt_note, author_id=cls.manager.partner_id.id
+            )
+        with freeze_time("2026-02-02 09:00:00"):
+            cls.contact_a.message_post(
+                body="Necesitamos presupuesto para la nave",
+                subject="Presupuesto nave",
+                message_type="email",
+                author_id=cls.contact_a.id,
+            )
+        with freeze_time("2026-02-03 09:00:00"):
+            cls.contact_a_other.with_user(cls.manager).message_post(
+                body="Le envío el catálogo",
+                subject="Catálogo 2026",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        with freeze_time("2026-02-04 09:00:00"):
+            call = cls.deal_contributor.activity_schedule(
+                "mail.mail_activity_data_call", summary="Llamada de cierre", user_id=cls.contributor.id
+            )
+            call.with_user(cls.contributor).action_feedback(feedback="Acepta la oferta")
+        cls.chat = cls.deal_manager.activity_schedule(
+            "crm_client_suite.mail_activity_type_chat",
+            summary="Chat con compras",
+            date_deadline=date(2026, 2, 5),
+            user_id=cls.manager.id,
+        )
+        with freeze_time("2026-02-06 09:00:00"):
+            cls.outreach = env["crm.outreach"].create(
+                {
+                    "summary": "Visita a obra",
+                    "channel": "call",
+                    "partner_id": cls.contact_a.id,
+                    "user_id": cls.contributor.id,
+                }
+            )
+        with freeze_time("2026-02-07 09:00:00"):
+            cls.won = env["crm.stage"].search([("is_won", "=", True)], limit=1)
+            cls.deal_manager.with_user(cls.manager).stage_id = cls.won
+        with freeze_time("2026-02-08 09:00:00"):
+            cls.order = env["sale.order"].create({"partner_id": cls.client_a.id, "user_id": cls.manager.id})
+        # noise: another client's entries never show
+        cls.contact_b.message_post(body="Otro cliente", subtype_id=mt_note)
+
+    def page(self, partner=None, **filters):
+        partner = partner or self.client_a
+        limit = filters.pop("limit", 40)
+        offset = filters.pop("offset", 0)
+        return self.env["crm.timeline"].get_page(partner.id, filters, offset=offset, limit=limit)
+
+    def summary(self, **filters):
+        return [(e["type"], e["title"], e["res_name"]) for e in self.page(**filters)["entries"]]
+
+    def since_february(self, **filters):
+        # the fixture's own records (their creation, the deals' first stage)
+        # date from today: keep to the entries made in February
+        return self.summary(date_from="2026-02-01", date_to="2026-02-28", **filters)
+
+    @users("ccs_admin")
+    def test_client_timeline_content_and_order(self):
+        self.assertEqual(
+            self.since_february(),
+            [
+                ("document", self.order.name, self.client_a.name),
+                ("stage", f"Stage: {self.won.name}", "Reforma Sevilla"),
+                ("outreach", "Visita a obra", self.contact_a.display_name),
+                ("chat", "Chat con compras", "Reforma Sevilla"),
+                ("call", "Call", "Obra nueva Madrid"),
+                ("email_out", "Catálogo 2026", self.contact_a_other.display_name),
+                ("email_in", "Presupuesto nave", self.contact_a.display_name),
+                ("note", "Note", self.client_a.name),
+            ],
+        )
+        entries = {e["type"]: e for e in self.page(date_from="2026-02-01", date_to="2026-02-28")["entries"]}
+        self.assertTrue(entries["chat"]["planned"])
+        self.assertIn("Acepta la oferta", entries["call"]["body"])
+        self.assertEqual(entries["email_out"]["author"], "Ccs Manager")
+        self.assertEqual(
+            (entries["stage"]["open_model"], entries["stage"]["open_id"]), ("crm.lead", self.deal_manager.id)
+        )
+        self.assertEqual(
+            (entries["document"]["open_model"], entries["document"]["open_id"]), ("sale.order", self.order.id)
+        )
+        self.assertEqual(
+            (entries["email_in"]["open_model"], entries["email_in"]["open_id"]), ("res.partner", self.contact_a.id)
+        )
+
+    @users("ccs_admin")
+    def test_contact_timeline_holds_its_own_and_its_deals_entries(self):
+        self.deal_contributor.sudo().partner_id = self.contact_a
+        kinds = [
+            kind
+            for kind, _title, _name in self.summary(
+                partner=self.contact_a, date_from="2026-02-01", date_to="2026-02-28"
+            )
+        ]
+        self.assertEqual(kinds, ["outreach", "call", "email_in"])
+
+    @users("ccs_admin")
+    def test_filters(self):
+        self.assertEqual(
+            [k for k, _t, _n in self.since_february(types=["email_in", "email_out"])], ["email_out", "email_in"]
+        )
+        self.assertEqual(
+            [k for k, _t, _n in self.since_february(contact_id=self.contact_a.id)], ["outreach", "email_in"]
+        )
+        self.assertEqual([k for k, _t, _n in self.since_february(deal_id=self.deal_manager.id)], ["stage", "chat"])
+        self.assertEqual(
+            {k for k, _t, _n in self.since_february(author_id=self.contributor.partner_id.id)}, {"outreach", "call"}
+        )
+        self.assertEqual(
+            [k for k, _t, _n in self.summary(date_from="2026-02-03", date_to="2026-02-04")], ["call", "email_out"]
+        )
+        self.assertEqual([t for _k, t, _n in self.since_february(search="catálogo")], ["Catálogo 2026"])
+        self.assertEqual([t for _k, t, _n in self.since_february(search="nave presupuesto")], ["Presupuesto nave"])
+
+    @users("ccs_admin")
+    def test_pages_do_not_overlap(self):
+        february = {"date_from": "2026-02-01", "date_to": "2026-02-28"}
+        first = self.page(limit=3, **february)
+        second = self.page(limit=3, offset=3, **february)
+        third = self.page(limit=3, offset=6, **february)
+        self.assertTrue(first["has_more"] and second["has_more"])
+        self.assertFalse(third["has_more"])
+        keys = [e["key"] for page in (first, second, third) for e in page["entries"]]
+        self.assertEqual(len(keys), 8)
+        self.assertEqual(len(set(keys)), 8)
+
+    @users("ccs_contributor")
+    @mute_logger(*MUTE)
+    def test_contributor_sees_none_of_another_owner_deals(self):
+        summary = self.since_february()
+        names = {name for _kind, _title, name in summary}
+        self.assertNotIn("Reforma Sevilla", names)
+        self.assertNotIn(self.contact_a_other.display_name, names)
+        self.assertEqual([kind for kind, _title, _name in summary], ["outreach", "call", "email_in", "note"])
+
+    @users("ccs_manager_b")
+    @mute_logger(*MUTE)
+    def test_other_team_manager_sees_no_team_a_deal(self):
+        names = {name for _kind, _title, name in self.since_february()}
+        self.assertNotIn("Reforma Sevilla", names)
+        self.assertNotIn("Obra nueva Madrid", names)
+        self.assertIn(self.contact_a.display_name, names)
+
+    @users("ccs_manager_b")
+    @mute_logger(*MUTE)
+    def test_team_isolation_refuses_the_other_team_client(self):
+        self.set_team_isolation(True)
+        with self.assertRaises(AccessError):
+            self.page()
+
+    @users("ccs_guest")
+    @mute_logger(*MUTE)
+    def test_guest_has_no_timeline(self):
+        with self.assertRaises(AccessError):
+            self.page()
