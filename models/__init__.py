@@ -19,3 +19,4 @@ from . import mail_blacklist
 from . import crm_custom_field_group
 from . import crm_custom_field_option
 from . import crm_custom_field
+from . import res_partner_search
