@@ -65,7 +65,7 @@ class ResPartner(models.Model):
         cr = self.env.cr
         table = SQL.identifier(PREFIX_TABLE)
         unaccent = bool(self.env.registry.has_unaccent)
-        version = f"keys:{PREFIX_LENGTH}:unaccent={unaccent}:columns={','.join(PREFIX_COLUMNS)}"
+        version = f"keys:2:{PREFIX_LENGTH}:unaccent={unaccent}:columns={','.join(PREFIX_COLUMNS)}"
         cr.execute(SQL("SELECT obj_description(to_regclass(%s), 'pg_class')", PREFIX_TABLE))
         rebuild = cr.fetchone()[0] != version
         if rebuild:
@@ -90,11 +90,11 @@ class ResPartner(models.Model):
                 SQL.identifier(self._table),
             )
         )
-        word = SQL("word")
-        words = SQL(
-            " UNION ALL ".join(["SELECT unnest(string_to_array(%s, ' '))"] + ["SELECT %s"] * len(PREFIX_COLUMNS)),
-            self._crm_prefix_normalize_sql(SQL("p_complete_name")),
-            *(self._crm_prefix_normalize_sql(SQL(f"p_{column}")) for column in PREFIX_COLUMNS),
+        name_words = SQL(
+            "SELECT unnest(string_to_array(%s, ' '))", self._crm_prefix_normalize_sql(SQL("p_complete_name"))
+        )
+        values = SQL(" UNION ALL ").join(
+            SQL("SELECT %s", self._crm_prefix_normalize_sql(SQL(f"p_{column}"))) for column in PREFIX_COLUMNS
         )
         cr.execute(
             SQL(
@@ -102,16 +102,26 @@ class ResPartner(models.Model):
                 CREATE OR REPLACE FUNCTION res_partner_crm_search_prefixes(
                     p_complete_name text, p_email text, p_ref text, p_vat text, p_company_registry text
                 ) RETURNS SETOF text LANGUAGE sql STABLE AS $body$
-                    SELECT DISTINCT CASE WHEN length > %(max)s THEN %(word)s ELSE left(%(word)s, length) END
-                      FROM (%(words)s) AS words(word), generate_series(1, %(max)s + 1) AS length
-                     WHERE %(word)s <> ''
-                       AND (char_length(%(word)s) >= length AND length <= %(max)s
-                            OR length > %(max)s AND char_length(%(word)s) > %(max)s)
+                    SELECT DISTINCT key FROM (
+                        SELECT left(word, length)
+                          FROM (%(name_words)s UNION ALL %(values)s) AS words(word),
+                               generate_series(1, %(short)s) AS length
+                         WHERE char_length(word) >= length
+                        UNION ALL
+                        SELECT CASE WHEN char_length(word) > %(long)s THEN word ELSE left(word, %(long)s) END
+                          FROM (%(name_words)s) AS words(word)
+                         WHERE char_length(word) >= %(long)s
+                        UNION ALL
+                        SELECT left(word, %(long)s)
+                          FROM (%(name_words)s) AS words(word)
+                         WHERE char_length(word) > %(long)s
+                    ) AS keys(key)
                 $body$
                 """,
-                word=word,
-                words=words,
-                max=PREFIX_LENGTH,
+                name_words=name_words,
+                values=values,
+                short=NAME_SEARCH_MIN_INFIX - 1,
+                long=PREFIX_LENGTH,
             )
         )
         columns = ", ".join(f"n.{column}" for column in PREFIX_COLUMNS)
@@ -209,7 +219,9 @@ class ResPartner(models.Model):
         if not set(self._rec_names_search) <= set(PREFIX_COLUMNS):
             return None
         [[key]] = self.env.execute_query(SQL("SELECT %s", self._crm_prefix_normalize_sql(SQL("%s", term))))
-        if not key:
+        if not key or len(term) < NAME_SEARCH_MIN_INFIX <= len(key):
+            # Nothing left, or unaccent() made a short term long ("ßß" is
+            # "ssss"): the table has no such start of the other columns.
             return None
         # The triggers see what reached the table: pending writes first.
         self.flush_model(PREFIX_COLUMNS)
@@ -293,8 +305,11 @@ class ResPartner(models.Model):
         records = self.browse(ids)
         found = [(record.id, record.display_name) for record in records.sudo()]
         if len(found) < limit and len(name.strip()) >= NAME_SEARCH_MIN_INFIX:
+            # Fewer word starts than a page: a rare term, for the trigram
+            # indexes first.
             others = [("id", "not in", ids), *(args or [])]
-            found += super().name_search(name, others, operator, limit - len(found))
+            rest = self.browse(self._crm_name_search_ids(name, others, limit - len(found), walk_first=False))
+            found += [(record.id, record.display_name) for record in rest.sudo()]
         return found
 
     @api.model
