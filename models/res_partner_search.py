@@ -26,7 +26,7 @@ words.
 from odoo import api, models
 from odoo.tools import SQL
 
-from .res_partner import NAME_SEARCH_MIN_INFIX
+from .res_partner import DISPLAY_ORDER, NAME_SEARCH_MIN_INFIX
 
 PREFIX_TABLE = "res_partner_crm_search_prefix"
 # Each word is stored as its starts of one to PREFIX_LENGTH letters, and as
@@ -40,7 +40,6 @@ PREFIX_MAX_WORDS = 50
 # They must cover res.partner's ``_rec_names_search``, else typed searches
 # keep the domain path.
 PREFIX_COLUMNS = ("complete_name", "email", "ref", "vat", "company_registry")
-DISPLAY_ORDER = "complete_name ASC, id DESC"
 
 
 class ResPartner(models.Model):
@@ -210,9 +209,9 @@ class ResPartner(models.Model):
     @api.model
     def _crm_prefix_keys(self, term):
         """The table's keys that a typed ``term`` starts: itself when short,
-        else the stored words it starts. None when the table cannot answer
-        (a phone number, another display order or searched columns, a term
-        that starts too many words)."""
+        else the stored words it starts (as an SQL condition on the key when
+        they are too many to list). None when the table cannot answer (a
+        phone number, another display order or searched columns)."""
         term = term.strip()
         if not term or self._order != DISPLAY_ORDER or self._crm_is_phone_term(term):
             return None
@@ -249,7 +248,8 @@ class ResPartner(models.Model):
             )
         )
         if len(rows) > PREFIX_MAX_WORDS:
-            return None
+            # Too many words to merge their index scans: the range of them.
+            return SQL("prefix LIKE %s", pattern)
         return [row[0] for row in rows]
 
     @api.model
@@ -258,17 +258,21 @@ class ResPartner(models.Model):
         that have one of ``keys``: the table's index read in that order for
         each key, merged. None when ``domain`` needs joins."""
         query = self._search(domain)
-        if query.is_empty() or not keys:
+        if query.is_empty() or keys == []:
             return []
         if query._joins:
             return None
         table = SQL.identifier(self._table)
+        if isinstance(keys, SQL):
+            conditions = [keys]
+        else:
+            conditions = [SQL("prefix = %s", key) for key in keys]
         branches = SQL(" UNION ALL ").join(
-            SQL("(SELECT partner_id, sort_name FROM %s WHERE prefix = %s)", SQL.identifier(PREFIX_TABLE), key)
-            for key in keys
+            SQL("(SELECT partner_id, sort_name FROM %s WHERE %s)", SQL.identifier(PREFIX_TABLE), condition)
+            for condition in conditions
         )
         # A partner with two words of the term comes once per word.
-        fetch = limit if len(keys) == 1 else 3 * limit
+        fetch = 3 * limit if isinstance(keys, SQL) or len(keys) > 1 else limit
         while True:
             rows = self.env.execute_query(
                 SQL(
@@ -318,7 +322,7 @@ class ResPartner(models.Model):
         one or two letters: the partners of those word starts, from the
         table."""
         keys = self._crm_prefix_keys(value) if len(value.strip()) < NAME_SEARCH_MIN_INFIX else None
-        if keys is None:
+        if not isinstance(keys, list):
             return super()._crm_typed_search_domain(value)
         subquery = SQL(
             "(SELECT partner_id FROM %s WHERE prefix IN %s)", SQL.identifier(PREFIX_TABLE), tuple(keys or [""])

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged, users
 from odoo.tools import SQL
 
@@ -87,6 +89,10 @@ class TestPartnerSearchPrefixes(CrmClientSuiteCommon):
         # Inside a word only: the contains path alone.
         self.assertEqual(self.found("ubi"), self.mara | self.mara2)
         self.assertEqual(list(self.found("ubi")), [self.mara2, self.mara])
+        # A term that starts too many words to merge reads their range: the same.
+        with patch("odoo.addons.crm_client_suite.models.res_partner_search.PREFIX_MAX_WORDS", 0):
+            self.assertEqual(list(self.found("mara")), [self.mara2, self.mara, self.amara])
+            self.assertEqual(list(self.found("mari", limit=1)), [self.ana])
         # The search view's filter keeps Odoo's "contains" for these terms.
         domain = [("display_name", "ilike", "mar"), ("id", "in", self.people.ids)]
         self.assertEqual(self.env["res.partner"].search(domain), self.ana | self.mara | self.mara2 | self.amara)
@@ -130,9 +136,7 @@ class TestPartnerSearchPrefixes(CrmClientSuiteCommon):
         created = Partner.create([{"name": f"Xaver Yilmaz {i}"} for i in range(3)])
         # Starts of one and two letters of each word and of the email, reference...;
         # of three letters of the words of the name, and the longer ones whole.
-        self.assertEqual(
-            self.prefixes(created[0]), {"x", "xa", "xav", "xaver", "y", "yi", "yil", "yilmaz", "0"}
-        )
+        self.assertEqual(self.prefixes(created[0]), {"x", "xa", "xav", "xaver", "y", "yi", "yil", "yilmaz", "0"})
         self.assertEqual(self.found("xa", within=created), created)
         created[0].write({"name": "Wanda Voss", "email": "wv@example.com"})
         self.assertEqual(self.prefixes(created[0]), wanda)
