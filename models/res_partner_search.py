@@ -1,26 +1,32 @@
-"""Typed partner search of one or two letters, through a table of word starts.
+"""Typed partner search through a table of word starts.
 
-A term of one or two letters matches the start of a word of the name or the
+What a typed term finds is described in readme/USAGE.md (*Finding a
+partner*): one or two letters match the start of a word of the name or the
 start of the email, reference, tax ID or company registry
-(``_crm_prefix_search_domain``). Trigrams cannot serve such a term, and the
-partners whose word starts with ``m`` are a fifth of the table: neither an
-index scan nor an ordered walk finds the first page of them fast at a million
-partners.
+(``_crm_prefix_search_domain``); longer terms match anywhere, and the
+dropdown lists first the partners with a word of the name that starts with
+them. Trigrams cannot serve the short terms, and an ordered walk of the
+partners cannot serve the common ones: display order is by first name, so the
+partners of a surname or a first name cluster far down it.
 
-``res_partner_crm_search_prefix`` holds, for each partner, every distinct
-start of one and two letters of those words (lowercased, unaccented when
-Odoo searches through ``unaccent``), beside the partner's ``complete_name``.
-Its index on (prefix, complete_name, partner id descending) lists the
-partners of a prefix in Odoo's display order, so the first page of a typed
-search is the first rows of that index that pass the caller's domain.
+``res_partner_crm_search_prefix`` holds, per partner, its keys: the starts of
+one and two letters of every word of the name and of the other searched
+columns, the starts of three letters of the words of the name, and those
+words whole; lowercased and unaccented as Odoo's ``ilike`` compares them,
+beside the partner's ``complete_name``. Its index on (key, complete_name,
+partner id descending) lists the partners of a key in display order, so the
+first page of a term is the first rows of that index (merged over the words a
+longer term starts) that pass the caller's domain. Partners with a word that
+starts with a longer term but too few for a page make the term rare: the
+trigram indexes then find the partners that contain it (res_partner.py).
 
-PostgreSQL triggers keep it current, once per statement with transition
-tables (an import of 10,000 partners costs a few statements, not a query per
-partner); they see the ORM's writes, raw SQL and COPY alike. Merging partners
-unlinks the merged ones: the delete trigger drops their rows. The table has no
-foreign key on purpose: the merge wizard re-points every foreign key to
-res_partner at the kept partner, which would hand it the merged partners'
-words.
+PostgreSQL triggers keep the table current once per statement, with
+transition tables (an import of 10,000 partners costs a few statements, not a
+query per partner), for the ORM's writes, raw SQL and COPY alike. Merging
+partners unlinks the merged ones: the delete trigger drops their rows. The
+table has no foreign key on purpose: the merge wizard re-points every foreign
+key to res_partner at the kept partner, which would hand it the merged
+partners' words.
 """
 
 from odoo import api, models
@@ -171,6 +177,17 @@ class ResPartner(models.Model):
         if rebuild:
             self._crm_prefix_table_fill()
             cr.execute(SQL("COMMENT ON TABLE %s IS %s", table, version))
+
+    @api.model
+    def _crm_prefix_table_uninstall(self):
+        """Drop the triggers, their functions and the table (uninstall)."""
+        cr = self.env.cr
+        for event in ("insert", "update", "delete"):
+            trigger = SQL.identifier(f"res_partner_crm_search_prefix_{event}")
+            cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", trigger, SQL.identifier(self._table)))
+        cr.execute("DROP FUNCTION IF EXISTS res_partner_crm_search_prefix_sync()")
+        cr.execute("DROP FUNCTION IF EXISTS res_partner_crm_search_prefixes(text, text, text, text, text)")
+        cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(PREFIX_TABLE)))
 
     @api.model
     def _crm_prefix_table_fill(self):

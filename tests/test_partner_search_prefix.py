@@ -92,7 +92,7 @@ class TestPartnerSearchPrefixes(CrmClientSuiteCommon):
         # A term that starts too many words to merge reads their range: the same.
         with patch("odoo.addons.crm_client_suite.models.res_partner_search.PREFIX_MAX_WORDS", 0):
             self.assertEqual(list(self.found("mara")), [self.mara2, self.mara, self.amara])
-            self.assertEqual(list(self.found("mari", limit=1)), [self.ana])
+            self.assertEqual(list(self.found("mara", limit=1)), [self.mara2])
         # The search view's filter keeps Odoo's "contains" for these terms.
         domain = [("display_name", "ilike", "mar"), ("id", "in", self.people.ids)]
         self.assertEqual(self.env["res.partner"].search(domain), self.ana | self.mara | self.mara2 | self.amara)
@@ -171,3 +171,16 @@ class TestPartnerSearchPrefixes(CrmClientSuiteCommon):
         Partner._crm_prefix_table_install()
         self.assertEqual(self.prefixes(self.joerg), before)
         self.assertEqual(self.found("zu"), self.mara | self.mara2)
+
+    def test_uninstall_drops_the_table_and_its_triggers(self):
+        Partner = self.env["res.partner"]
+        Partner._crm_prefix_table_uninstall()
+        [[table]] = self.env.execute_query(SQL("SELECT to_regclass(%s)", PREFIX_TABLE))
+        self.assertIsNone(table)
+        [[triggers]] = self.env.execute_query(
+            SQL("SELECT count(*) FROM pg_trigger WHERE tgname LIKE %s", "res_partner_crm_search_prefix%")
+        )
+        self.assertEqual(triggers, 0)
+        # Partners are still written (no trigger left to call a missing table).
+        Partner.create({"name": "Ida Nachher"})
+        self.env.flush_all()
