@@ -52,8 +52,9 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     def init(self):
-        super().init()
+        res = super().init()
         self._crm_prefix_table_install()
+        return res
 
     # Schema ------------------------------------------------------------------
 
