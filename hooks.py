@@ -9,6 +9,7 @@ def uninstall_hook(env):
     definitions generated outside the module's data."""
     keep_used_stages(env)
     remove_custom_fields(env)
+    env["res.partner"]._crm_prefix_table_uninstall()
 
 
 def keep_used_stages(env):

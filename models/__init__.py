@@ -46,3 +46,4 @@ from . import crm_team
 from . import res_partner_email
 from . import crm_lead_email
 from . import mail_thread
+from . import res_partner_search

@@ -78,6 +78,8 @@ NAME_SEARCH_MIN_INFIX = 3
 # A typed term is taken for a phone number when it has only the characters
 # of one and at least this many digits.
 PHONE_SEARCH_MIN_DIGITS = 5
+# res.partner's _order, which the fast paths reproduce in their own SQL.
+DISPLAY_ORDER = "complete_name ASC, id DESC"
 IDENTIFIER_TERM = re.compile(r"[\d@]")
 PHONE_TERM = re.compile(r"^\+?[\d\s().\-/]+$")
 
@@ -245,23 +247,53 @@ class ResPartner(models.Model):
         """
         if operator != "ilike" or not isinstance(name, str) or not name.strip() or not limit:
             return super().name_search(name, args, operator, limit)
+        records = self.browse(self._crm_name_search_ids(name, args or [], limit))
+        return [(record.id, record.display_name) for record in records.sudo()]
+
+    @api.model
+    def _crm_name_search_ids(self, name, domain, limit, walk_first=True):
+        """Ids of the first ``limit`` partners of ``domain`` matching the
+        typed ``name``, in display order (see ``name_search``). Without
+        ``walk_first``, the trigram preselection comes first: the caller
+        knows the term to be rare."""
         term_domain = self._crm_typed_search_domain(name)
         ids = None
-        if not IDENTIFIER_TERM.search(name):
+        if walk_first and not IDENTIFIER_TERM.search(name):
             # Digits or an @ make an email, reference, tax ID or phone: rare,
             # not worth a walk.
-            ids = self._crm_first_matches_in_order(term_domain, args or [], limit, NAME_SEARCH_ORDERED_SCAN)
+            ids = self._crm_first_matches_in_order(term_domain, domain, limit, NAME_SEARCH_ORDERED_SCAN)
         if ids is None:
             preselected = self._crm_preselect(term_domain)
             if preselected is term_domain:
                 # Common, but not among the first rows in display order (a
                 # surname whose first names sort late): walk on, as stock does.
-                ids = self._crm_first_matches_in_order(term_domain, args or [], limit)
+                ids = self._crm_first_matches_in_order(term_domain, domain, limit)
             else:
-                domain = expression.AND([preselected, args or []])
-                ids = self._search(domain, order=self._order, limit=limit)
-        records = self.browse(ids)
-        return [(record.id, record.display_name) for record in records.sudo()]
+                ids = self._crm_ordered_ids(expression.AND([preselected, domain]), limit)
+        return list(ids)
+
+    @api.model
+    def _crm_ordered_ids(self, domain, limit):
+        """The first ``limit`` ids of ``domain`` (a handful of preselected
+        ids) in display order. The matches are collected first: with a LIMIT,
+        PostgreSQL would rather walk the whole display order index and test
+        each row against the ids."""
+        query = self._search(domain)
+        if query._joins or self._order != DISPLAY_ORDER:
+            return self._search(domain, order=self._order, limit=limit)
+        return [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "WITH matches AS MATERIALIZED (%s) SELECT id FROM matches ORDER BY name, id DESC LIMIT %s",
+                    query.select(
+                        SQL("%s AS id", SQL.identifier(self._table, "id")),
+                        SQL("%s AS name", SQL.identifier(self._table, "complete_name")),
+                    ),
+                    limit,
+                )
+            )
+        ]
 
     @api.model
     def _search_display_name(self, operator, value):

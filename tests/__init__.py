@@ -23,3 +23,4 @@ from . import test_activity
 from . import test_timeline
 from . import test_timeline_ui
 from . import test_email
+from . import test_partner_search_prefix

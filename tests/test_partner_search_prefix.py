@@ -1,0 +1,186 @@
+from unittest.mock import patch
+
+from odoo.tests import tagged, users
+from odoo.tools import SQL
+
+from ..models.res_partner_search import PREFIX_TABLE
+from .common import CrmClientSuiteCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPartnerSearchPrefixes(CrmClientSuiteCommon):
+    """Terms of one or two letters are read from the table of word starts
+    (models/res_partner_search.py): the same partners, in the same display
+    order, as the word-start domain they stand for, and the table follows
+    every change of the partners."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.people = Partner.create(
+            [
+                {"name": "Jörg Müller", "email": "joerg@example.de"},
+                {"name": "Ana  María Muñoz", "ref": "AM-7"},
+                {"name": "Murat Quell", "vat": "DE123456788", "is_company": True},
+                {"name": "Mara Zubi", "email": "zz@zubi.example.com"},
+                # Two partners of the same name: the newest first, as Odoo sorts.
+                {"name": "Mara Zubi"},
+                {"name": "100% Bio_Laden"},
+                # "mar" inside a word, first in display order.
+                {"name": "Amara Zorn"},
+            ]
+        )
+        cls.joerg, cls.ana, cls.murat, cls.mara, cls.mara2, cls.bio, cls.amara = cls.people
+        cls.contact = Partner.create({"name": "Ulla Ost", "parent_id": cls.murat.id})
+        cls.people |= cls.contact
+
+    def found(self, term, limit=8, args=None, within=None):
+        Partner = self.env["res.partner"]
+        within = self.people if within is None else within
+        pairs = Partner.name_search(term, args=[("id", "in", within.ids), *(args or [])], limit=limit)
+        return Partner.browse([pid for pid, _name in pairs])
+
+    def reference(self, term, limit=8):
+        """What the word-start domain finds, through the ORM's own ilike."""
+        Partner = self.env["res.partner"]
+        domain = [*Partner._crm_prefix_search_domain(term), ("id", "in", self.people.ids)]
+        return Partner.search(domain, order=Partner._order, limit=limit)
+
+    def prefixes(self, partner):
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL("SELECT prefix FROM %s WHERE partner_id = %s", SQL.identifier(PREFIX_TABLE), partner.id)
+        )
+        return {prefix for (prefix,) in rows}
+
+    @users("ccs_manager")
+    def test_table_finds_what_the_word_start_domain_finds_in_display_order(self):
+        terms = ["m", "M", "mu", "mü", "MÜ", "ma", "zu", "z", "q", "u", "os", "ll", "am", "de", "zz", "jo", "1", "10"]
+        terms += ["%", "_", "b", "bi", "la", "ß", "a", "am"]
+        for term in terms:
+            for limit in (1, 2, 8):
+                self.assertEqual(list(self.found(term, limit)), list(self.reference(term, limit)), (term, limit))
+        self.assertEqual(list(self.found("ma")), [self.ana, self.mara2, self.mara])
+        self.assertEqual(self.found("zu", limit=1), self.mara2)
+        # The start of a word only, and of the email, reference and tax ID.
+        self.assertFalse(self.found("ll"))
+        self.assertEqual(self.found("am"), self.ana | self.amara)
+        # The contact shares its company's tax ID.
+        self.assertEqual(self.found("de"), self.murat | self.contact)
+        self.assertEqual(self.found("zz"), self.mara)
+        # A contact's own name is a word of its complete name.
+        self.assertEqual(self.found("os"), self.contact)
+        # Wildcards are plain characters.
+        self.assertEqual(self.found("%"), self.env["res.partner"])
+        self.assertEqual(self.found("bi"), self.bio)
+
+    @users("ccs_manager")
+    def test_longer_terms_rank_word_starts_first(self):
+        # Word starts in display order, then the partners that contain the term.
+        self.assertEqual(list(self.found("mar")), [self.ana, self.mara2, self.mara, self.amara])
+        self.assertEqual(list(self.found("MARA")), [self.mara2, self.mara, self.amara])
+        self.assertEqual(list(self.found("mar", limit=2)), [self.ana, self.mara2])
+        # Whole words and the start of the email, reference and tax ID.
+        self.assertEqual(self.found("zubi"), self.mara | self.mara2)
+        self.assertEqual(self.found("zz@zubi"), self.mara)
+        self.assertEqual(self.found("am-7"), self.ana)
+        self.assertEqual(self.found("de1234"), self.murat | self.contact)
+        # Inside a word only: the contains path alone.
+        self.assertEqual(self.found("ubi"), self.mara | self.mara2)
+        self.assertEqual(list(self.found("ubi")), [self.mara2, self.mara])
+        # A term that starts too many words to merge reads their range: the same.
+        with patch("odoo.addons.crm_client_suite.models.res_partner_search.PREFIX_MAX_WORDS", 0):
+            self.assertEqual(list(self.found("mara")), [self.mara2, self.mara, self.amara])
+            self.assertEqual(list(self.found("mara", limit=1)), [self.mara2])
+        # The search view's filter keeps Odoo's "contains" for these terms.
+        domain = [("display_name", "ilike", "mar"), ("id", "in", self.people.ids)]
+        self.assertEqual(self.env["res.partner"].search(domain), self.ana | self.mara | self.mara2 | self.amara)
+
+    @users("ccs_manager")
+    def test_accents_follow_unaccent(self):
+        by_accent = self.found("mü")
+        self.assertIn(self.joerg, by_accent)
+        self.assertEqual(self.found("Mü"), by_accent)
+        if self.env.registry.has_unaccent:
+            # Odoo's ilike compares without accents: "mu" is "mü".
+            self.assertEqual(self.found("mu"), self.joerg | self.ana | self.murat | self.contact)
+            self.assertEqual(by_accent, self.joerg | self.ana | self.murat | self.contact)
+        else:
+            self.assertEqual(self.found("mu"), self.ana | self.murat | self.contact)
+            self.assertEqual(by_accent, self.joerg)
+
+    @users("ccs_manager")
+    def test_caller_domain_and_search_view_filter(self):
+        self.assertEqual(self.found("m", args=[("is_company", "=", True)]), self.murat)
+        Partner = self.env["res.partner"]
+        domain = [("display_name", "ilike", "ma"), ("id", "in", self.people.ids)]
+        self.assertEqual(Partner.search(domain), self.mara | self.mara2 | self.ana)
+        self.assertEqual(Partner.search_count(domain), 3)
+        self.mara.sudo().active = False
+        self.assertEqual(self.found("zu"), self.mara2)
+
+    @users("ccs_contributor_b")
+    def test_record_rules_still_apply(self):
+        self.company.sudo().crm_team_isolation = True
+        self.client_a.sudo().name = "Zubi Ibérica"
+        found = self.env["res.partner"].name_search("zu")
+        self.assertNotIn(self.client_a.id, [pid for pid, _name in found])
+        self.client_b.sudo().name = "Zubi Alpina"
+        found = self.env["res.partner"].name_search("zu")
+        self.assertIn(self.client_b.id, [pid for pid, _name in found])
+
+    def test_table_follows_create_write_unlink_and_merge(self):
+        wanda = {"w", "wa", "wan", "wanda", "v", "vo", "vos", "voss", "wv"}
+        Partner = self.env["res.partner"]
+        created = Partner.create([{"name": f"Xaver Yilmaz {i}"} for i in range(3)])
+        # Starts of one and two letters of each word and of the email, reference...;
+        # of three letters of the words of the name, and the longer ones whole.
+        self.assertEqual(self.prefixes(created[0]), {"x", "xa", "xav", "xaver", "y", "yi", "yil", "yilmaz", "0"})
+        self.assertEqual(self.found("xa", within=created), created)
+        created[0].write({"name": "Wanda Voss", "email": "wv@example.com"})
+        self.assertEqual(self.prefixes(created[0]), wanda)
+        self.assertEqual(self.found("xa", within=created), created[1:])
+        self.assertEqual(list(self.found("yi", within=created)), [created[1], created[2]])
+        # The sort key follows the name: Aaron comes before Xaver.
+        created[2].name = "Aaron Yilmaz"
+        self.assertEqual(list(self.found("yi", within=created)), [created[2], created[1]])
+        # A parent's new name renames its contacts (complete_name).
+        self.murat.name = "Otto Quell"
+        self.assertIn("ot", self.prefixes(self.contact))
+        self.assertNotIn("mu", self.prefixes(self.contact))
+        gone = created[2].id
+        created[2].unlink()
+        self.assertFalse(self.prefixes(Partner.browse(gone)))
+        # Merging keeps the kept partner's words only; the merged one's go.
+        kept, merged = created[0], created[1]
+        wizard = self.env["base.partner.merge.automatic.wizard"]
+        wizard._merge((kept | merged).ids, kept, extra_checks=False)
+        self.assertFalse(merged.exists())
+        self.assertFalse(self.prefixes(merged))
+        self.assertEqual(self.prefixes(kept), wanda)
+
+    def test_module_update_keeps_and_refills_the_table(self):
+        Partner = self.env["res.partner"]
+        before = self.prefixes(self.joerg)
+        Partner._crm_prefix_table_install()
+        self.assertEqual(self.prefixes(self.joerg), before)
+        # A table left stale (its definition changed) is rebuilt from the partners.
+        self.env.cr.execute(SQL("TRUNCATE %s", SQL.identifier(PREFIX_TABLE)))
+        self.env.cr.execute(SQL("COMMENT ON TABLE %s IS NULL", SQL.identifier(PREFIX_TABLE)))
+        Partner._crm_prefix_table_install()
+        self.assertEqual(self.prefixes(self.joerg), before)
+        self.assertEqual(self.found("zu"), self.mara | self.mara2)
+
+    def test_uninstall_drops_the_table_and_its_triggers(self):
+        Partner = self.env["res.partner"]
+        Partner._crm_prefix_table_uninstall()
+        [[table]] = self.env.execute_query(SQL("SELECT to_regclass(%s)", PREFIX_TABLE))
+        self.assertIsNone(table)
+        [[triggers]] = self.env.execute_query(
+            SQL("SELECT count(*) FROM pg_trigger WHERE tgname LIKE %s", "res_partner_crm_search_prefix%")
+        )
+        self.assertEqual(triggers, 0)
+        # Partners are still written (no trigger left to call a missing table).
+        Partner.create({"name": "Ida Nachher"})
+        self.env.flush_all()
