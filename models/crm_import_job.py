@@ -18,18 +18,21 @@ and repeats nothing.
 
 import csv
 import datetime
+import functools
 import io
 import json
 import logging
 import time
 
 import openpyxl
+import polib
 from psycopg2.extensions import TransactionRollbackError
 from psycopg2.extras import execute_values
 
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.misc import file_path
 
 from . import crm_import_file as reader
 from .crm_automation import cron_commit
@@ -84,6 +87,25 @@ def setting(env, name):
         return int(env["ir.config_parameter"].sudo().get_param(key, default))
     except ValueError:
         return default
+
+
+# Languages whose country names the importer always reads (the seed's and English).
+IMPORT_COUNTRY_LANGS = ("es", "de")
+
+
+@functools.cache
+def _country_names(lang):
+    """{normalised country name: ISO code (lowercase)} from base's translation file of ``lang``."""
+    try:
+        path = file_path(f"base/i18n/{lang}.po")
+    except FileNotFoundError:
+        return {}
+    names = {}
+    for entry in polib.pofile(path):
+        for occurrence, _line in entry.occurrences:
+            if entry.msgstr and occurrence.startswith("model:res.country,name:base."):
+                names.setdefault(normalize_header(entry.msgstr), occurrence.rsplit(".", 1)[1])
+    return names
 
 
 class CrmImportTemplate(models.Model):
@@ -436,6 +458,13 @@ class CrmImportJob(models.Model):
             for country in env["res.country"].with_context(lang=lang).search_fetch([], ["name", "code"]):
                 countries.setdefault(normalize_header(country.name), country.id)
                 countries.setdefault(country.code.lower(), country.id)
+        # Country names in the seed's languages even where those are not installed: a German file
+        # says "Deutschland" whatever the database's languages.
+        by_code = {code.lower(): country_id for code, country_id in countries.items() if len(code) == 2}
+        for lang in IMPORT_COUNTRY_LANGS:
+            for name, code in _country_names(lang).items():
+                if code in by_code:
+                    countries.setdefault(name, by_code[code])
         users = {}
         for user in env["res.users"].search_fetch([("share", "=", False)], ["login", "name"]):
             users.setdefault(user.login.lower(), user.id)

@@ -147,6 +147,7 @@ class TestImportFile(TestImportCommon):
             .with_user(self.admin_user)
             .create({"name": "Segment", "key": "segment", "model": "res.partner", "field_type": "char"})
         )
+        self.env["res.lang"]._activate_lang("es_ES")
         field.with_context(lang="es_ES").name = "Segmento"
         job = self.job(csv_bytes([["Name", "Segmento", "segment"], ["Lena", "Retail", "Retail"]]))
         self.assertEqual(self.targets(job)["Segmento"], "x_segment")
