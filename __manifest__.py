@@ -47,6 +47,9 @@
         "report/crm_contact_report_views.xml",
         "wizards/res_company_team_isolation_views.xml",
         "views/crm_client_suite_menus.xml",
+        "security/crm_analytics_rules.xml",
+        "data/crm_analytics_data.xml",
+        "views/crm_analytics_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
@@ -60,6 +63,7 @@
     "assets": {
         "web.assets_backend": [
             "crm_client_suite/static/src/views/**/*",
+            "crm_client_suite/static/src/analytics/**/*",
         ],
         "web.assets_tests": [
             "crm_client_suite/static/tests/tours/*.js",

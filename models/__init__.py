@@ -19,3 +19,7 @@ from . import mail_blacklist
 from . import crm_custom_field_group
 from . import crm_custom_field_option
 from . import crm_custom_field
+from . import crm_deal_stage_summary
+from . import crm_lead_analytics
+from . import res_company_analytics
+from . import crm_analytics_dashboard
