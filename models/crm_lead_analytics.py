@@ -14,6 +14,8 @@ class CrmLead(models.Model):
         help="Stage the deal was in when it was lost; cleared when the deal is reopened.",
     )
 
+    # the analytics read the deals closed in a period
+    date_closed = fields.Datetime(index=True)
     crm_stage_summary_ids = fields.One2many("crm.deal.stage.summary", "lead_id", string="Stage Summary")
 
     def _log_stage_exit(self, when, next_stage):

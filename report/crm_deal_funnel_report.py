@@ -198,7 +198,8 @@ class CrmDealFunnelReport(models.Model):
                             EXTRACT(EPOCH FROM (%(now)s - s.date_open_in)) / 86400.0, 0)
                         END AS days_cumulative_open
               FROM crm_deal_stage_summary s
-              JOIN crm_lead l ON l.id = s.lead_id
+              -- LEFT: the planner drops the joins a query does not read
+         LEFT JOIN crm_lead l ON l.id = s.lead_id
          LEFT JOIN res_partner partner ON partner.id = l.partner_id
          LEFT JOIN res_partner client ON client.id = partner.commercial_partner_id
             """,

@@ -2,7 +2,7 @@ import { _t } from "@web/core/l10n/translation";
 import { loadBundle } from "@web/core/assets";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
-import { formatFloat, formatMonetary } from "@web/views/fields/formatters";
+import { formatFloat } from "@web/views/fields/formatters";
 import { Component, onMounted, onWillStart, onWillUnmount, useRef, useState } from "@odoo/owl";
 
 const { DateTime } = luxon;
@@ -144,7 +144,7 @@ export class CrmAnalyticsDashboard extends Component {
         if (key === "won_count") {
             return String(value);
         }
-        return formatMonetary(value, { currencyId: this.env.services.company?.currentCompany?.currency_id });
+        return formatFloat(value, { digits: [16, 2] });
     }
 
     formatChange(change) {
