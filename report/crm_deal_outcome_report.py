@@ -206,12 +206,11 @@ class CrmDealOutcomeReport(models.Model):
                        1 AS deal_count,
                        COALESCE(l.expected_revenue, 0.0) AS amount,
                        l.probability AS probability,
-                       CASE WHEN company.crm_cycle_start = 'conversion'
+                       CASE WHEN l.company_id IN (SELECT id FROM res_company WHERE crm_cycle_start = 'conversion')
                             THEN COALESCE(l.date_conversion, l.create_date)
                             ELSE l.create_date END AS date_start
                   FROM crm_lead l
              LEFT JOIN crm_stage stage ON stage.id = l.stage_id
-             LEFT JOIN res_company company ON company.id = l.company_id
              LEFT JOIN res_partner partner ON partner.id = l.partner_id
              LEFT JOIN res_partner client ON client.id = partner.commercial_partner_id
                  WHERE l.type = 'opportunity'

@@ -158,6 +158,22 @@ class TestAnalyticsSummary(TestAnalyticsCommon):
 
         self.assertEqual(strip(after), strip(before))
 
+    def test_install_folds_the_history_of_deals_without_summary(self):
+        Summary = self.env["crm.deal.stage.summary"]
+        expected = Summary._recompute_from_history(self.d3.ids)
+        self.env.cr.execute("DELETE FROM crm_deal_stage_summary WHERE lead_id = %s", [self.d3.id])
+        Summary.invalidate_model()
+        Summary._init_summary()
+        rows = Summary._read_rows(self.d3.ids)
+        self.assertEqual(
+            set(rows[self.d3.id]), {self.s_lead.id, self.s_qualified.id, self.s_lost.id, self.s_proposal.id}
+        )
+        self.assertEqual(rows[self.d3.id][self.s_qualified.id]["stay_count"], 2)
+        self.assertEqual(
+            {stage: row["days_total"] for stage, row in rows[self.d3.id].items()},
+            {stage: row["days_total"] for stage, row in expected[self.d3.id].items()},
+        )
+
     def test_derived_facts_of_the_moves(self):
         # skipped stages: a row without stay, passed
         skipped = self.summary(self.d2, self.s_qualified)

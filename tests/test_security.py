@@ -28,6 +28,10 @@ ACL_RIGHTS = {
     "crm.custom.field.option": ("r", "r", "r", "rwcu"),
     "crm.contact.report": ("", "", "r", "r"),
     "res.company.team.isolation": ("", "", "", "rwc"),
+    "crm.deal.stage.summary": ("", "", "r", "r"),
+    "crm.deal.funnel.report": ("", "", "r", "r"),
+    "crm.deal.outcome.report": ("", "", "r", "r"),
+    "crm.salesperson.ranking.report": ("", "", "r", "r"),
 }
 
 
