@@ -93,6 +93,13 @@ class CrmDealStageSummary(models.Model):
                 "ON crm_deal_stage_summary (stage_id, date_first_in)"
             )
         )
+        # The ranking reads the deals created in a period (their entry stage).
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS crm_deal_stage_summary_entry_idx "
+                "ON crm_deal_stage_summary (date_first_in) WHERE is_entry"
+            )
+        )
 
     # ------------------------------------------------------------------
     # The fold: one pure function of (rows of a deal, move)

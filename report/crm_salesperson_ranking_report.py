@@ -70,7 +70,7 @@ class CrmSalespersonRankingReport(models.Model):
                    s.user_id AS user_id,
                    s.team_id AS team_id,
                    l.team_id AS deal_team_id,
-                   l.company_id AS company_id,
+                   s.company_id AS company_id,
                    l.id AS lead_id,
                    l.date_closed AS date,
                    CASE WHEN won THEN COALESCE(l.expected_revenue, 0.0) ELSE 0.0 END AS won_amount,
@@ -88,7 +88,7 @@ class CrmSalespersonRankingReport(models.Model):
              WHERE l.type = 'opportunity' AND l.date_closed IS NOT NULL
                AND ((l.active AND stage.is_won) OR NOT l.active OR stage.is_lost)
          UNION ALL
-            SELECT s.id * 3 + 1, s.user_id, s.team_id, l.team_id, l.company_id, l.id, s.date_first_in,
+            SELECT s.id * 3 + 1, s.user_id, s.team_id, l.team_id, s.company_id, l.id, s.date_first_in,
                    0.0, 0, 0, NULL, NULL, 1, 0
               FROM crm_deal_stage_summary s
               JOIN crm_lead l ON l.id = s.lead_id
