@@ -19,7 +19,7 @@ class CrmLead(models.Model):
     crm_stage_summary_ids = fields.One2many("crm.deal.stage.summary", "lead_id", string="Stage Summary")
 
     def _log_stage_exit(self, when, next_stage):
-        super()._log_stage_exit(when, next_stage)
+        res = super()._log_stage_exit(when, next_stage)
         left = self.env["crm.deal.stage.summary"].sudo()._on_moves(self, when, exit_stage=next_stage, enter=False)
         lost_stages = set(self.env["crm.stage"].sudo().search([("is_lost", "=", True)]).ids)
         if next_stage.is_lost:
@@ -33,6 +33,7 @@ class CrmLead(models.Model):
             reopened = [lead_id for lead_id, stage_id in left.items() if stage_id in lost_stages]
             if reopened:
                 self._analytics_set_lost_from(reopened, None)
+        return res
 
     def _analytics_set_lost_from(self, lead_ids, stage_id):
         # A technical fact of the move, written beside it: no write() (and its
@@ -48,5 +49,6 @@ class CrmLead(models.Model):
         self.browse(lead_ids).invalidate_recordset(["crm_lost_from_stage_id"])
 
     def _log_stage_entry(self, when):
-        super()._log_stage_entry(when)
+        res = super()._log_stage_entry(when)
         self.env["crm.deal.stage.summary"].sudo()._on_moves(self, when)
+        return res

@@ -57,7 +57,7 @@ class CrmDealOutcomeReport(models.Model):
     country_id = fields.Many2one("res.country", readonly=True)
     client_type = fields.Selection(CLIENT_TYPES, readonly=True)
     lost_reason_id = fields.Many2one("crm.lost.reason", readonly=True)
-    lost_from_stage_id = fields.Many2one("crm.stage", string="Lost From Stage", readonly=True)
+    lost_from_stage_id = fields.Many2one("crm.stage", readonly=True)
     create_date = fields.Datetime(string="Created On", readonly=True)
     date_closed = fields.Datetime(string="Closed On", readonly=True)
     date_deadline = fields.Date(string="Expected Closing", readonly=True)
@@ -112,7 +112,6 @@ class CrmDealOutcomeReport(models.Model):
         "in ten closed faster.",
     )
     pipeline_value = fields.Float(
-        string="Pipeline Value",
         readonly=True,
         aggregator="sum",
         help="Value of the open deals, in company currency; group by Expected Closing for the forecast.",
