@@ -57,6 +57,7 @@
         "demo/crm_custom_field_demo.xml",
         "demo/crm_deal_stage_history_demo.xml",
         "demo/crm_automation_demo.xml",
+        "demo/crm_analytics_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
