@@ -116,7 +116,7 @@ def build(env, deals, history, contacts):
             SELECT g, 1 + mod(g, %(span)s) AS k,
                    CASE WHEN mod(g, 3) = 0 AND 1 + mod(g, %(span)s) >= cardinality(%(open)s::int[]) THEN 1
                         WHEN mod(g, 3) = 1 THEN 2 ELSE 0 END AS o,
-                   timestamp '2024-07-01' + mod(g * 7919, 540) * interval '1 day' AS created
+                   timestamp '2024-07-01' + mod(g::bigint * 7919, 540) * interval '1 day' AS created
               FROM generate_series(1, %(deals)s) g
             """,
             **params,
