@@ -15,6 +15,7 @@ class CrmDealFunnelReport(models.Model):
     _inherit = ["crm.analytics.report.mixin"]  # noqa: RUF012
     _description = "Funnel and Stage Conversion"
     _auto = False
+    _crm_custom_field_columns = True
     _rec_name = "lead_id"
     _order = "date_first_in desc"
     _depends = {  # noqa: RUF012
@@ -171,7 +172,7 @@ class CrmDealFunnelReport(models.Model):
                    l.medium_id AS medium_id,
                    l.campaign_id AS campaign_id,
                    l.country_id AS country_id,
-                   client.crm_client_type AS client_type,
+                   client.crm_client_type AS client_type%(custom)s,
                    s.date_first_in AS date_first_in,
                    l.create_date AS date_deal_created,
                    s.stay_count = 0 AS is_skipped,
@@ -204,4 +205,5 @@ class CrmDealFunnelReport(models.Model):
          LEFT JOIN res_partner client ON client.id = partner.commercial_partner_id
             """,
             now=SQL("%s::timestamp", fields.Datetime.now()),
+            custom=self._crm_custom_field_select(),
         )

@@ -16,6 +16,7 @@ class CrmDealOutcomeReport(models.Model):
     _inherit = ["crm.analytics.report.mixin"]  # noqa: RUF012
     _description = "Deal Outcomes"
     _auto = False
+    _crm_custom_field_columns = True
     _rec_name = "lead_id"
     _order = "date_closed desc"
     _depends = {  # noqa: RUF012
@@ -196,7 +197,7 @@ class CrmDealOutcomeReport(models.Model):
                        l.medium_id AS medium_id,
                        l.campaign_id AS campaign_id,
                        l.country_id AS country_id,
-                       client.crm_client_type AS client_type,
+                       client.crm_client_type AS client_type%(custom)s,
                        l.lost_reason_id AS lost_reason_id,
                        l.crm_lost_from_stage_id AS lost_from_stage_id,
                        l.create_date AS create_date,
@@ -214,5 +215,6 @@ class CrmDealOutcomeReport(models.Model):
              LEFT JOIN res_partner client ON client.id = partner.commercial_partner_id
                  WHERE l.type = 'opportunity'
               ) d
-            """
+            """,
+            custom=self._crm_custom_field_select(),
         )

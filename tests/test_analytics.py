@@ -404,3 +404,48 @@ class TestAnalyticsDashboard(TestAnalyticsCommon):
         self.assertEqual({kpi["key"]: kpi["value"] for kpi in data["kpis"]}["won_count"], 0)
         with self.assertRaisesRegex(UserError, "end is on or after its start"):
             Dashboard.get_dashboard_data("2026-02-01", "2026-01-01")
+
+
+class TestAnalyticsCustomFields(TestAnalyticsCommon):
+    """Custom fields become report groupings and measures, without code."""
+
+    def test_custom_fields_group_and_measure_the_reports(self):
+        Definition = self.env["crm.custom.field"].with_user(self.admin_user)
+        segment = Definition.create(
+            {
+                "name": "Segment",
+                "key": "ana_segment",
+                "model": "res.partner",
+                "applies_to": "clients",
+                "field_type": "selection",
+                "option_ids": [(0, 0, {"name": "Retail"}), (0, 0, {"name": "Wholesale"})],
+            }
+        )
+        Definition.create({"name": "Seats", "key": "ana_seats", "model": "crm.lead", "field_type": "integer"})
+        retail, wholesale = segment.option_ids
+        self.client_a.x_ana_segment = retail
+        self.client_b.x_ana_segment = wholesale
+        (self.d1 | self.d2).partner_id = self.contact_a  # a contact of client A: grouped by its client
+        self.d4.partner_id = self.client_b
+        self.d1.x_ana_seats, self.d2.x_ana_seats, self.d4.x_ana_seats = 10, 5, 7
+        self.env.flush_all()
+        Funnel = self.env["crm.deal.funnel.report"].with_user(self.manager)
+        label = Funnel.fields_get(["x_client_ana_segment"])["x_client_ana_segment"]["string"]
+        self.assertEqual(label, "Segment (Client)")
+        self.assertNotIn("x_contact_ana_segment", Funnel._fields, "the field applies to clients only")
+        rows = self.funnel(JAN, ["deal_count:sum", "conversion:avg"], groupby=("x_client_ana_segment", "stage_id"))
+        self.assertEqual(rows[(retail, self.s_qualified)], (2, 100.0))  # D1 stayed, D2 skipped
+        self.assertEqual(rows[(wholesale, self.s_qualified)], (1, 0.0))  # D4 lost
+        Outcome = self.env["crm.deal.outcome.report"].with_user(self.manager)
+        by_segment = {
+            segment: values
+            for segment, *values in Outcome._read_group(
+                [("lead_id", "in", self.deals.ids)],
+                groupby=["x_client_ana_segment"],
+                aggregates=["x_deal_ana_seats:sum", "win_rate:avg"],
+            )
+        }
+        self.assertEqual(by_segment[retail], [15, 100.0])
+        self.assertEqual(by_segment[wholesale], [7, 0.0])
+        self.assertEqual(by_segment[self.env["crm.custom.field.option"]], [0, 100.0])  # D3 reopened, D5 won
+        self.assertEqual(Outcome.fields_get(["x_deal_ana_seats"])["x_deal_ana_seats"]["aggregator"], "sum")
