@@ -50,6 +50,7 @@
         "security/crm_analytics_rules.xml",
         "data/crm_analytics_data.xml",
         "views/crm_analytics_views.xml",
+        "views/crm_cac_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

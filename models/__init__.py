@@ -23,3 +23,5 @@ from . import crm_deal_stage_summary
 from . import crm_lead_analytics
 from . import res_company_analytics
 from . import crm_analytics_dashboard
+from . import crm_sales_cost
+from . import res_partner_analytics

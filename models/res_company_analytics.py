@@ -16,8 +16,15 @@ class ResCompany(models.Model):
         "converted to an opportunity (deals created as opportunities start at creation either way).",
     )
 
+    crm_gross_margin = fields.Float(
+        string="Gross Margin (%)",
+        default=100.0,
+        help="Share of the revenue left after the cost of what is sold; the CLTV multiplies the revenue by it.",
+    )
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     crm_cycle_start = fields.Selection(related="company_id.crm_cycle_start", readonly=False)
+    crm_gross_margin = fields.Float(related="company_id.crm_gross_margin", readonly=False)

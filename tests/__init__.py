@@ -15,3 +15,4 @@ from . import test_automation_engine
 from . import test_partner_phone_search
 from . import test_analytics
 from . import test_analytics_ui
+from . import test_analytics_cac

@@ -32,6 +32,8 @@ ACL_RIGHTS = {
     "crm.deal.funnel.report": ("", "", "r", "r"),
     "crm.deal.outcome.report": ("", "", "r", "r"),
     "crm.salesperson.ranking.report": ("", "", "r", "r"),
+    "crm.sales.cost": ("", "", "rwcu", "rwcu"),
+    "crm.cac.report": ("", "", "r", "r"),
 }
 
 
