@@ -24,8 +24,8 @@ class CrmSalesCost(models.Model):
     amount = fields.Monetary(required=True, currency_field="currency_id")
     currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    source_id = fields.Many2one("utm.source", string="Source", help="The source the spend brings clients from.")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
+    source_id = fields.Many2one("utm.source", help="The source the spend brings clients from.")
+    campaign_id = fields.Many2one("utm.campaign")
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -34,7 +34,6 @@ class CrmCacReport(models.Model):
         help="Sales costs and campaign costs of the period, in company currency at the rate of their month.",
     )
     new_clients = fields.Integer(
-        string="New Clients",
         readonly=True,
         aggregator="sum",
         help="Clients whose first won deal closed in the period, by the source and team of that deal.",
@@ -52,7 +51,6 @@ class CrmCacReport(models.Model):
         help="Clients acquired and not yet churned, counted once per month of the period.",
     )
     churned_clients = fields.Integer(
-        string="Churned Clients",
         readonly=True,
         aggregator="sum",
         help="Acquired clients whose client type became Past Client in the period.",

@@ -80,7 +80,7 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
             cls.client_b.crm_client_type = "past"
         cls.env.flush_all()
 
-    def read(self, groupby, aggregates, domain=(), user=None):
+    def figures(self, groupby, aggregates, domain=(), user=None):
         Report = self.env["crm.cac.report"].with_user(user or self.manager)
         with self.at("2026-02-28 12:00:00"):
             return Report._read_group(
@@ -115,7 +115,7 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
             "payback_months:avg",
         ]
         rows = {
-            source: values for source, *values in self.read(["source_id"], measures, [("month", "<", "2026-03-01")])
+            source: values for source, *values in self.figures(["source_id"], measures, [("month", "<", "2026-03-01")])
         }
         spend, new, revenue, months, churned, cac, arpc, churn, cltv, ltv_cac, payback = rows[self.ads]
         self.assertEqual((spend, new, revenue, months, churned), (2400.0, 2, 5000.0, 4, 1))
@@ -128,7 +128,7 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
         self.assertEqual(rows[self.env["utm.source"]][:2], [600.0, 0])  # spend without source, no client
         # the gross margin setting scales CLTV and payback
         self.env.company.crm_gross_margin = 40.0
-        [(cltv, payback)] = self.read(
+        [(cltv, payback)] = self.figures(
             [], ["cltv:avg", "payback_months:avg"], [("source_id", "=", self.ads.id), ("month", "<", "2026-03-01")]
         )
         self.assertAlmostEqual(cltv, 2000.0)
@@ -138,7 +138,7 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
         self.env.company.crm_team_isolation = False
         months = {
             month: values
-            for month, *values in self.read(["month:month"], ["spend:sum", "new_clients:sum", "cac:avg", "cltv:avg"])
+            for month, *values in self.figures(["month:month"], ["spend:sum", "new_clients:sum", "cac:avg", "cltv:avg"])
         }
         self.assertEqual(months[date(2026, 1, 1)], [2600.0, 2, 1300.0, False])  # no churn in January
         self.assertEqual(months[date(2026, 2, 1)][:2], [400.0, 0])
@@ -147,12 +147,12 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
     def test_access_per_role_and_team_isolation(self):
         for user in (self.contributor, self.guest):
             with self.subTest(user=user.login), self.assertRefusedByAccessRights("read", "crm.cac.report"):
-                self.read([], ["spend:sum"], user=user)
+                self.figures([], ["spend:sum"], user=user)
             with self.assertRefusedByAccessRights("create", "crm.sales.cost"):
                 self.env["crm.sales.cost"].with_user(user).create({"date": "2026-01-01", "amount": 1})
         self.set_team_isolation(True)
-        [(spend,)] = self.read([], ["spend:sum"], user=self.manager_b)
+        [(spend,)] = self.figures([], ["spend:sum"], user=self.manager_b)
         self.assertEqual(spend, 900.0, "team B's March cost and the cost without team")
-        [(spend,)] = self.read([], ["spend:sum"], user=self.admin_user)
+        [(spend,)] = self.figures([], ["spend:sum"], user=self.admin_user)
         self.assertEqual(spend, 3300.0)
         self.assertEqual(self.env["crm.sales.cost"].with_user(self.manager_b).search([]), self.costs[2] | self.costs[4])
