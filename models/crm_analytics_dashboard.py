@@ -43,14 +43,15 @@ class CrmAnalyticsDashboard(models.AbstractModel):
         """All the figures of the dashboard for the period and its previous period of the same length.
 
         Returns ``{"period", "kpis", "funnel", "conversion", "won_by_month", "cycle", "ranking",
-        "new_clients_by_source"}``; each KPI has value, previous, change (%) and the crm.lead domain of
+        "new_clients_by_source", "cac_cltv"}``; each KPI has value, previous, change (%) and the crm.lead domain of
         its deals; each bar of the funnel and ranking has its crm.lead domain.
         """
         start, end, previous_start, previous_end = self._dashboard_period(date_from, date_to)
         Outcome = self.env["crm.deal.outcome.report"]
         Funnel = self.env["crm.deal.funnel.report"]
         Ranking = self.env["crm.salesperson.ranking.report"]
-        for report in (Outcome, Funnel, Ranking):
+        Cac = self.env["crm.cac.report"]
+        for report in (Outcome, Funnel, Ranking, Cac):
             report.check_access("read")
         scope = []
         lead_scope = [("type", "=", "opportunity")]
@@ -232,6 +233,26 @@ class CrmAnalyticsDashboard(models.AbstractModel):
             )
         ]
 
+        # New clients by source and CAC vs CLTV by month (team and source filters apply; a client
+        # is attributed to its first won deal, so the salesperson filter does not).
+        team_scope = [("team_id", "=", team_id)] if team_id else []
+        cac_domain = [*team_scope, *source_scope, ("month", ">=", start.replace(day=1)), ("month", "<=", end)]
+        new_clients_by_source = [
+            {"source_id": source.id, "source": source.display_name or self.env._("No source"), "count": count}
+            for source, count in Cac._read_group(
+                [*cac_domain, ("new_clients", ">", 0)],
+                groupby=["source_id"],
+                aggregates=["new_clients:sum"],
+                order="new_clients:sum desc",
+            )
+        ]
+        cac_cltv = [
+            {"month": month.strftime("%Y-%m"), "cac": cac, "cltv": cltv, "ltv_cac": ltv_cac}
+            for month, cac, cltv, ltv_cac in Cac._read_group(
+                cac_domain, groupby=["month:month"], aggregates=["cac:avg", "cltv:avg", "ltv_cac:avg"]
+            )
+        ]
+
         return {
             "period": {
                 "date_from": fields.Date.to_string(start),
@@ -245,6 +266,8 @@ class CrmAnalyticsDashboard(models.AbstractModel):
             "won_by_month": won_by_month,
             "cycle": {key: current[key] for key in ("cycle", "cycle_median", "cycle_p90")},
             "ranking": ranking,
+            "new_clients_by_source": new_clients_by_source,
+            "cac_cltv": cac_cltv,
         }
 
     @api.model

@@ -156,3 +156,15 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
         [(spend,)] = self.figures([], ["spend:sum"], user=self.admin_user)
         self.assertEqual(spend, 3300.0)
         self.assertEqual(self.env["crm.sales.cost"].with_user(self.manager_b).search([]), self.costs[2] | self.costs[4])
+
+    def test_dashboard_new_clients_and_cac_vs_cltv(self):
+        self.env.company.crm_team_isolation = False
+        Dashboard = self.env["crm.analytics.dashboard"].with_user(self.manager)
+        with self.at("2026-02-28 12:00:00"):
+            data = Dashboard.get_dashboard_data("2026-01-01", "2026-02-28", source_id=self.ads.id)
+            by_team_b = Dashboard.get_dashboard_data("2026-01-01", "2026-02-28", team_id=self.team_b.id)
+        self.assertEqual(data["new_clients_by_source"], [{"source_id": self.ads.id, "source": "CAC Ads", "count": 2}])
+        months = {row["month"]: (row["cac"], row["cltv"]) for row in data["cac_cltv"]}
+        self.assertEqual(months["2026-01"], (1000.0, False))  # 2000 for 2 new clients; no churn yet
+        self.assertEqual(months["2026-02"], (False, 1000.0))  # no new client; 500 per client ÷ 50 % churn
+        self.assertEqual(by_team_b["new_clients_by_source"], [], "the clients were acquired by team A")

@@ -29,7 +29,7 @@ export function periodBounds(preset, today = DateTime.local()) {
     }
 }
 
-const CHARTS = ["funnel", "conversion", "won", "winrate", "cycle", "ranking"];
+const CHARTS = ["funnel", "conversion", "won", "winrate", "cycle", "ranking", "newclients", "caccltv"];
 
 export class CrmAnalyticsDashboard extends Component {
     static template = "crm_client_suite.AnalyticsDashboard";
@@ -279,6 +279,25 @@ export class CrmAnalyticsDashboard extends Component {
             ],
             (index) => this.openDeals(ranking[index].user, ranking[index].domain),
             { indexAxis: "y" }
+        );
+        const sources = data.new_clients_by_source || [];
+        this.chart(
+            "newclients",
+            "pie",
+            sources.map((row) => row.source),
+            [{ label: _t("New clients"), data: sources.map((row) => row.count) }],
+            null
+        );
+        const cacMonths = data.cac_cltv || [];
+        this.chart(
+            "caccltv",
+            "bar",
+            cacMonths.map((row) => row.month),
+            [
+                { label: _t("CAC"), data: cacMonths.map((row) => row.cac), backgroundColor: "#edc948" },
+                { label: _t("CLTV"), data: cacMonths.map((row) => row.cltv), backgroundColor: "#9c755f" },
+            ],
+            null
         );
     }
 }
