@@ -8,6 +8,16 @@ from odoo.tests import tagged
 
 from .common import CrmClientSuiteCommon
 
+
+def set_rate(env, currency, rate):
+    """``currency`` at ``rate`` on every date for the company, demo rates included."""
+    Rate = env["res.currency.rate"]
+    rates = Rate.search([("currency_id", "=", currency.id), ("company_id", "in", [env.company.id, False])])
+    rates.write({"rate": rate})
+    if not rates.filtered(lambda r: str(r.name) <= "2025-12-01"):
+        Rate.create({"currency_id": currency.id, "name": "2025-12-01", "rate": rate, "company_id": env.company.id})
+
+
 JAN = [("date_first_in", ">=", datetime(2026, 1, 1)), ("date_first_in", "<", datetime(2026, 2, 1))]
 
 
@@ -51,9 +61,7 @@ class TestAnalyticsCommon(CrmClientSuiteCommon):
         company_currency = cls.env.company.currency_id
         cls.other_currency = ref("base.EUR") if company_currency != ref("base.EUR") else ref("base.USD")
         cls.other_currency.active = True
-        cls.env["res.currency.rate"].create(
-            {"currency_id": cls.other_currency.id, "name": "2025-12-01", "rate": 0.5, "company_id": cls.env.company.id}
-        )
+        set_rate(cls.env, cls.other_currency, 0.5)
         Lead = cls.env["crm.lead"]
 
         def deal(name, user, team, **vals):

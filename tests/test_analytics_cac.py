@@ -6,6 +6,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from .common import CrmClientSuiteCommon
+from .test_analytics import set_rate
 
 
 @tagged("post_install", "-at_install")
@@ -36,9 +37,7 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
         company_currency = cls.env.company.currency_id
         cls.other_currency = ref("base.EUR") if company_currency != ref("base.EUR") else ref("base.USD")
         cls.other_currency.active = True
-        cls.env["res.currency.rate"].create(
-            {"currency_id": cls.other_currency.id, "name": "2025-12-01", "rate": 0.5, "company_id": cls.env.company.id}
-        )
+        set_rate(cls.env, cls.other_currency, 0.5)
         Cost = cls.env["crm.sales.cost"].with_user(cls.admin_user)
         cls.costs = Cost.create(
             [
