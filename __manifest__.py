@@ -65,6 +65,10 @@
         "views/crm_activity_views.xml",
         "views/crm_timeline_views.xml",
         "views/crm_email_views.xml",
+        "security/crm_analytics_rules.xml",
+        "data/crm_analytics_data.xml",
+        "views/crm_analytics_views.xml",
+        "views/crm_cac_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
@@ -72,6 +76,7 @@
         "demo/crm_custom_field_demo.xml",
         "demo/crm_deal_stage_history_demo.xml",
         "demo/crm_automation_demo.xml",
+        "demo/crm_analytics_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
@@ -79,6 +84,7 @@
         "web.assets_backend": [
             "crm_client_suite/static/src/views/**/*",
             "crm_client_suite/static/src/timeline/**/*",
+            "crm_client_suite/static/src/analytics/**/*",
         ],
         "web.assets_tests": [
             "crm_client_suite/static/tests/tours/*.js",

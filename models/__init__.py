@@ -47,3 +47,9 @@ from . import res_partner_email
 from . import crm_lead_email
 from . import mail_thread
 from . import res_partner_search
+from . import crm_deal_stage_summary
+from . import crm_lead_analytics
+from . import res_company_analytics
+from . import crm_analytics_dashboard
+from . import crm_sales_cost
+from . import res_partner_analytics

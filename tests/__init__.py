@@ -24,3 +24,6 @@ from . import test_timeline
 from . import test_timeline_ui
 from . import test_email
 from . import test_partner_search_prefix
+from . import test_analytics
+from . import test_analytics_ui
+from . import test_analytics_cac

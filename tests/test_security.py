@@ -35,6 +35,12 @@ ACL_RIGHTS = {
     "crm.billing.rate": ("", "", "r", "rwcu"),
     "crm.audit.log": ("", "r", "r", "r"),
     "crm.activity.reminder": ("", "rwcu", "rwcu", "rwcu"),
+    "crm.deal.stage.summary": ("", "", "r", "r"),
+    "crm.deal.funnel.report": ("", "", "r", "r"),
+    "crm.deal.outcome.report": ("", "", "r", "r"),
+    "crm.salesperson.ranking.report": ("", "", "r", "r"),
+    "crm.sales.cost": ("", "", "rwcu", "rwcu"),
+    "crm.cac.report": ("", "", "r", "r"),
 }
 
 

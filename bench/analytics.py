@@ -1,0 +1,511 @@
+"""Time the sales analytics reports and dashboard against hand-written SQL and stock crm.lead.
+
+Builds, once, with ``generate_series``: --contacts clients, --deals opportunities
+and about --history stage-history rows (each deal walks the pipeline from its
+first stage, some loop back, some are won or lost), and the stage summary the
+add-on keeps when deals move, folded from that history in SQL. Re-runs reuse the
+data when the sizes match.
+
+Then, for each figure, in the same process on the same data, the median of
+--repeat runs of:
+
+* the add-on: the report's ``_read_group`` as the pivot/graph/dashboard asks it
+  (as the admin user);
+* hand SQL: the query a developer would write for the same figure on the same
+  tables (the summary for stage figures, crm_lead for outcomes);
+* stock: the closest ``crm.lead`` ``_read_group`` stock Odoo offers, where one
+  exists (stock has no stage conversion, time in stage or ranking).
+
+The last line is ``RESULT name=analytics ... ratio=<worst add-on / hand SQL>``.
+
+Usage (the database needs crm_client_suite installed, without demo)::
+
+    createdb -T ccs_tested ccs_bench
+    /opt/odoo-venv/bin/python bench/analytics.py --db ccs_bench --deals 100000 --history 500000 --contacts 100000
+"""
+
+import argparse
+import statistics
+import time
+
+from benchlib import addons_path
+
+import odoo
+from odoo.tools import SQL, config
+
+YEAR = ("2025-01-01", "2026-01-01")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--addons-path", default=addons_path())
+    parser.add_argument("--deals", type=int, default=2000)
+    parser.add_argument("--history", type=int, default=10000, help="about this many stage-history rows")
+    parser.add_argument("--contacts", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5)
+    return parser.parse_args()
+
+
+def build(env, deals, history, contacts):
+    """(Re)build the bench data unless it is already there at this size."""
+    cr = env.cr
+    cr.execute(SQL("SELECT count(*) FROM crm_lead WHERE name LIKE 'Analytics bench %%'"))
+    existing = cr.fetchone()[0]
+    if existing == deals:
+        return False
+    if existing:
+        # deleting a million partners checks every foreign key to them: start from a fresh copy
+        raise SystemExit(f"{existing} bench deals already in {env.cr.dbname}: run on a fresh copy of the database.")
+    stages = env["crm.stage"].search([("is_lost", "=", False)], order="sequence, id")
+    open_stages = stages.filtered(lambda s: not s.is_won).ids
+    won = stages.filtered("is_won")[:1].id
+    lost = env["crm.stage"].search([("is_lost", "=", True)], limit=1).id
+    for i in range(20 - env["res.users"].search_count([("share", "=", False)])):
+        env["res.users"].create({"name": f"Analytics bench user {i}", "login": f"analytics_bench_{i}"})
+    users = env["res.users"].search([("share", "=", False)], limit=20).ids
+    while len(env["crm.team"].search([])) < 4:
+        env["crm.team"].create({"name": f"Analytics bench team {len(env['crm.team'].search([]))}"})
+    teams = env["crm.team"].search([]).ids
+    sources = [env["utm.source"].create({"name": f"Analytics bench source {i}"}).id for i in range(8)]
+    company = env.company.id
+    env.flush_all()
+    # mean stays per deal: m; a deal g has k = 1 + mod(g, 2m - 1) open-stage stays (cycling
+    # through the open stages), then a won stay (one deal in three with k >= open stages),
+    # a lost stay (one in three), or stays open.
+    mean = max(1, round(history / max(deals, 1)))
+    params = {
+        "deals": deals,
+        "contacts": contacts,
+        "open": open_stages,
+        "won": won,
+        "lost": lost,
+        "users": users,
+        "teams": teams,
+        "sources": sources,
+        "company": company,
+        "span": 2 * mean - 1,
+        "step": 3,
+    }
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO res_partner (name, complete_name, is_company, active, type, company_id,
+                                     crm_client_type, autopost_bills, create_date, write_date, create_uid, write_uid)
+            SELECT 'Analytics bench client ' || g, 'Analytics bench client ' || g, TRUE, TRUE, 'contact',
+                   %(company)s, (ARRAY['prospect', 'active', 'partner'])[1 + mod(g, 3)], 'ask',
+                   now(), now(), 1, 1
+              FROM generate_series(1, %(contacts)s) g
+            """,
+            **params,
+        )
+    )
+    cr.execute(
+        SQL(
+            "UPDATE res_partner SET commercial_partner_id = id "
+            "WHERE name LIKE 'Analytics bench client %%' AND commercial_partner_id IS NULL"
+        )
+    )
+    cr.execute(SQL("SELECT min(id) FROM res_partner WHERE name LIKE 'Analytics bench client %%'"))
+    first_partner = cr.fetchone()[0]
+    # deals: path length k, outcome o (0 open, 1 won, 2 lost), created over two years
+    cr.execute(
+        SQL(
+            """
+            CREATE TEMP TABLE bench_deal AS
+            SELECT g, 1 + mod(g, %(span)s) AS k,
+                   CASE WHEN mod(g, 3) = 0 AND 1 + mod(g, %(span)s) >= cardinality(%(open)s::int[]) THEN 1
+                        WHEN mod(g, 3) = 1 THEN 2 ELSE 0 END AS o,
+                   timestamp '2024-07-01' + mod(g::bigint * 7919, 540) * interval '1 day' AS created
+              FROM generate_series(1, %(deals)s) g
+            """,
+            **params,
+        )
+    )
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO crm_lead (name, type, active, stage_id, user_id, team_id, company_id, partner_id,
+                                  source_id, currency_id, amount_currency, expected_revenue, probability,
+                                  date_closed, date_deadline, create_date, write_date, create_uid, write_uid,
+                                  date_last_stage_update, date_last_activity)
+            SELECT 'Analytics bench ' || d.g, 'opportunity', d.o <> 2,
+                   CASE d.o WHEN 1 THEN %(won)s WHEN 2 THEN %(lost)s
+                        ELSE (%(open)s::int[])[1 + mod(d.k - 1, cardinality(%(open)s::int[]))] END,
+                   (%(users)s::int[])[1 + mod(d.g, cardinality(%(users)s::int[]))],
+                   (%(teams)s::int[])[1 + mod(d.g, cardinality(%(teams)s::int[]))],
+                   %(company)s,
+                   %(first_partner)s + mod(d.g, %(contacts)s),
+                   (%(sources)s::int[])[1 + mod(d.g, cardinality(%(sources)s::int[]))],
+                   c.currency_id, 100 * (1 + mod(d.g, 997)), 100 * (1 + mod(d.g, 997)),
+                   CASE d.o WHEN 1 THEN 100 WHEN 2 THEN 0 ELSE 10 + mod(d.g, 8) * 10 END,
+                   CASE WHEN d.o > 0 THEN d.created + (d.k + 1) * %(step)s * interval '1 day' END,
+                   (d.created + mod(d.g, 300) * interval '1 day')::date,
+                   d.created, d.created, 1, 1, d.created, d.created
+              FROM bench_deal d, res_company c
+             WHERE c.id = %(company)s
+             ORDER BY d.g
+            """,
+            first_partner=first_partner,
+            **params,
+        )
+    )
+    cr.execute(
+        SQL(
+            """
+            CREATE TEMP TABLE bench_lead AS
+            SELECT l.id, d.k, d.o, d.created, l.user_id, l.team_id
+              FROM crm_lead l JOIN bench_deal d ON l.name = 'Analytics bench ' || d.g
+            """
+        )
+    )
+    # history: k open-stage stays then the final won/lost stay
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO crm_deal_stage_history (lead_id, stage_id, next_stage_id, team_id, user_id, company_id,
+                                                date_in, date_out, duration_days,
+                                                create_date, write_date, create_uid, write_uid)
+            SELECT b.id, s.stage, s.next_stage, b.team_id, b.user_id, %(company)s,
+                   b.created + s.i * %(step)s * interval '1 day',
+                   CASE WHEN s.next_stage IS NOT NULL THEN b.created + (s.i + 1) * %(step)s * interval '1 day' END,
+                   CASE WHEN s.next_stage IS NOT NULL THEN %(step)s END,
+                   now(), now(), 1, 1
+              FROM bench_lead b
+        CROSS JOIN LATERAL (
+                SELECT i,
+                       CASE WHEN i < b.k THEN (%(open)s::int[])[1 + mod(i, cardinality(%(open)s::int[]))]
+                            WHEN b.o = 1 THEN %(won)s ELSE %(lost)s END AS stage,
+                       CASE WHEN i + 1 < b.k THEN (%(open)s::int[])[1 + mod(i + 1, cardinality(%(open)s::int[]))]
+                            WHEN i + 1 = b.k AND b.o = 1 THEN %(won)s
+                            WHEN i + 1 = b.k AND b.o = 2 THEN %(lost)s END AS next_stage
+                  FROM generate_series(0, b.k - CASE WHEN b.o = 0 THEN 1 ELSE 0 END) i
+            ) s
+            """,
+            **params,
+        )
+    )
+    # the summary the add-on keeps on every move, folded from that history in one pass
+    # (paths start at the first stage and never skip: every stay is strict)
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO crm_deal_stage_summary (lead_id, stage_id, company_id, team_id, user_id,
+                   date_first_in, date_last_in, date_open_in, stay_count, days_total, days_latest,
+                   is_entry, is_first_stage, is_strict, advanced, advanced_strict,
+                   create_date, write_date, create_uid, write_uid)
+            SELECT h.lead_id, h.stage_id, %(company)s, min(h.team_id), min(h.user_id),
+                   min(h.date_in), max(h.date_in), max(h.date_in) FILTER (WHERE h.date_out IS NULL), count(*),
+                   COALESCE(sum(h.duration_days), 0), COALESCE(max(h.duration_days), 0),
+                   h.stage_id = %(first)s, h.stage_id = %(first)s, h.stage_id <> %(lost)s,
+                   bool_or(h.next_stage_id IS NOT NULL AND h.next_stage_id <> %(lost)s),
+                   bool_or(h.next_stage_id IS NOT NULL AND h.next_stage_id <> %(lost)s),
+                   now(), now(), 1, 1
+              FROM crm_deal_stage_history h JOIN bench_lead b ON b.id = h.lead_id
+          GROUP BY h.lead_id, h.stage_id
+            """,
+            first=open_stages[0],
+            **params,
+        )
+    )
+    env.invalidate_all()
+    return True
+
+
+def vacuum(registry):
+    """VACUUM ANALYZE the tables read (outside a transaction), as autovacuum would after the load."""
+    with registry.cursor() as cr:
+        cr._cnx.autocommit = True
+        for table in ("res_partner", "crm_lead", "crm_deal_stage_history", "crm_deal_stage_summary"):
+            cr.execute(SQL("VACUUM ANALYZE %s", SQL.identifier(table)))
+        cr._cnx.autocommit = False
+
+
+def closed_figures_sql(low, high):
+    """Hand SQL of the dashboard's closed-deal KPIs of a period."""
+    return SQL(
+        """
+        SELECT sum(CASE WHEN w THEN l.expected_revenue ELSE 0 END), count(*),
+               avg(CASE WHEN w THEN 100.0 ELSE 0 END),
+               100.0 * sum(CASE WHEN w THEN l.expected_revenue ELSE 0 END) / NULLIF(sum(l.expected_revenue), 0),
+               avg(CASE WHEN w THEN l.expected_revenue END),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN w THEN l.expected_revenue END),
+               avg(CASE WHEN w THEN EXTRACT(EPOCH FROM (l.date_closed - l.create_date)) / 86400 END),
+               percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY CASE WHEN w THEN EXTRACT(EPOCH FROM (l.date_closed - l.create_date)) / 86400 END),
+               percentile_cont(0.9) WITHIN GROUP (
+                   ORDER BY CASE WHEN w THEN EXTRACT(EPOCH FROM (l.date_closed - l.create_date)) / 86400 END),
+               sum(w::int)
+          FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id
+         CROSS JOIN LATERAL (SELECT l.active AND COALESCE(s.is_won, FALSE) AS w) x
+         WHERE l.type = 'opportunity' AND l.date_closed >= %s AND l.date_closed < %s
+        """,
+        low,
+        high,
+    )
+
+
+def timed(function, repeat):
+    function()  # warm caches
+    runs = []
+    for _i in range(repeat):
+        start = time.perf_counter()
+        function()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def main():
+    args = parse_args()
+    config.parse_config(["-d", args.db, "--addons-path", args.addons_path, "--log-level", "warn"])
+    registry = odoo.modules.registry.Registry(args.db)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        start = time.perf_counter()
+        built = build(env, args.deals, args.history, args.contacts)
+        cr.commit()
+        if built:
+            vacuum(registry)
+        print(f"data {'built' if built else 'reused'} in {time.perf_counter() - start:.1f}s")
+        for table in ("crm_lead", "crm_deal_stage_history", "crm_deal_stage_summary", "res_partner"):
+            cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
+            print(f"{table}: {cr.fetchone()[0]} rows")
+
+        admin = env(user=env.ref("base.user_admin"))
+        low, high = YEAR
+        Funnel = admin["crm.deal.funnel.report"]
+        Outcome = admin["crm.deal.outcome.report"]
+        Ranking = admin["crm.salesperson.ranking.report"]
+        Lead = admin["crm.lead"]
+
+        def sql(query):
+            return lambda: env.cr.execute(query) or env.cr.fetchall()
+
+        cases = [
+            (
+                "funnel",
+                lambda: Funnel._read_group(
+                    [("date_first_in", ">=", low), ("date_first_in", "<", high)],
+                    ["stage_id"],
+                    ["deal_count:sum", "stayed_count:sum", "conversion:avg", "conversion_strict:avg"],
+                ),
+                sql(
+                    SQL(
+                        """
+                        SELECT stage_id, count(*), sum((stay_count > 0)::int),
+                               avg(CASE WHEN advanced THEN 100.0 ELSE 0 END),
+                               avg(CASE WHEN is_strict THEN CASE WHEN advanced_strict THEN 100.0 ELSE 0 END END)
+                          FROM crm_deal_stage_summary
+                         WHERE date_first_in >= %s AND date_first_in < %s
+                      GROUP BY stage_id
+                        """,
+                        low,
+                        high,
+                    )
+                ),
+                lambda: Lead._read_group(
+                    [("date_last_stage_update", ">=", low), ("date_last_stage_update", "<", high)],
+                    ["stage_id"],
+                    ["__count"],
+                ),
+            ),
+            (
+                "cumulative",
+                lambda: Funnel._read_group(
+                    [], ["stage_id"], ["conversion_cumulative:avg", "conversion_cumulative_strict:avg"]
+                ),
+                sql(
+                    SQL(
+                        """
+                        SELECT stage_id,
+                               100.0 * count(*) / sum(count(*) FILTER (WHERE is_first_stage)) OVER (),
+                               100.0 * count(*) FILTER (WHERE is_strict)
+                                   / sum(count(*) FILTER (WHERE is_first_stage AND is_strict)) OVER ()
+                          FROM crm_deal_stage_summary GROUP BY stage_id
+                        """
+                    )
+                ),
+                None,
+            ),
+            (
+                "time_in_stage",
+                lambda: Funnel._read_group([], ["stage_id"], ["days_cumulative:avg", "days_latest_open:avg"]),
+                sql(
+                    SQL(
+                        """
+                        SELECT stage_id,
+                               avg(CASE WHEN stay_count > 1 OR (stay_count = 1 AND date_open_in IS NULL)
+                                        THEN days_total END),
+                               avg(CASE WHEN date_open_in IS NOT NULL
+                                        THEN EXTRACT(EPOCH FROM (now() at time zone 'UTC' - date_open_in)) / 86400
+                                        WHEN stay_count > 0 THEN days_latest END)
+                          FROM crm_deal_stage_summary GROUP BY stage_id
+                        """
+                    )
+                ),
+                None,
+            ),
+            (
+                "outcomes",
+                lambda: Outcome._read_group(
+                    [("date_closed", ">=", low), ("date_closed", "<", high)],
+                    ["user_id"],
+                    [
+                        "win_rate:avg",
+                        "win_rate_value:avg",
+                        "deal_size:avg",
+                        "deal_size_median:avg",
+                        "cycle_p90:avg",
+                    ],
+                ),
+                sql(
+                    SQL(
+                        """
+                        SELECT l.user_id,
+                               avg(CASE WHEN l.active AND s.is_won THEN 100.0 ELSE 0 END),
+                               100.0 * sum(CASE WHEN l.active AND s.is_won THEN l.expected_revenue ELSE 0 END)
+                                   / NULLIF(sum(l.expected_revenue), 0),
+                               avg(CASE WHEN l.active AND s.is_won THEN l.expected_revenue END),
+                               percentile_cont(0.5) WITHIN GROUP (
+                                   ORDER BY CASE WHEN l.active AND s.is_won THEN l.expected_revenue END),
+                               percentile_cont(0.9) WITHIN GROUP (
+                                   ORDER BY CASE WHEN l.active AND s.is_won
+                                            THEN EXTRACT(EPOCH FROM (l.date_closed - l.create_date)) / 86400 END)
+                          FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id
+                         WHERE l.type = 'opportunity' AND l.date_closed >= %s AND l.date_closed < %s
+                      GROUP BY l.user_id
+                        """,
+                        low,
+                        high,
+                    )
+                ),
+                lambda: Lead.with_context(active_test=False)._read_group(
+                    [("date_closed", ">=", low), ("date_closed", "<", high)],
+                    ["user_id"],
+                    ["expected_revenue:sum", "expected_revenue:avg", "__count"],
+                ),
+            ),
+            (
+                "forecast",
+                lambda: Outcome._read_group(
+                    [("outcome", "=", "open")], ["date_deadline:month"], ["pipeline_value:sum", "weighted_value:sum"]
+                ),
+                sql(
+                    SQL(
+                        """
+                        SELECT date_trunc('month', l.date_deadline), sum(l.expected_revenue),
+                               sum(l.expected_revenue * l.probability / 100)
+                          FROM crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id
+                         WHERE l.type = 'opportunity' AND l.active AND NOT COALESCE(s.is_won, FALSE)
+                           AND NOT COALESCE(s.is_lost, FALSE)
+                      GROUP BY 1
+                        """
+                    )
+                ),
+                lambda: Lead._read_group(
+                    [("stage_id.is_won", "=", False)],
+                    ["date_deadline:month"],
+                    ["expected_revenue:sum", "prorated_revenue:sum"],
+                ),
+            ),
+            (
+                "ranking",
+                lambda: Ranking._read_group(
+                    [("date", ">=", low), ("date", "<", high)],
+                    ["user_id"],
+                    ["won_amount:sum", "win_rate:avg", "cycle_days:avg", "created_count:sum"],
+                    order="won_amount:sum desc",
+                ),
+                sql(
+                    SQL(
+                        """
+                        SELECT user_id, sum(won), avg(rate), avg(cycle), sum(created) FROM (
+                            SELECT s.user_id, CASE WHEN w THEN l.expected_revenue ELSE 0 END AS won,
+                                   CASE WHEN w THEN 100.0 ELSE 0 END AS rate,
+                                   CASE WHEN w THEN EXTRACT(EPOCH FROM (l.date_closed - l.create_date)) / 86400
+                                        END AS cycle,
+                                   0 AS created
+                              FROM crm_lead l JOIN crm_stage st ON st.id = l.stage_id
+                              JOIN crm_deal_stage_summary s ON s.lead_id = l.id AND s.stage_id = l.stage_id
+                             CROSS JOIN LATERAL (SELECT l.active AND COALESCE(st.is_won, FALSE) AS w) x
+                             WHERE l.date_closed >= %(low)s AND l.date_closed < %(high)s
+                         UNION ALL
+                            SELECT s.user_id, 0, NULL, NULL, 1 FROM crm_deal_stage_summary s
+                             WHERE s.is_entry AND s.date_first_in >= %(low)s AND s.date_first_in < %(high)s
+                        ) e GROUP BY user_id ORDER BY 2 DESC
+                        """,
+                        low=low,
+                        high=high,
+                    )
+                ),
+                lambda: Lead.with_context(active_test=False)._read_group(
+                    [("date_closed", ">=", low), ("date_closed", "<", high), ("stage_id.is_won", "=", True)],
+                    ["user_id"],
+                    ["expected_revenue:sum"],
+                    order="expected_revenue:sum desc",
+                ),
+            ),
+        ]
+        Dashboard = admin["crm.analytics.dashboard"]
+        results = []
+        for name, ours, hand, stock in cases:
+            t_ours = timed(ours, args.repeat)
+            t_hand = timed(hand, args.repeat)
+            t_stock = timed(stock, args.repeat) if stock else None
+            results.append((name, t_ours, t_hand, t_stock))
+        # the dashboard: one call; hand SQL: one hand query per figure it shows
+        t_dash = timed(lambda: Dashboard.get_dashboard_data(low, "2025-12-31"), args.repeat)
+        hand = {case[0]: case[2] for case in cases}
+        previous = ("2024-01-01", "2025-01-01")
+        hand_dash = [
+            sql(closed_figures_sql(*YEAR)),
+            sql(closed_figures_sql(*previous)),
+            sql(
+                SQL(
+                    """
+                    SELECT sum(l.expected_revenue), sum(l.expected_revenue * l.probability / 100), count(*)
+                      FROM crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id
+                     WHERE l.type = 'opportunity' AND l.active AND NOT COALESCE(s.is_won, FALSE)
+                       AND NOT COALESCE(s.is_lost, FALSE)
+                    """
+                )
+            ),
+            hand["funnel"],
+            sql(
+                SQL(
+                    """
+                    SELECT date_trunc('month', l.date_closed),
+                           sum(CASE WHEN l.active AND s.is_won THEN l.expected_revenue ELSE 0 END),
+                           avg(CASE WHEN l.active AND s.is_won THEN 100.0 ELSE 0 END)
+                      FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id
+                     WHERE l.type = 'opportunity' AND l.date_closed >= %s AND l.date_closed < %s
+                  GROUP BY 1
+                    """,
+                    *YEAR,
+                )
+            ),
+            hand["ranking"],
+            hand["ranking"],
+        ]
+        t_dash_hand = timed(lambda: [query() for query in hand_dash], args.repeat)
+        results.append(("dashboard", t_dash, t_dash_hand, None))
+        cr.rollback()
+
+    print(f"{'figure':<14}{'add-on ms':>11}{'hand SQL ms':>13}{'stock ms':>10}{'ratio':>8}")
+    worst = 0.0
+    slowest = 0.0
+    for name, t_ours, t_hand, t_stock in results:
+        ratio = t_ours / t_hand if t_hand else 0.0
+        worst = max(worst, ratio)
+        slowest = max(slowest, t_ours)
+        stock = f"{t_stock * 1000:10.1f}" if t_stock is not None else f"{'-':>10}"
+        print(f"{name:<14}{t_ours * 1000:11.1f}{t_hand * 1000:13.1f}{stock}{ratio:8.2f}")
+    print(
+        f"RESULT name=analytics deals={args.deals} history={args.history} contacts={args.contacts} "
+        + " ".join(f"{name}_ms={t_ours * 1000:.1f}" for name, t_ours, _h, _s in results)
+        + f" slowest_ms={slowest * 1000:.1f} ratio={worst:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

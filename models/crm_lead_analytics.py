@@ -1,0 +1,54 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    crm_lost_from_stage_id = fields.Many2one(
+        "crm.stage",
+        string="Lost From Stage",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="Stage the deal was in when it was lost; cleared when the deal is reopened.",
+    )
+
+    # the analytics read the deals closed in a period
+    date_closed = fields.Datetime(index=True)
+    crm_stage_summary_ids = fields.One2many("crm.deal.stage.summary", "lead_id", string="Stage Summary")
+
+    def _log_stage_exit(self, when, next_stage):
+        res = super()._log_stage_exit(when, next_stage)
+        left = self.env["crm.deal.stage.summary"].sudo()._on_moves(self, when, exit_stage=next_stage, enter=False)
+        lost_stages = set(self.env["crm.stage"].sudo().search([("is_lost", "=", True)]).ids)
+        if next_stage.is_lost:
+            by_stage = {}
+            for lead_id, stage_id in left.items():
+                if stage_id and stage_id not in lost_stages:
+                    by_stage.setdefault(stage_id, []).append(lead_id)
+            for stage_id, lead_ids in by_stage.items():
+                self._analytics_set_lost_from(lead_ids, stage_id)
+        else:
+            reopened = [lead_id for lead_id, stage_id in left.items() if stage_id in lost_stages]
+            if reopened:
+                self._analytics_set_lost_from(reopened, None)
+        return res
+
+    def _analytics_set_lost_from(self, lead_ids, stage_id):
+        # A technical fact of the move, written beside it: no write() (and its
+        # tracking, automation and stage logic) for it.
+        self.flush_model(["crm_lost_from_stage_id"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET crm_lost_from_stage_id = %s WHERE id = ANY(%s)",
+                stage_id,
+                lead_ids,
+            )
+        )
+        self.browse(lead_ids).invalidate_recordset(["crm_lost_from_stage_id"])
+
+    def _log_stage_entry(self, when):
+        res = super()._log_stage_entry(when)
+        self.env["crm.deal.stage.summary"].sudo()._on_moves(self, when)
+        return res

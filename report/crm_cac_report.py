@@ -1,0 +1,224 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class CrmCacReport(models.Model):
+    """CAC and CLTV by month, source and team.
+
+    One row per month, company, source and team, holding the spend, the new
+    clients, the won revenue, the active and the churned clients. A client is
+    attributed to the source, team and company of its first won deal, from its
+    first month on: its later revenue and its churn count for that source.
+    Ratios are ratios of sums (``_custom_aggregates``), right over any grouping.
+    """
+
+    _name = "crm.cac.report"
+    _inherit = ["crm.analytics.report.mixin"]  # noqa: RUF012
+    _description = "CAC and CLTV"
+    _auto = False
+    _order = "month desc"
+    _depends = {  # noqa: RUF012
+        "crm.sales.cost": ["date", "team_id", "amount", "currency_id", "company_id", "source_id"],
+        "crm.lead": ["type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id"],
+        "res.partner": ["commercial_partner_id", "crm_date_past"],
+        "res.company": ["crm_gross_margin"],
+    }
+
+    month = fields.Date(readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    source_id = fields.Many2one("utm.source", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    spend = fields.Float(
+        readonly=True,
+        aggregator="sum",
+        help="Sales costs and campaign costs of the period, in company currency at the rate of their month.",
+    )
+    new_clients = fields.Integer(
+        readonly=True,
+        aggregator="sum",
+        help="Clients whose first won deal closed in the period, by the source and team of that deal.",
+    )
+    revenue = fields.Float(
+        string="Client Revenue",
+        readonly=True,
+        aggregator="sum",
+        help="Value of the deals won in the period by the clients acquired from the source, in company currency.",
+    )
+    active_clients = fields.Integer(
+        string="Client Months",
+        readonly=True,
+        aggregator="sum",
+        help="Clients acquired and not yet churned, counted once per month of the period.",
+    )
+    churned_clients = fields.Integer(
+        readonly=True,
+        aggregator="sum",
+        help="Acquired clients whose client type became Past Client in the period.",
+    )
+    cac = fields.Float(
+        string="CAC",
+        readonly=True,
+        aggregator="avg",
+        help="Customer acquisition cost: spend of the period ÷ new clients of the period.",
+    )
+    revenue_per_client = fields.Float(
+        string="Revenue per Client per Month",
+        readonly=True,
+        aggregator="avg",
+        help="Client revenue ÷ client months: the average revenue of a client in a month.",
+    )
+    churn_rate = fields.Float(
+        string="Monthly Churn (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Churned clients ÷ client months: the share of the clients lost in a month.",
+    )
+    cltv = fields.Float(
+        string="CLTV",
+        readonly=True,
+        aggregator="avg",
+        help="Client lifetime value: revenue per client per month × gross margin % (setting) ÷ monthly churn. "
+        "Empty while no client churned.",
+    )
+    ltv_cac = fields.Float(
+        string="LTV:CAC",
+        readonly=True,
+        aggregator="avg",
+        help="CLTV ÷ CAC: what a client brings for each unit spent to win one.",
+    )
+    payback_months = fields.Float(
+        string="CAC Payback (months)",
+        readonly=True,
+        aggregator="avg",
+        help="CAC ÷ (revenue per client per month × gross margin %): the months a new client takes to repay "
+        "its acquisition cost.",
+    )
+
+    def _custom_aggregates(self):
+        def ratio(numerator, denominator, factor=None):
+            def build(column, _others):
+                top = SQL("SUM(%s)", column(numerator))
+                if factor:
+                    top = SQL("%s * %s", top, factor(column))
+                return SQL("%s / NULLIF(SUM(%s), 0)", top, column(denominator))
+
+            return build
+
+        def margin(column):
+            # the margin weighted by the revenue of its rows; 100 % where no revenue
+            return SQL(
+                "COALESCE(SUM(%s * %s) / NULLIF(SUM(%s), 0), 100.0) / 100.0",
+                column("revenue"),
+                column("margin"),
+                column("revenue"),
+            )
+
+        def cltv_sql(column):
+            arpc = SQL("SUM(%s) / NULLIF(SUM(%s), 0)", column("revenue"), column("active_clients"))
+            churn = SQL("SUM(%s)::float / NULLIF(SUM(%s), 0)", column("churned_clients"), column("active_clients"))
+            return SQL("%s * %s / NULLIF(%s, 0)", arpc, margin(column), churn)
+
+        def cac_sql(column):
+            return SQL("SUM(%s) / NULLIF(SUM(%s), 0)", column("spend"), column("new_clients"))
+
+        return {
+            "cac": lambda column, _others: cac_sql(column),
+            "revenue_per_client": ratio("revenue", "active_clients"),
+            "churn_rate": ratio("churned_clients", "active_clients", lambda column: SQL("100.0")),
+            "cltv": lambda column, _others: cltv_sql(column),
+            "ltv_cac": lambda column, _others: SQL("%s / NULLIF(%s, 0)", cltv_sql(column), cac_sql(column)),
+            "payback_months": lambda column, _others: SQL(
+                "%s / NULLIF(SUM(%s) / NULLIF(SUM(%s), 0) * %s, 0)",
+                cac_sql(column),
+                column("revenue"),
+                column("active_clients"),
+                margin(column),
+            ),
+        }
+
+    def _spend_sources(self):
+        """The spend, one SELECT per source of costs, as (date, company, currency, amount, source, team).
+
+        To add the outreach issue's campaign costs, append one SELECT here:
+            SELECT date, company_id, currency_id, amount, NULL::int AS source_id, NULL::int AS team_id
+              FROM crm_campaign_cost
+        (with its source taken from its campaign or medium when it has one).
+        """
+        return [
+            SQL("SELECT date, company_id, currency_id, amount, source_id, team_id FROM crm_sales_cost"),
+        ]
+
+    @property
+    def _table_query(self):
+        today = fields.Date.context_today(self)
+
+        def rate(currency):
+            # the rate of the currency at the cost's month, the company's own rate first
+            return SQL(
+                """COALESCE((SELECT r.rate FROM res_currency_rate r
+                              WHERE r.currency_id = %s AND r.name <= c.date
+                                AND (r.company_id IS NULL OR r.company_id = c.company_id)
+                           ORDER BY r.company_id IS NULL, r.name DESC LIMIT 1), 1.0)""",
+                currency,
+            )
+
+        return SQL(
+            """
+            WITH cost AS (%(spend)s),
+            won AS (
+                SELECT l.id, p.commercial_partner_id AS client_id, l.date_closed, l.source_id, l.team_id,
+                       l.company_id, COALESCE(l.expected_revenue, 0.0) AS amount
+                  FROM crm_lead l
+                  JOIN crm_stage stage ON stage.id = l.stage_id AND stage.is_won
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL
+            ),
+            client AS (
+                SELECT DISTINCT ON (won.client_id)
+                       won.client_id, date_trunc('month', won.date_closed)::date AS month, won.source_id,
+                       won.team_id, won.company_id, date_trunc('month', cp.crm_date_past)::date AS churn_month
+                  FROM won
+                  JOIN res_partner cp ON cp.id = won.client_id
+              ORDER BY won.client_id, won.date_closed, won.id
+            ),
+            fact AS (
+                SELECT date_trunc('month', c.date)::date AS month, c.company_id, c.source_id, c.team_id,
+                       c.amount * %(company_rate)s / %(cost_rate)s AS spend,
+                       0 AS new_clients, 0.0 AS revenue, 0 AS active_clients, 0 AS churned_clients
+                  FROM cost c
+                  JOIN res_company company ON company.id = c.company_id
+                UNION ALL
+                SELECT month, company_id, source_id, team_id, 0.0, 1, 0.0, 0, 0 FROM client
+                UNION ALL
+                SELECT date_trunc('month', won.date_closed)::date, client.company_id, client.source_id,
+                       client.team_id, 0.0, 0, won.amount, 0, 0
+                  FROM won JOIN client ON client.client_id = won.client_id
+                UNION ALL
+                SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, 1, 0
+                  FROM client,
+                       generate_series(month, LEAST(COALESCE(churn_month, %(today)s), %(today)s),
+                                       interval '1 month') m
+                 WHERE churn_month IS NULL OR churn_month >= month
+                UNION ALL
+                SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, 1
+                  FROM client WHERE churn_month >= month
+            )
+            SELECT row_number() OVER (ORDER BY f.month, f.company_id, f.source_id, f.team_id) AS id,
+                   f.month, f.company_id, f.source_id, f.team_id,
+                   SUM(f.spend) AS spend,
+                   SUM(f.new_clients) AS new_clients,
+                   SUM(f.revenue) AS revenue,
+                   SUM(f.active_clients) AS active_clients,
+                   SUM(f.churned_clients) AS churned_clients,
+                   MAX(co.crm_gross_margin) AS margin,
+                   0.0 AS cac, 0.0 AS revenue_per_client, 0.0 AS churn_rate, 0.0 AS cltv, 0.0 AS ltv_cac,
+                   0.0 AS payback_months
+              FROM fact f
+              JOIN res_company co ON co.id = f.company_id
+          GROUP BY f.month, f.company_id, f.source_id, f.team_id
+            """,
+            spend=SQL(" UNION ALL ").join(self._spend_sources()),
+            company_rate=rate(SQL("company.currency_id")),
+            cost_rate=rate(SQL("c.currency_id")),
+            today=SQL("%s::date", today.replace(day=1)),
+        )

@@ -1,0 +1,169 @@
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import CrmClientSuiteCommon
+from .test_analytics import set_rate
+
+
+@tagged("post_install", "-at_install")
+class TestAnalyticsCac(CrmClientSuiteCommon):
+    """CAC and CLTV on a small hand-made history with known answers.
+
+    Costs: January 1000 (company currency) and 500 in a second currency at rate
+    0.5 (= 1000), team A, source Ads; 600 with no source nor team; February 400,
+    team A, Ads; March 300, team B, Ads.
+    Client A: first won deal 01-10 from Ads (3000), won again 02-05 from Fairs
+    (1000, still Ads: the client's source). Client B: first won 01-20 from Ads
+    (1000), Past Client since 02-15 (churned). Read on 02-28.
+    """
+
+    @classmethod
+    @contextmanager
+    def at(cls, when):
+        with freeze_time(when):
+            cls.env.cr._now = datetime.now()
+            yield
+        cls.env.cr._now = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ref = cls.env.ref
+        cls.ads, cls.fairs = cls.env["utm.source"].create([{"name": "CAC Ads"}, {"name": "CAC Fairs"}])
+        company_currency = cls.env.company.currency_id
+        cls.other_currency = ref("base.EUR") if company_currency != ref("base.EUR") else ref("base.USD")
+        cls.other_currency.active = True
+        set_rate(cls.env, cls.other_currency, 0.5)
+        Cost = cls.env["crm.sales.cost"].with_user(cls.admin_user)
+        cls.costs = Cost.create(
+            [
+                {"date": "2026-01-15", "amount": 1000, "team_id": cls.team_a.id, "source_id": cls.ads.id},
+                {
+                    "date": "2026-01-01",
+                    "amount": 500,
+                    "currency_id": cls.other_currency.id,
+                    "team_id": cls.team_a.id,
+                    "source_id": cls.ads.id,
+                },
+                {"date": "2026-01-31", "amount": 600},
+                {"date": "2026-02-10", "amount": 400, "team_id": cls.team_a.id, "source_id": cls.ads.id},
+                {"date": "2026-03-10", "amount": 300, "team_id": cls.team_b.id, "source_id": cls.ads.id},
+            ]
+        )
+        won = cls.env.ref("crm.stage_lead4")
+
+        def win(when, partner, amount, source):
+            with cls.at(when):
+                deal = cls.env["crm.lead"].create(
+                    {
+                        "name": f"CAC {partner.name} {when}",
+                        "type": "opportunity",
+                        "partner_id": partner.id,
+                        "team_id": cls.team_a.id,
+                        "user_id": cls.contributor.id,
+                        "source_id": source.id,
+                        "amount_currency": amount,
+                    }
+                )
+                deal.stage_id = won
+            return deal
+
+        win("2026-01-10 10:00:00", cls.contact_a, 3000, cls.ads)
+        win("2026-01-20 10:00:00", cls.client_b, 1000, cls.ads)
+        win("2026-02-05 10:00:00", cls.client_a, 1000, cls.fairs)
+        with cls.at("2026-02-15 10:00:00"):
+            cls.client_b.crm_client_type = "past"
+        cls.env.flush_all()
+
+    def figures(self, groupby, aggregates, domain=(), user=None):
+        Report = self.env["crm.cac.report"].with_user(user or self.manager)
+        with self.at("2026-02-28 12:00:00"):
+            return Report._read_group(
+                [("source_id", "in", [self.ads.id, False]), ("month", ">=", "2026-01-01"), *domain],
+                groupby=groupby,
+                aggregates=aggregates,
+            )
+
+    def test_costs_are_kept_by_month(self):
+        self.assertEqual(self.costs[0].date, date(2026, 1, 1))
+        self.costs[0].date = "2026-04-22"
+        self.assertEqual(self.costs[0].date, date(2026, 4, 1))
+
+    def test_churn_date_follows_the_client_type(self):
+        self.assertEqual(self.client_b.crm_date_past, date(2026, 2, 15))
+        self.client_b.crm_client_type = "active"
+        self.assertFalse(self.client_b.crm_date_past)
+
+    def test_cac_cltv_by_source(self):
+        self.env.company.crm_team_isolation = False
+        measures = [
+            "spend:sum",
+            "new_clients:sum",
+            "revenue:sum",
+            "active_clients:sum",
+            "churned_clients:sum",
+            "cac:avg",
+            "revenue_per_client:avg",
+            "churn_rate:avg",
+            "cltv:avg",
+            "ltv_cac:avg",
+            "payback_months:avg",
+        ]
+        rows = {
+            source: values for source, *values in self.figures(["source_id"], measures, [("month", "<", "2026-03-01")])
+        }
+        spend, new, revenue, months, churned, cac, arpc, churn, cltv, ltv_cac, payback = rows[self.ads]
+        self.assertEqual((spend, new, revenue, months, churned), (2400.0, 2, 5000.0, 4, 1))
+        self.assertEqual(cac, 1200.0)  # 2400 / 2 new clients
+        self.assertEqual(arpc, 1250.0)  # 5000 over 4 client months
+        self.assertEqual(churn, 25.0)  # 1 churned over 4 client months
+        self.assertEqual(cltv, 5000.0)  # 1250 × 100 % / 0.25
+        self.assertAlmostEqual(ltv_cac, 5000.0 / 1200.0)
+        self.assertAlmostEqual(payback, 0.96)  # 1200 / 1250
+        self.assertEqual(rows[self.env["utm.source"]][:2], [600.0, 0])  # spend without source, no client
+        # the gross margin setting scales CLTV and payback
+        self.env.company.crm_gross_margin = 40.0
+        [(cltv, payback)] = self.figures(
+            [], ["cltv:avg", "payback_months:avg"], [("source_id", "=", self.ads.id), ("month", "<", "2026-03-01")]
+        )
+        self.assertAlmostEqual(cltv, 2000.0)
+        self.assertAlmostEqual(payback, 2.4)
+
+    def test_cac_by_month_without_churn_has_no_cltv(self):
+        self.env.company.crm_team_isolation = False
+        months = {
+            month: values
+            for month, *values in self.figures(["month:month"], ["spend:sum", "new_clients:sum", "cac:avg", "cltv:avg"])
+        }
+        self.assertEqual(months[date(2026, 1, 1)], [2600.0, 2, 1300.0, False])  # no churn in January
+        self.assertEqual(months[date(2026, 2, 1)][:2], [400.0, 0])
+        self.assertEqual(months[date(2026, 3, 1)], [300.0, 0, False, False])  # a cost of the future month
+
+    def test_access_per_role_and_team_isolation(self):
+        for user in (self.contributor, self.guest):
+            with self.subTest(user=user.login), self.assertRefusedByAccessRights("read", "crm.cac.report"):
+                self.figures([], ["spend:sum"], user=user)
+            with self.assertRefusedByAccessRights("create", "crm.sales.cost"):
+                self.env["crm.sales.cost"].with_user(user).create({"date": "2026-01-01", "amount": 1})
+        self.set_team_isolation(True)
+        [(spend,)] = self.figures([], ["spend:sum"], user=self.manager_b)
+        self.assertEqual(spend, 900.0, "team B's March cost and the cost without team")
+        [(spend,)] = self.figures([], ["spend:sum"], user=self.admin_user)
+        self.assertEqual(spend, 3300.0)
+        self.assertEqual(self.env["crm.sales.cost"].with_user(self.manager_b).search([]), self.costs[2] | self.costs[4])
+
+    def test_dashboard_new_clients_and_cac_vs_cltv(self):
+        self.env.company.crm_team_isolation = False
+        Dashboard = self.env["crm.analytics.dashboard"].with_user(self.manager)
+        with self.at("2026-02-28 12:00:00"):
+            data = Dashboard.get_dashboard_data("2026-01-01", "2026-02-28", source_id=self.ads.id)
+            by_team_b = Dashboard.get_dashboard_data("2026-01-01", "2026-02-28", team_id=self.team_b.id)
+        self.assertEqual(data["new_clients_by_source"], [{"source_id": self.ads.id, "source": "CAC Ads", "count": 2}])
+        months = {row["month"]: (row["cac"], row["cltv"]) for row in data["cac_cltv"]}
+        self.assertEqual(months["2026-01"], (1000.0, False))  # 2000 for 2 new clients; no churn yet
+        self.assertEqual(months["2026-02"], (False, 1000.0))  # no new client; 500 per client ÷ 50 % churn
+        self.assertEqual(by_team_b["new_clients_by_source"], [], "the clients were acquired by team A")
