@@ -3,7 +3,7 @@
     "name": "CRM Client Suite",
     "summary": "Clients, contacts, custom fields, deal pipeline, automation "
     "pipelines, outreach, portal and sales analytics on top of Odoo CRM",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-client-suite/crm_client_suite",
     "author": "CRM Client Suite",
@@ -47,6 +47,9 @@
         "report/crm_contact_report_views.xml",
         "wizards/res_company_team_isolation_views.xml",
         "views/crm_client_suite_menus.xml",
+        "security/crm_outreach_rules.xml",
+        "data/crm_outreach_data.xml",
+        "views/crm_outreach_partner_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

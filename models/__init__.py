@@ -19,3 +19,6 @@ from . import mail_blacklist
 from . import crm_custom_field_group
 from . import crm_custom_field_option
 from . import crm_custom_field
+from . import res_partner_outreach
+from . import crm_outreach_sources
+from . import crm_lead_outreach
