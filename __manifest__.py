@@ -50,6 +50,7 @@
         "security/crm_outreach_rules.xml",
         "data/crm_outreach_data.xml",
         "views/crm_outreach_partner_views.xml",
+        "views/crm_lead_source_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

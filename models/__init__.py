@@ -22,3 +22,5 @@ from . import crm_custom_field
 from . import res_partner_outreach
 from . import crm_outreach_sources
 from . import crm_lead_outreach
+from . import res_partner_lead_source
+from . import crm_lead_lead_source

@@ -177,6 +177,8 @@ class CrmOutreach(models.Model):
         owner's (and Admins'). The add-on's own bookkeeping runs as sudo."""
         if self.env.su or self.env.user.has_group("crm_client_suite.group_admin"):
             return
+        # The access rights and record rules refuse first, with their own words.
+        self.check_access("write" if vals is not None else "unlink")
         for outreach in self:
             if outreach.outcome != "planned":
                 if vals is not None and vals.keys() <= FILLABLE_WHEN_DONE and not outreach.partner_id:

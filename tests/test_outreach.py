@@ -336,3 +336,60 @@ class TestOutreachEventOnce(AutomationCommon, OutreachCommon):
         # The later path completes what the first left empty.
         self.assertEqual(first.lead_id, self.deal_contributor)
         self.assertEqual(Outreach.search_count([("event_key", "=", "mail.message:0")]), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestLeadSources(OutreachCommon):
+    """First touch kept forever, latest source following the leads."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Source = cls.env["utm.source"]
+        cls.fair, cls.web = Source.create([{"name": "Feria Construmat"}, {"name": "Web"}])
+        cls.email_medium = cls.env["utm.medium"].create({"name": "Correo"})
+        cls.campaign = cls.env["utm.campaign"].create({"name": "Primavera 2026"})
+
+    def test_first_touch_is_never_overwritten(self):
+        partner = self.env["res.partner"].create({"name": "Nuevo Cliente S.L.", "source_id": self.fair.id})
+        self.assertEqual((partner.crm_first_source_id, partner.source_id), (self.fair, self.fair))
+        partner.source_id = self.web
+        self.assertEqual((partner.crm_first_source_id, partner.source_id), (self.fair, self.web))
+        # Not by hand, not by an import: the first touch stays.
+        partner.with_user(self.admin_user).write({"crm_first_source_id": self.web.id, "medium_id": self.email_medium.id})
+        self.assertEqual(partner.crm_first_source_id, self.fair)
+        self.assertEqual(partner.crm_first_medium_id, self.email_medium)
+
+    def test_first_touch_set_by_hand_when_empty(self):
+        self.contact_b.crm_first_source_id = self.web
+        self.assertEqual(self.contact_b.crm_first_source_id, self.web)
+        self.assertFalse(self.contact_b.source_id)
+
+    @users("ccs_contributor")
+    def test_leads_set_the_latest_source_of_contact_and_client(self):
+        Lead = self.env["crm.lead"]
+        Lead.create(
+            {
+                "name": "Consulta feria",
+                "partner_id": self.contact_a.id,
+                "source_id": self.fair.id,
+                "campaign_id": self.campaign.id,
+            }
+        )
+        Lead.create({"name": "Consulta web", "partner_id": self.contact_a.id, "source_id": self.web.id})
+        for partner in (self.contact_a, self.client_a):
+            self.assertEqual(
+                (partner.crm_first_source_id, partner.source_id, partner.crm_first_campaign_id, partner.crm_campaign_id),
+                (self.fair, self.web, self.campaign, self.campaign),
+            )
+        self.assertFalse(self.contact_a_other.source_id)
+
+    def test_prospect_industry_follows_the_client(self):
+        industry = self.env["res.partner.industry"].create({"name": "Construcción"})
+        self.client_a.industry_id = industry
+        lead = self.env["crm.lead"].create({"name": "Obra", "partner_id": self.contact_a.id, "priority": "2"})
+        self.assertEqual(lead.crm_industry_id, industry)
+        groups = self.env["crm.lead"]._read_group(
+            [("id", "=", lead.id)], ["crm_industry_id", "priority"], ["__count"]
+        )
+        self.assertEqual(groups, [(industry, "2", 1)])
