@@ -51,6 +51,8 @@
         "data/crm_outreach_data.xml",
         "views/crm_outreach_partner_views.xml",
         "views/crm_lead_source_views.xml",
+        "views/crm_campaign_views.xml",
+        "views/crm_inactivity_rule_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -76,6 +76,7 @@ def measure(label, size, fn):
     """Run ``fn``; print and return (seconds, queries) per Odoo's per-thread query counter."""
     thread = threading.current_thread()
     thread.query_count = 0
+    thread.query_time = 0
     started = time.perf_counter()
     fn()
     elapsed = time.perf_counter() - started
@@ -141,11 +142,11 @@ def insert_outreach(env, contacts, count, start, end):
         """INSERT INTO crm_outreach (date, channel, direction, outcome, summary, partner_id, client_id,
                                      user_id, company_id, create_uid, create_date, write_uid, write_date)
            SELECT %s::timestamp + ((g * 7919) %% %s) * interval '1 second',
-                  (%s::varchar[])[1 + g %% 6], CASE WHEN g %% 3 = 0 THEN 'inbound' ELSE 'outbound' END,
-                  (%s::varchar[])[1 + g %% 4], 'Bench touch ' || g, p.id, p.commercial_partner_id,
+                  (%s::varchar[])[(1 + g %% 6)::int], CASE WHEN g %% 3 = 0 THEN 'inbound' ELSE 'outbound' END,
+                  (%s::varchar[])[(1 + g %% 4)::int], 'Bench touch ' || g, p.id, p.commercial_partner_id,
                   1, 1, 1, now(), 1, now()
-             FROM generate_series(1, %s) AS g
-             JOIN res_partner p ON p.id = (%s::int[])[1 + (g * 31) %% %s]
+             FROM generate_series(1::bigint, %s) AS g
+             JOIN res_partner p ON p.id = (%s::int[])[(1 + (g * 31) %% %s)::int]
            RETURNING id""",
         (start, span, list(CHANNELS), list(TOUCH), count, contacts, len(contacts)),
     )

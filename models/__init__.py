@@ -24,3 +24,5 @@ from . import crm_outreach_sources
 from . import crm_lead_outreach
 from . import res_partner_lead_source
 from . import crm_lead_lead_source
+from . import crm_campaign
+from . import crm_inactivity_rule

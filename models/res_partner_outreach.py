@@ -81,7 +81,7 @@ class ResPartner(models.Model):
         """
         if not touches:
             return
-        self.flush_model(["commercial_partner_id", "crm_last_contacted"])
+        self.flush_model(["commercial_partner_id", "crm_last_contacted", "crm_inactive"])
         self.env["crm.last.contact"].flush_model()
         partner_ids, channels, directions, dates = (list(column) for column in zip(*touches, strict=True))
         self.env.cr.execute(
@@ -106,7 +106,9 @@ class ResPartner(models.Model):
                         DO UPDATE SET date = EXCLUDED.date WHERE last.date < EXCLUDED.date
                 )
                 UPDATE res_partner p
-                   SET crm_last_contacted = latest.date
+                   SET crm_last_contacted = latest.date,
+                       -- a new touch ends the inactive period (crm.inactivity.rule)
+                       crm_inactive = FALSE, crm_inactive_since = NULL, crm_inactivity_rule_id = NULL
                   FROM (SELECT partner_id, max(date) AS date FROM target GROUP BY partner_id) AS latest
                  WHERE p.id = latest.partner_id
                    AND (p.crm_last_contacted IS NULL OR p.crm_last_contacted < latest.date)
@@ -117,7 +119,9 @@ class ResPartner(models.Model):
                 dates,
             )
         )
-        self.invalidate_model(["crm_last_contacted", "crm_last_contact_ids"])
+        self.invalidate_model(
+            ["crm_last_contacted", "crm_last_contact_ids", "crm_inactive", "crm_inactive_since", "crm_inactivity_rule_id"]
+        )
         self.env["crm.last.contact"].invalidate_model()
 
     def _crm_register_inbound_touch(self, channel, date):

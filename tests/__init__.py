@@ -14,3 +14,4 @@ from . import test_i18n
 from . import test_automation_engine
 from . import test_partner_phone_search
 from . import test_outreach
+from . import test_inactivity

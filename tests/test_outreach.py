@@ -3,7 +3,9 @@ from datetime import datetime, timedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged, users
 from odoo.tools import mute_logger
 
@@ -393,3 +395,52 @@ class TestLeadSources(OutreachCommon):
             [("id", "=", lead.id)], ["crm_industry_id", "priority"], ["__count"]
         )
         self.assertEqual(groups, [(industry, "2", 1)])
+
+
+@tagged("post_install", "-at_install")
+class TestCampaigns(OutreachCommon):
+    """Campaign costs per channel and month, and what the campaign brought."""
+
+    def test_costs_and_figures(self):
+        campaign = self.env["utm.campaign"].create({"name": "Feria 2026", "crm_budget": 5000})
+        social = self.env["utm.medium"].create({"name": "Social"})
+        costs = self.env["crm.campaign.cost"].create(
+            [
+                {"campaign_id": campaign.id, "medium_id": social.id, "date": "2026-03-17", "amount": 1200},
+                {"campaign_id": campaign.id, "medium_id": social.id, "date": "2026-04-02", "amount": 800},
+            ]
+        )
+        self.assertEqual([str(date) for date in costs.mapped("date")], ["2026-03-01", "2026-04-01"])
+        won = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        self.env["crm.lead"].create(
+            [
+                {"name": "Lead feria", "type": "lead", "campaign_id": campaign.id, "partner_id": self.contact_b.id},
+                {"name": "Deal feria", "type": "opportunity", "campaign_id": campaign.id, "expected_revenue": 9000,
+                 "stage_id": won.id},
+            ]
+        )
+        self.assertEqual(
+            (campaign.crm_cost_total, campaign.crm_lead_count, campaign.crm_deal_count, campaign.crm_won_revenue),
+            (2000, 1, 1, 9000),
+        )
+        # contact_b and its client came through the campaign's lead.
+        self.assertEqual(campaign.crm_contact_count, 2)
+
+    def test_period_and_refused_costs(self):
+        with self.assertRaisesRegex(ValidationError, "ends before it starts"):
+            self.env["utm.campaign"].create(
+                {"name": "Al revés", "crm_date_start": "2026-05-01", "crm_date_end": "2026-04-01"}
+            )
+        campaign = self.env["utm.campaign"].create({"name": "Otoño"})
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            self.env["crm.campaign.cost"].create({"campaign_id": campaign.id, "amount": -5})
+            self.env.flush_all()
+
+    @users("ccs_manager")
+    @mute_logger(*MUTE)
+    def test_managers_read_costs_admins_write_them(self):
+        campaign = self.env["utm.campaign"].sudo().create({"name": "Invierno"})
+        cost = self.env["crm.campaign.cost"].sudo().create({"campaign_id": campaign.id, "amount": 10})
+        self.assertEqual(cost.with_env(self.env).amount, 10)
+        with self.assertRefusedByAccessRights("create", "crm.campaign.cost"):
+            self.env["crm.campaign.cost"].create({"campaign_id": campaign.id, "amount": 10})

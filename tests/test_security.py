@@ -22,6 +22,8 @@ ACL_RIGHTS = {
     "crm.automation.run.step": ("", "r", "r", "ru"),
     "crm.outreach": ("", "rwcu", "rwcu", "rwcu"),
     "crm.last.contact": ("", "r", "r", "r"),
+    "crm.campaign.cost": ("", "", "r", "rwcu"),
+    "crm.inactivity.rule": ("", "", "r", "rwcu"),
     "crm.automation.enrol": ("", "", "rwcu", "rwcu"),
     "crm.automation.preview": ("", "", "rwcu", "rwcu"),
     "crm.custom.field": ("r", "r", "r", "rwcu"),
