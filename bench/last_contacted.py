@@ -56,8 +56,13 @@ def ensure_database(args):
     exists = subprocess.run(["psql", "-lqt"], capture_output=True, text=True, check=True).stdout.split("\n")
     if any(line.split("|")[0].strip() == args.db for line in exists):
         installed = subprocess.run(
-            ["psql", "-d", args.db, "-Atc", "SELECT 1 FROM ir_module_module WHERE name = 'crm_client_suite' "
-             "AND state = 'installed'"],
+            [
+                "psql",
+                "-d",
+                args.db,
+                "-Atc",
+                "SELECT 1 FROM ir_module_module WHERE name = 'crm_client_suite' AND state = 'installed'",
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -66,8 +71,18 @@ def ensure_database(args):
             return
     print(f"installing crm_client_suite into {args.db}...", flush=True)
     subprocess.run(
-        ["odoo", "-d", args.db, "--addons-path", args.addons_path, "-i", "crm_client_suite",
-         "--without-demo=all", "--stop-after-init", "--log-level=warn"],
+        [
+            "odoo",
+            "-d",
+            args.db,
+            "--addons-path",
+            args.addons_path,
+            "-i",
+            "crm_client_suite",
+            "--without-demo=all",
+            "--stop-after-init",
+            "--log-level=warn",
+        ],
         check=True,
     )
 
@@ -96,7 +111,7 @@ def clone_partners(cr, template_id, count, overrides):
     cr.execute(
         f"""INSERT INTO res_partner ({", ".join(f'"{c}"' for c in columns)})
             SELECT {", ".join(select)} FROM res_partner, generate_series(1, %s) AS g
-             WHERE res_partner.id = %s ORDER BY g RETURNING id""",  # noqa: S608 - bench, own column names
+             WHERE res_partner.id = %s ORDER BY g RETURNING id""",
         (count, template_id),
     )
     return [row[0] for row in cr.fetchall()]
@@ -164,13 +179,13 @@ def naive_register(env, outreach):
             domain = [(fname, "=", partner.id), ("outcome", "in", TOUCH)]
             groups = Outreach._read_group(domain, ["channel", "direction"], ["date:max"])
             for channel, direction, date in groups:
-                row = Last.search([("partner_id", "=", partner.id), ("channel", "=", channel),
-                                   ("direction", "=", direction)])
+                row = Last.search(
+                    [("partner_id", "=", partner.id), ("channel", "=", channel), ("direction", "=", direction)]
+                )
                 if row:
                     row.date = date
                 else:
-                    Last.create({"partner_id": partner.id, "channel": channel, "direction": direction,
-                                 "date": date})
+                    Last.create({"partner_id": partner.id, "channel": channel, "direction": direction, "date": date})
             partner.crm_last_contacted = max(group[2] for group in groups)
             naive_count(Outreach, partner, fname, now)
         env.flush_all()
@@ -214,8 +229,9 @@ def main():
         Partner = env["res.partner"]
 
         print("daily sweep (touches in 30 and 90 days of every touched partner):")
-        sweep_s, sweep_q = measure("ours: one statement", len(contacts) + len(clients),
-                                   lambda: Partner._crm_refresh_touch_counts())
+        sweep_s, sweep_q = measure(
+            "ours: one statement", len(contacts) + len(clients), lambda: Partner._crm_refresh_touch_counts()
+        )
         cr.execute("SELECT count(*) FROM res_partner WHERE crm_touch_count_90 > 0")
         touched = cr.fetchone()[0]
         sample = Partner.browse(contacts[: args.naive_sample // 2] + clients[: args.naive_sample // 2])
@@ -228,25 +244,35 @@ def main():
         batch = insert_outreach(env, contacts, args.batch, now - timedelta(minutes=30), now)
         env.invalidate_all()
         Outreach = env["crm.outreach"]
-        batch_s, batch_q = measure("ours: upsert + count", len(batch),
-                                   lambda: Outreach.browse(batch)._crm_register_touches())
+        batch_s, batch_q = measure(
+            "ours: upsert + count", len(batch), lambda: Outreach.browse(batch)._crm_register_touches()
+        )
         cr.execute("SELECT count(*) FROM crm_last_contact WHERE date >= %s", (now - timedelta(minutes=30),))
         moved = cr.fetchone()[0]
-        naive_batch = Outreach.browse(insert_outreach(env, contacts, args.naive_sample, now - timedelta(minutes=30), now))
+        naive_batch = Outreach.browse(
+            insert_outreach(env, contacts, args.naive_sample, now - timedelta(minutes=30), now)
+        )
         env.invalidate_all()
-        naive_s, naive_q = measure("naive: per outreach (sample)", len(naive_batch),
-                                   lambda: naive_register(env, naive_batch))
+        naive_s, naive_q = measure(
+            "naive: per outreach (sample)", len(naive_batch), lambda: naive_register(env, naive_batch)
+        )
         naive_batch_s = naive_s / len(naive_batch) * len(batch)
         naive_batch_q = naive_q / len(naive_batch) * len(batch)
         print(f"  naive extrapolated to {len(batch)} outreach: {naive_batch_s:.1f}s, {naive_batch_q:.0f} queries")
         print(f"  ({moved} per-channel dates moved by the batch)")
 
         create_vals = [
-            {"summary": f"Bench call {i}", "channel": "call", "outcome": "done", "partner_id": contacts[i * 7 % len(contacts)]}
+            {
+                "summary": f"Bench call {i}",
+                "channel": "call",
+                "outcome": "done",
+                "partner_id": contacts[i * 7 % len(contacts)],
+            }
             for i in range(min(args.batch, 2000))
         ]
-        create_s, create_q = measure("ours: ORM create, end to end", len(create_vals),
-                                     lambda: (Outreach.create(create_vals), env.flush_all()))
+        create_s, create_q = measure(
+            "ours: ORM create, end to end", len(create_vals), lambda: (Outreach.create(create_vals), env.flush_all())
+        )
         cr.rollback()
         print(
             f"RESULT name=last_contacted contacts={len(contacts)} rows={args.rows} batch={len(batch)} "

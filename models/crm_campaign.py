@@ -10,16 +10,16 @@ class CrmCampaignCost(models.Model):
     _description = "Campaign Cost"
     _order = "date desc, id desc"
 
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign", required=True, index=True, ondelete="cascade")
+    campaign_id = fields.Many2one("utm.campaign", required=True, index=True, ondelete="cascade")
     medium_id = fields.Many2one("utm.medium", string="Channel", index=True, ondelete="restrict")
-    date = fields.Date(string="Month", required=True, default=lambda self: fields.Date.context_today(self).replace(day=1))
-    amount = fields.Monetary(required=True, currency_field="currency_id")
-    currency_id = fields.Many2one(
-        "res.currency", required=True, default=lambda self: self.env.company.currency_id
+    date = fields.Date(
+        string="Month", required=True, default=lambda self: fields.Date.context_today(self).replace(day=1)
     )
+    amount = fields.Monetary(required=True, currency_field="currency_id")
+    currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
 
-    _sql_constraints = [
+    _sql_constraints = [  # noqa: RUF012
         ("amount_positive", "CHECK(amount >= 0)", "A campaign cost cannot be negative."),
     ]
 
@@ -44,9 +44,7 @@ class UtmCampaign(models.Model):
     # sale gives campaigns a company and its currency: budget and figures are in it.
     crm_budget = fields.Monetary(string="Budget", currency_field="currency_id")
     crm_cost_ids = fields.One2many("crm.campaign.cost", "campaign_id", string="Costs")
-    crm_cost_total = fields.Monetary(
-        string="Spent", compute="_compute_crm_figures", currency_field="currency_id"
-    )
+    crm_cost_total = fields.Monetary(string="Spent", compute="_compute_crm_figures", currency_field="currency_id")
     crm_lead_count = fields.Integer(string="Leads", compute="_compute_crm_figures")
     crm_deal_count = fields.Integer(string="Deals", compute="_compute_crm_figures")
     crm_won_revenue = fields.Monetary(
@@ -113,9 +111,7 @@ class UtmCampaign(models.Model):
         }
 
     def action_crm_view_leads(self):
-        return self._crm_action(
-            "crm.lead", [("campaign_id", "=", self.id), ("type", "=", "lead")], self.env._("Leads")
-        )
+        return self._crm_action("crm.lead", [("campaign_id", "=", self.id), ("type", "=", "lead")], self.env._("Leads"))
 
     def action_crm_view_deals(self):
         return self._crm_action(

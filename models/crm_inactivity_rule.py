@@ -35,23 +35,22 @@ class CrmInactivityRule(models.Model):
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
-    applies_to = fields.Selection(
-        [("client", "Clients"), ("contact", "Contacts")], required=True, default="client"
-    )
+    applies_to = fields.Selection([("client", "Clients"), ("contact", "Contacts")], required=True, default="client")
     client_type = fields.Selection(CLIENT_TYPES, help="Only clients (or contacts of clients) of this type.")
     client_status = fields.Selection(CLIENT_STATUSES, help="Only clients (or contacts of clients) in this status.")
     team_id = fields.Many2one("crm.team", string="Sales Team", help="Only clients and contacts of this team.")
     days = fields.Integer(string="Days Without Contact", required=True, default=30)
     action = fields.Selection(INACTIVITY_ACTIONS, required=True, default="activity")
     activity_type_id = fields.Many2one(
-        "mail.activity.type", default=lambda self: self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
+        "mail.activity.type",
+        default=lambda self: self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False),
     )
     automation_id = fields.Many2one(
         "crm.automation", string="Automation Pipeline", domain="[('target_model', '=', 'res.partner')]"
     )
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
 
-    _sql_constraints = [
+    _sql_constraints = [  # noqa: RUF012
         ("days_positive", "CHECK(days > 0)", "An inactivity rule needs a positive number of days."),
     ]
 
@@ -173,7 +172,9 @@ class CrmInactivityRule(models.Model):
                 for partner in members
             )
             body = Markup("<p>%s</p><ul>%s</ul>") % (
-                self.env._("%(rule)s: these have not been contacted for %(days)s days.", rule=self.name, days=self.days),
+                self.env._(
+                    "%(rule)s: these have not been contacted for %(days)s days.", rule=self.name, days=self.days
+                ),
                 items,
             )
             self.env["mail.thread"].message_notify(

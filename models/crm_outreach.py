@@ -50,7 +50,6 @@ class CrmOutreach(models.Model):
     partner_id = fields.Many2one("res.partner", string="Contact", index=True, ondelete="cascade")
     client_id = fields.Many2one(
         "res.partner",
-        string="Client",
         compute="_compute_client_id",
         store=True,
         index="btree_not_null",
@@ -74,7 +73,7 @@ class CrmOutreach(models.Model):
         compute="_compute_locked", help="Done outreach is part of the audit trail: only Admins change it."
     )
 
-    _sql_constraints = [
+    _sql_constraints = [  # noqa: RUF012
         ("event_key_unique", "UNIQUE(event_key)", "This event is already recorded as outreach."),
     ]
 

@@ -49,7 +49,12 @@ class MailMessage(models.Model):
         ).sudo()
         if not messages:
             return
-        records = {model: self.env[model].sudo().browse(messages.filtered(lambda m, model=model: m.model == model).mapped("res_id")) for model in OUTREACH_THREADS}
+        records = {
+            model: self.env[model]
+            .sudo()
+            .browse(messages.filtered(lambda m, model=model: m.model == model).mapped("res_id"))
+            for model in OUTREACH_THREADS
+        }
         leads = records["crm.lead"].exists()
         partners = records["res.partner"].exists()
         vals_list = []
@@ -108,7 +113,15 @@ class MailActivity(models.Model):
         for activity in self.filtered(lambda a: a.res_model in OUTREACH_THREADS and a.res_id):
             channel = activity._crm_outreach_channel()
             if channel:
-                outreach.append((activity.res_model, activity.res_id, channel, activity.summary or activity.activity_type_id.name, activity.user_id))
+                outreach.append(
+                    (
+                        activity.res_model,
+                        activity.res_id,
+                        channel,
+                        activity.summary or activity.activity_type_id.name,
+                        activity.user_id,
+                    )
+                )
         messages, next_activities = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if outreach:
             self._crm_log_done_outreach(outreach, messages)

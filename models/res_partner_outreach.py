@@ -27,7 +27,7 @@ class CrmLastContact(models.Model):
     direction = fields.Selection(OUTREACH_DIRECTIONS, required=True)
     date = fields.Datetime(string="Last Contacted", required=True, index=True)
 
-    _sql_constraints = [
+    _sql_constraints = [  # noqa: RUF012
         ("partner_channel_direction_unique", "UNIQUE(partner_id, channel, direction)", "One date per channel."),
     ]
 
@@ -120,7 +120,13 @@ class ResPartner(models.Model):
             )
         )
         self.invalidate_model(
-            ["crm_last_contacted", "crm_last_contact_ids", "crm_inactive", "crm_inactive_since", "crm_inactivity_rule_id"]
+            [
+                "crm_last_contacted",
+                "crm_last_contact_ids",
+                "crm_inactive",
+                "crm_inactive_since",
+                "crm_inactivity_rule_id",
+            ]
         )
         self.env["crm.last.contact"].invalidate_model()
 

@@ -26,7 +26,13 @@ class TestInactivity(CrmClientSuiteCommon):
         cls.Rule = cls.env["crm.inactivity.rule"]
         cls.env["crm.outreach"].create(
             [
-                {"summary": "Llamada", "channel": "call", "outcome": "done", "partner_id": cls.contact_a.id, "date": T0},
+                {
+                    "summary": "Llamada",
+                    "channel": "call",
+                    "outcome": "done",
+                    "partner_id": cls.contact_a.id,
+                    "date": T0,
+                },
                 {"summary": "Anruf", "channel": "call", "outcome": "done", "partner_id": cls.contact_b.id, "date": T0},
             ]
         )
@@ -58,8 +64,13 @@ class TestInactivity(CrmClientSuiteCommon):
         self.assertEqual(len(self.activities(self.client_a)), 1)
         # A new touch ends the period...
         self.env["crm.outreach"].create(
-            {"summary": "Email", "channel": "email", "outcome": "done", "partner_id": self.contact_a.id,
-             "date": T0 + timedelta(days=46)}
+            {
+                "summary": "Email",
+                "channel": "email",
+                "outcome": "done",
+                "partner_id": self.contact_a.id,
+                "date": T0 + timedelta(days=46),
+            }
         )
         self.assertFalse(self.client_a.crm_inactive)
         self.assertEqual(self.sweep(T0 + timedelta(days=60)), 0)
@@ -69,8 +80,12 @@ class TestInactivity(CrmClientSuiteCommon):
 
     def test_enrols_in_a_pipeline(self):
         automation = self.env["crm.automation"].create(
-            {"name": "Reactivación", "target_model": "res.partner", "user_id": self.admin_user.id,
-             "step_ids": [(0, 0, {"name": "Llamar", "action": "outreach", "delay": 1})]}
+            {
+                "name": "Reactivación",
+                "target_model": "res.partner",
+                "user_id": self.admin_user.id,
+                "step_ids": [(0, 0, {"name": "Llamar", "action": "outreach", "delay": 1})],
+            }
         )
         self.rule(action="automation", automation_id=automation.id, client_type=False, applies_to="contact")
         self.sweep(T0 + timedelta(days=31))
@@ -112,7 +127,9 @@ class TestInactivityConcurrency(TransactionCase):
     def _cleanup(self):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "in", self.partner_ids)]).unlink()
+            env["mail.activity"].search(
+                [("res_model", "=", "res.partner"), ("res_id", "in", self.partner_ids)]
+            ).unlink()
             env["res.partner"].browse(self.partner_ids).unlink()
             env["crm.inactivity.rule"].browse(self.rule_id).unlink()
 

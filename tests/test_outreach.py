@@ -1,10 +1,9 @@
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
-
-from odoo import fields
 from psycopg2 import IntegrityError
 
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged, users
 from odoo.tools import mute_logger
@@ -358,7 +357,9 @@ class TestLeadSources(OutreachCommon):
         partner.source_id = self.web
         self.assertEqual((partner.crm_first_source_id, partner.source_id), (self.fair, self.web))
         # Not by hand, not by an import: the first touch stays.
-        partner.with_user(self.admin_user).write({"crm_first_source_id": self.web.id, "medium_id": self.email_medium.id})
+        partner.with_user(self.admin_user).write(
+            {"crm_first_source_id": self.web.id, "medium_id": self.email_medium.id}
+        )
         self.assertEqual(partner.crm_first_source_id, self.fair)
         self.assertEqual(partner.crm_first_medium_id, self.email_medium)
 
@@ -381,7 +382,12 @@ class TestLeadSources(OutreachCommon):
         Lead.create({"name": "Consulta web", "partner_id": self.contact_a.id, "source_id": self.web.id})
         for partner in (self.contact_a, self.client_a):
             self.assertEqual(
-                (partner.crm_first_source_id, partner.source_id, partner.crm_first_campaign_id, partner.crm_campaign_id),
+                (
+                    partner.crm_first_source_id,
+                    partner.source_id,
+                    partner.crm_first_campaign_id,
+                    partner.crm_campaign_id,
+                ),
                 (self.fair, self.web, self.campaign, self.campaign),
             )
         self.assertFalse(self.contact_a_other.source_id)
@@ -391,9 +397,7 @@ class TestLeadSources(OutreachCommon):
         self.client_a.industry_id = industry
         lead = self.env["crm.lead"].create({"name": "Obra", "partner_id": self.contact_a.id, "priority": "2"})
         self.assertEqual(lead.crm_industry_id, industry)
-        groups = self.env["crm.lead"]._read_group(
-            [("id", "=", lead.id)], ["crm_industry_id", "priority"], ["__count"]
-        )
+        groups = self.env["crm.lead"]._read_group([("id", "=", lead.id)], ["crm_industry_id", "priority"], ["__count"])
         self.assertEqual(groups, [(industry, "2", 1)])
 
 
@@ -415,8 +419,13 @@ class TestCampaigns(OutreachCommon):
         self.env["crm.lead"].create(
             [
                 {"name": "Lead feria", "type": "lead", "campaign_id": campaign.id, "partner_id": self.contact_b.id},
-                {"name": "Deal feria", "type": "opportunity", "campaign_id": campaign.id, "expected_revenue": 9000,
-                 "stage_id": won.id},
+                {
+                    "name": "Deal feria",
+                    "type": "opportunity",
+                    "campaign_id": campaign.id,
+                    "expected_revenue": 9000,
+                    "stage_id": won.id,
+                },
             ]
         )
         self.assertEqual(
