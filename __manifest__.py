@@ -53,6 +53,8 @@
         "views/crm_lead_source_views.xml",
         "views/crm_campaign_views.xml",
         "views/crm_inactivity_rule_views.xml",
+        "security/crm_acquisition_rules.xml",
+        "views/crm_acquisition_event_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

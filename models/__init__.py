@@ -26,3 +26,4 @@ from . import res_partner_lead_source
 from . import crm_lead_lead_source
 from . import crm_campaign
 from . import crm_inactivity_rule
+from . import crm_acquisition_event

@@ -15,3 +15,4 @@ from . import test_automation_engine
 from . import test_partner_phone_search
 from . import test_outreach
 from . import test_inactivity
+from . import test_acquisition

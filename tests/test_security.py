@@ -24,6 +24,7 @@ ACL_RIGHTS = {
     "crm.last.contact": ("", "r", "r", "r"),
     "crm.campaign.cost": ("", "", "r", "rwcu"),
     "crm.inactivity.rule": ("", "", "r", "rwcu"),
+    "crm.acquisition.event": ("", "", "r", "ru"),
     "crm.automation.enrol": ("", "", "rwcu", "rwcu"),
     "crm.automation.preview": ("", "", "rwcu", "rwcu"),
     "crm.custom.field": ("r", "r", "r", "rwcu"),
