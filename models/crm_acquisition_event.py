@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.http import request
 
@@ -126,3 +128,93 @@ class ResPartner(models.Model):
         if contacts and not self.env.context.get("crm_no_acquisition_event"):
             self.env["crm.acquisition.event"]._crm_record(contacts)
         return partners
+
+
+ACQUISITION_NOTIFY = [
+    ("immediate", "Immediately"),
+    ("digest", "Daily Digest"),
+    ("none", "Never"),
+]
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    crm_acquisition_notify = fields.Selection(
+        ACQUISITION_NOTIFY,
+        string="New Leads Notifications",
+        default="digest",
+        required=True,
+        help="How you hear of the new leads, deals and contacts assigned to you or to the sales "
+        "teams you follow: an inbox message for each batch, or one message a day.",
+    )
+
+    @property
+    def SELF_WRITEABLE_FIELDS(self):
+        return [*super().SELF_WRITEABLE_FIELDS, "crm_acquisition_notify"]
+
+
+class CrmAcquisitionEventNotify(models.Model):
+    _inherit = "crm.acquisition.event"
+
+    notified = fields.Boolean(readonly=True, copy=False, index=True, help="Included in a daily digest.")
+
+    def _recipients(self):
+        """{user: events} of the people told of these events: the assignee
+        and the internal users following the event's sales team."""
+        recipients = {}
+        for event in self.sudo():
+            users = event.user_id | event.team_id.message_partner_ids.user_ids
+            for user in users.filtered(lambda user: not user.share and user.active):
+                recipients.setdefault(user, self.browse())
+                recipients[user] |= event
+        return recipients
+
+    def _notify(self, mode):
+        """One inbox message per recipient whose preference is ``mode``,
+        listing all the events of self that concern them."""
+        for user, events in self._recipients().items():
+            if user.crm_acquisition_notify != mode:
+                continue
+            items = Markup("").join(
+                Markup("<li>%s</li>") % event._summary_line() for event in events.with_context(lang=user.lang)
+            )
+            body = Markup("<p>%s</p><ul>%s</ul>") % (
+                self.with_context(lang=user.lang).env._(
+                    "%(count)s new leads, deals or contacts came in.", count=len(events)
+                ),
+                items,
+            )
+            self.env["mail.thread"].sudo().message_notify(
+                partner_ids=user.partner_id.ids,
+                body=body,
+                subject=self.with_context(lang=user.lang).env._("New leads and contacts"),
+                model=False,
+                res_id=False,
+            )
+
+    def _summary_line(self):
+        self.ensure_one()
+        record = self.lead_id or self.partner_id
+        labels = dict(self._fields["entry_point"]._description_selection(self.env))
+        return Markup('<a href="/odoo/%s/%s">%s</a> (%s%s)') % (
+            record._name,
+            record.id,
+            record.display_name,
+            labels[self.entry_point],
+            f", {self.source_id.name}" if self.source_id else "",
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        events._notify("immediate")
+        return events
+
+    @api.model
+    def _cron_send_digest(self):
+        """Daily: one message per user listing the events not digested yet."""
+        self = self.sudo()
+        events = self.search([("notified", "=", False)])
+        events._notify("digest")
+        events.write({"notified": True})

@@ -88,3 +88,54 @@ class TestAcquisitionEvents(CrmClientSuiteCommon):
         self.assertEqual(self.visible(self.manager, events), self.event(lead_a))
         with self.assertRefusedByAccessRights("read", "crm.acquisition.event"):
             self.Event.with_user(self.contributor).search([])
+
+
+@tagged("post_install", "-at_install")
+class TestAcquisitionNotifications(CrmClientSuiteCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The fixture's own clients, contacts and deals were told already.
+        cls.env["crm.acquisition.event"].search([]).notified = True
+
+    def inbox(self, user):
+        return self.env["mail.message"].search(
+            [("partner_ids", "in", user.partner_id.ids), ("subject", "=", "New leads and contacts")]
+        )
+
+    def test_daily_digest_is_one_message_per_user(self):
+        self.team_a.message_subscribe(partner_ids=self.manager.partner_id.ids)
+        self.env["crm.lead"].create(
+            [{"name": f"Consulta {n}", "user_id": self.contributor.id, "team_id": self.team_a.id} for n in range(3)]
+        )
+        self.env["crm.lead"].create(
+            {"name": "Otra consulta", "user_id": self.contributor.id, "team_id": self.team_b.id}
+        )
+        self.assertFalse(self.inbox(self.contributor), "digest users get nothing at once")
+        Event = self.env["crm.acquisition.event"]
+        Event._cron_send_digest()
+        digest = self.inbox(self.contributor)
+        self.assertEqual(len(digest), 1)
+        self.assertIn("4 new leads", digest.body)
+        self.assertIn("Consulta 2", digest.body)
+        # The team's follower hears of the team's three leads, once.
+        self.assertEqual(len(self.inbox(self.manager)), 1)
+        self.assertIn("3 new leads", self.inbox(self.manager).body)
+        self.assertFalse(self.inbox(self.contributor_b))
+        # Nothing twice.
+        Event._cron_send_digest()
+        self.assertEqual(len(self.inbox(self.contributor)), 1)
+
+    def test_immediate_notification(self):
+        self.contributor_b.crm_acquisition_notify = "immediate"
+        self.manager_b.crm_acquisition_notify = "none"
+        self.team_b.message_subscribe(partner_ids=self.manager_b.partner_id.ids)
+        self.env["crm.lead"].create(
+            [{"name": f"Anfrage {n}", "user_id": self.contributor_b.id, "team_id": self.team_b.id} for n in range(2)]
+        )
+        message = self.inbox(self.contributor_b)
+        self.assertEqual(len(message), 1, "one message for the batch")
+        self.assertIn("Anfrage 1", message.body)
+        self.env["crm.acquisition.event"]._cron_send_digest()
+        self.assertFalse(self.inbox(self.manager_b))
+        self.assertEqual(len(self.inbox(self.contributor_b)), 1)
