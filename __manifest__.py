@@ -55,6 +55,8 @@
         "views/crm_inactivity_rule_views.xml",
         "security/crm_acquisition_rules.xml",
         "views/crm_acquisition_event_views.xml",
+        "views/crm_contact_form_views.xml",
+        "views/crm_contact_form_templates.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

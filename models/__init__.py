@@ -27,3 +27,4 @@ from . import crm_lead_lead_source
 from . import crm_campaign
 from . import crm_inactivity_rule
 from . import crm_acquisition_event
+from . import crm_contact_form

@@ -16,3 +16,4 @@ from . import test_partner_phone_search
 from . import test_outreach
 from . import test_inactivity
 from . import test_acquisition
+from . import test_contact_form
