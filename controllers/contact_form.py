@@ -1,6 +1,6 @@
 from odoo import http
 from odoo.http import request
-from odoo.tools import email_normalize, plaintext2html
+from odoo.tools import email_normalize
 
 from ..models.crm_contact_form import MAX_LENGTHS
 

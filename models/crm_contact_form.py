@@ -45,7 +45,7 @@ class CrmContactForm(models.Model):
     url = fields.Char(compute="_compute_url", string="Public URL")
     embed_code = fields.Text(compute="_compute_url", string="Embed Snippet")
 
-    _sql_constraints = [("access_token_unique", "unique(access_token)", "The form token must be unique.")]
+    _sql_constraints = (("access_token_unique", "unique(access_token)", "The form token must be unique."),)
 
     @api.depends("access_token")
     def _compute_url(self):
