@@ -25,6 +25,8 @@ ACL_RIGHTS = {
     "crm.campaign.cost": ("", "", "r", "rwcu"),
     "crm.inactivity.rule": ("", "", "r", "rwcu"),
     "crm.acquisition.event": ("", "", "r", "ru"),
+    "crm.contact.form": ("", "", "r", "rwcu"),
+    "crm.contact.form.hit": ("", "", "", "r"),
     "crm.automation.enrol": ("", "", "rwcu", "rwcu"),
     "crm.automation.preview": ("", "", "rwcu", "rwcu"),
     "crm.custom.field": ("r", "r", "r", "rwcu"),
