@@ -1,1 +1,2 @@
 from . import client_portal
+from . import contact_form

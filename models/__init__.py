@@ -53,3 +53,12 @@ from . import res_company_analytics
 from . import crm_analytics_dashboard
 from . import crm_sales_cost
 from . import res_partner_analytics
+from . import res_partner_outreach
+from . import crm_outreach_sources
+from . import crm_lead_outreach
+from . import res_partner_lead_source
+from . import crm_lead_lead_source
+from . import crm_campaign
+from . import crm_inactivity_rule
+from . import crm_acquisition_event
+from . import crm_contact_form

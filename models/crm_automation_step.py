@@ -9,6 +9,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from ..exceptions import CrmAutomationStepError
 from .crm_custom_field import text_to_value
+from .crm_outreach_sources import message_event_key
 from .res_partner import CONTACT_CHANNELS
 
 DELAY_UNITS = [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks")]
@@ -395,12 +396,17 @@ class CrmAutomationStep(models.Model):
     def _contact_of(record):
         return record._crm_automation_contact()
 
-    def _log_outreach(self, runs, records, channel, outcome, summary):
+    def _log_outreach(self, runs, records, channel, outcome, summary, event_keys=None):
+        """Outreach of this step for each run; ``event_keys`` (by record id)
+        name the events already recorded another way (the emails' messages),
+        so that each is counted once."""
         vals = []
+        event_keys = event_keys or {}
         for run, record in zip(runs, records, strict=True):
             contact = self._contact_of(record)
             vals.append(
                 {
+                    "event_key": event_keys.get(record.id, False),
                     "channel": channel,
                     "direction": "outbound",
                     "outcome": outcome,
@@ -431,8 +437,9 @@ class CrmAutomationStep(models.Model):
                 ok_runs |= run
                 ok_records |= record
         if ok_records:
-            self._queue_templated_emails(ok_records)
-            self._log_outreach(ok_runs, ok_records, "email", "done", self.mail_template_id.name)
+            messages = self._queue_templated_emails(ok_records).mail_message_id
+            event_keys = {message.res_id: message_event_key(message) for message in messages}
+            self._log_outreach(ok_runs, ok_records, "email", "done", self.mail_template_id.name, event_keys)
             message = self.env._("Email %(template)s queued.", template=self.mail_template_id.name)
             for run in ok_runs:
                 results[run.id] = ("done", message)

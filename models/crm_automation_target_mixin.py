@@ -83,14 +83,6 @@ class CrmAutomationTargetMixin(models.AbstractModel):
         self.env["crm.automation.run"]._on_inbound_email(message)
         return res
 
-    def _message_mail_after_hook(self, mails):
-        # Emails sent in mass (the composer's mass mode, used by the email
-        # steps) skip _message_post_after_hook: their recipients were
-        # contacted all the same. Bookkeeping, hence sudo.
-        res = super()._message_mail_after_hook(mails)
-        mails.sudo().recipient_ids.filtered("partner_share").write({"crm_last_contacted": fields.Datetime.now()})
-        return res
-
     def action_crm_automation_runs(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_client_suite.action_crm_automation_run")

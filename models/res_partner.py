@@ -157,7 +157,9 @@ class ResPartner(models.Model):
     crm_last_contacted = fields.Datetime(
         string="Last Contacted",
         copy=False,
-        help="Last time a message was sent to or logged with this partner.",
+        readonly=True,
+        help="Last time this partner was reached, on any channel (the contacts of a client included): "
+        "outreach, emails and messages in and out, done activities.",
     )
 
     # Duplicate detection ---------------------------------------------------
@@ -655,11 +657,3 @@ class ResPartner(models.Model):
 
     def _crm_automation_contact(self):
         return self
-
-    def _message_post_after_hook(self, message, msg_vals):
-        res = super()._message_post_after_hook(message, msg_vals)
-        if message.message_type in ("comment", "email") and message.subtype_id == self.env.ref("mail.mt_comment"):
-            # Bookkeeping of the communication log; the poster may lack write
-            # access to the partner (a Contributor on a shared client).
-            self.sudo().crm_last_contacted = message.date or fields.Datetime.now()
-        return res

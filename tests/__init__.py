@@ -27,3 +27,7 @@ from . import test_partner_search_prefix
 from . import test_analytics
 from . import test_analytics_ui
 from . import test_analytics_cac
+from . import test_outreach
+from . import test_inactivity
+from . import test_acquisition
+from . import test_contact_form

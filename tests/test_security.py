@@ -21,6 +21,12 @@ ACL_RIGHTS = {
     "crm.automation.run": ("", "r", "rw", "rwu"),
     "crm.automation.run.step": ("", "r", "r", "ru"),
     "crm.outreach": ("", "rwcu", "rwcu", "rwcu"),
+    "crm.last.contact": ("", "r", "r", "r"),
+    "crm.campaign.cost": ("", "", "r", "rwcu"),
+    "crm.inactivity.rule": ("", "", "r", "rwcu"),
+    "crm.acquisition.event": ("", "", "r", "ru"),
+    "crm.contact.form": ("", "", "r", "rwcu"),
+    "crm.contact.form.hit": ("", "", "", "r"),
     "crm.automation.enrol": ("", "", "rwcu", "rwcu"),
     "crm.automation.preview": ("", "", "rwcu", "rwcu"),
     "crm.custom.field": ("r", "r", "r", "rwcu"),
@@ -416,8 +422,10 @@ class TestAccessRights(CrmClientSuiteCommon):
         self.assertFalse(Outreach.search([("id", "=", theirs.id)]))
         with self.assertRefusedByRecordRules("write", "crm.outreach"):
             theirs.with_env(self.env).write({"summary": "Cambiada"})
-        call.unlink()
-        self.assertFalse(call.exists())
+        # Done, the call is audit trail (tests/test_outreach.py).
+        with self.assertRaisesRegex(AccessError, "only Admins can change it"):
+            call.unlink()
+        self.assertTrue(call.exists())
 
     @users("ccs_manager", "ccs_admin")
     @mute_logger(*MUTE)

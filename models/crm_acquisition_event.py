@@ -1,0 +1,220 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.http import request
+
+ENTRY_POINTS = [
+    ("web_form", "Web Form"),
+    ("email_alias", "Email Alias"),
+    ("import", "Import"),
+    ("api", "RPC/API"),
+    ("manual", "Manual"),
+    ("automation", "Automation"),
+]
+# Routes of Odoo's external APIs: a record created through them came by RPC.
+API_ROUTES = ("/xmlrpc", "/jsonrpc", "/json/2", "/web/session/authenticate")
+
+
+def entry_point(env):
+    """How the records being created entered the system.
+
+    An explicit ``crm_entry_point`` in the context wins (the contact form,
+    the mail gateway); then an import, a cron (automation), an external API
+    call, and the web client (by hand). Without an HTTP request (a script,
+    ``odoo shell``) it is the API.
+    """
+    explicit = env.context.get("crm_entry_point")
+    if explicit in dict(ENTRY_POINTS):
+        return explicit
+    if env.context.get("import_file"):
+        return "import"
+    if env.context.get("ir_cron_progress_id") or env.context.get("crm_automation_run_id"):
+        return "automation"
+    try:
+        path = request.httprequest.path if request else None
+    except RuntimeError:  # outside of a request context
+        path = None
+    if path is None or path.startswith(API_ROUTES):
+        return "api"
+    return "manual"
+
+
+class CrmAcquisitionEvent(models.Model):
+    """One new lead, deal or contact: when, through which entry point, with
+    which source and campaign, and who it was assigned to. Written by the
+    add-on only."""
+
+    _name = "crm.acquisition.event"
+    _description = "Acquisition Event"
+    _order = "date desc, id desc"
+
+    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True, readonly=True)
+    entry_point = fields.Selection(ENTRY_POINTS, required=True, index=True, readonly=True)
+    kind = fields.Selection(
+        [("lead", "Lead"), ("opportunity", "Deal"), ("contact", "Contact")], required=True, readonly=True
+    )
+    lead_id = fields.Many2one("crm.lead", string="Lead or Deal", index="btree_not_null", ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Contact", index="btree_not_null", ondelete="cascade")
+    source_id = fields.Many2one("utm.source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", readonly=True, index="btree_not_null")
+    user_id = fields.Many2one("res.users", string="Assigned To", readonly=True, index="btree_not_null")
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True, index="btree_not_null")
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+
+    @api.model
+    def _crm_record(self, records):
+        """Record the acquisition of the new ``records`` (leads, deals or
+        contacts), in one create."""
+        point = entry_point(self.env)
+        vals_list = []
+        for record in records.sudo():
+            if record._name == "crm.lead":
+                vals_list.append(
+                    {
+                        "entry_point": point,
+                        "kind": record.type or "opportunity",
+                        "lead_id": record.id,
+                        "partner_id": record.partner_id.id,
+                        "source_id": record.source_id.id,
+                        "medium_id": record.medium_id.id,
+                        "campaign_id": record.campaign_id.id,
+                        "user_id": record.user_id.id,
+                        "team_id": record.team_id.id,
+                        "company_id": record.company_id.id,
+                    }
+                )
+            else:
+                vals_list.append(
+                    {
+                        "entry_point": point,
+                        "kind": "contact",
+                        "partner_id": record.id,
+                        "source_id": record.source_id.id,
+                        "medium_id": record.medium_id.id,
+                        "campaign_id": record.crm_campaign_id.id,
+                        "user_id": record.user_id.id,
+                        "team_id": record.team_id.id,
+                        "company_id": record.company_id.id,
+                    }
+                )
+        return self.sudo().create(vals_list)
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        self.env["crm.acquisition.event"]._crm_record(leads)
+        return leads
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        # A lead created by an email to the team's alias.
+        self = self.with_context(crm_entry_point=self.env.context.get("crm_entry_point") or "email_alias")
+        return super().message_new(msg_dict, custom_values=custom_values)
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        # People and organisations, not the users' own partners or addresses.
+        contacts = partners.filtered(lambda p: p.type == "contact" and not p.user_ids)
+        if contacts and not self.env.context.get("crm_no_acquisition_event"):
+            self.env["crm.acquisition.event"]._crm_record(contacts)
+        return partners
+
+
+ACQUISITION_NOTIFY = [
+    ("immediate", "Immediately"),
+    ("digest", "Daily Digest"),
+    ("none", "Never"),
+]
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    crm_acquisition_notify = fields.Selection(
+        ACQUISITION_NOTIFY,
+        string="New Leads Notifications",
+        default="digest",
+        required=True,
+        help="How you hear of the new leads, deals and contacts assigned to you or to the sales "
+        "teams you follow: an inbox message for each batch, or one message a day.",
+    )
+
+    @property
+    def SELF_WRITEABLE_FIELDS(self):
+        return [*super().SELF_WRITEABLE_FIELDS, "crm_acquisition_notify"]
+
+
+class CrmAcquisitionEventNotify(models.Model):
+    _inherit = "crm.acquisition.event"
+
+    notified = fields.Boolean(readonly=True, copy=False, index=True, help="Included in a daily digest.")
+
+    def _recipients(self):
+        """{user: events} of the people told of these events: the assignee
+        and the internal users following the event's sales team."""
+        recipients = {}
+        for event in self.sudo():
+            users = event.user_id | event.team_id.message_partner_ids.user_ids
+            for user in users.filtered(lambda user: not user.share and user.active):
+                recipients.setdefault(user, self.browse())
+                recipients[user] |= event
+        return recipients
+
+    def _notify(self, mode):
+        """One inbox message per recipient whose preference is ``mode``,
+        listing all the events of self that concern them."""
+        for user, events in self._recipients().items():
+            if user.crm_acquisition_notify != mode:
+                continue
+            items = Markup("").join(
+                Markup("<li>%s</li>") % event._summary_line() for event in events.with_context(lang=user.lang)
+            )
+            body = Markup("<p>%s</p><ul>%s</ul>") % (
+                self.with_context(lang=user.lang).env._(
+                    "%(count)s new leads, deals or contacts came in.", count=len(events)
+                ),
+                items,
+            )
+            self.env["mail.thread"].sudo().message_notify(
+                partner_ids=user.partner_id.ids,
+                body=body,
+                subject=self.with_context(lang=user.lang).env._("New leads and contacts"),
+                model=False,
+                res_id=False,
+            )
+
+    def _summary_line(self):
+        self.ensure_one()
+        record = self.lead_id or self.partner_id
+        labels = dict(self._fields["entry_point"]._description_selection(self.env))
+        return Markup('<a href="/odoo/%s/%s">%s</a> (%s%s)') % (
+            record._name,
+            record.id,
+            record.display_name,
+            labels[self.entry_point],
+            f", {self.source_id.name}" if self.source_id else "",
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        events._notify("immediate")
+        return events
+
+    @api.model
+    def _cron_send_digest(self):
+        """Daily: one message per user listing the events not digested yet."""
+        self = self.sudo()
+        events = self.search([("notified", "=", False)])
+        events._notify("digest")
+        events.write({"notified": True})
