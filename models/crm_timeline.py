@@ -171,7 +171,10 @@ class CrmTimeline(models.AbstractModel):
                        o.summary, o.summary
                   FROM crm_outreach o
              LEFT JOIN res_users u ON u.id = o.user_id
-                 WHERE o.partner_id IN %(partners)s OR o.lead_id IN %(leads)s
+                 WHERE (o.partner_id IN %(partners)s OR o.lead_id IN %(leads)s)
+                   -- outreach logged from a message (an email, a done activity) is that
+                   -- message's entry already
+                   AND o.event_key IS NULL
                 """,
                 partners=partners.subselect(),
                 leads=leads.subselect(),

@@ -17,16 +17,6 @@ class ResPartner(models.Model):
         for partner in self:
             partner.crm_email_bounced = partner.message_bounce > 0
 
-    def _crm_register_inbound_touch(self, channel, date):
-        """A contact reached out to us (``channel``: a key of
-        CONTACT_CHANNELS) at ``date``: their last contact moves forward, and
-        their client's. The outreach module extends this for per-channel
-        figures."""
-        partners = (self | self.commercial_partner_id).sudo()
-        partners.filtered(lambda p: not p.crm_last_contacted or p.crm_last_contacted < date).write(
-            {"crm_last_contacted": date}
-        )
-
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
         if msg_vals.get("message_type") == "email" and message.author_id == self:

@@ -137,15 +137,17 @@ class CrmCacReport(models.Model):
         }
 
     def _spend_sources(self):
-        """The spend, one SELECT per source of costs, as (date, company, currency, amount, source, team).
-
-        To add the outreach issue's campaign costs, append one SELECT here:
-            SELECT date, company_id, currency_id, amount, NULL::int AS source_id, NULL::int AS team_id
-              FROM crm_campaign_cost
-        (with its source taken from its campaign or medium when it has one).
+        """The spend, one SELECT per source of costs, as (date, company, currency, amount, source, team):
+        the sales costs entered per month and team, and the campaigns' costs per channel and month.
+        A campaign cost has no lead source nor team of its own: it counts under "No source", for
+        every team.
         """
         return [
             SQL("SELECT date, company_id, currency_id, amount, source_id, team_id FROM crm_sales_cost"),
+            SQL(
+                "SELECT date, company_id, currency_id, amount, NULL::int AS source_id, NULL::int AS team_id "
+                "FROM crm_campaign_cost"
+            ),
         ]
 
     @property

@@ -143,6 +143,18 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
         self.assertEqual(months[date(2026, 2, 1)][:2], [400.0, 0])
         self.assertEqual(months[date(2026, 3, 1)], [300.0, 0, False, False])  # a cost of the future month
 
+    def test_campaign_costs_are_spend_of_their_month(self):
+        self.env.company.crm_team_isolation = False
+        campaign = self.env["utm.campaign"].create({"name": "CAC Spring"})
+        self.env["crm.campaign.cost"].with_user(self.admin_user).create(
+            {"campaign_id": campaign.id, "date": "2026-01-12", "amount": 200}
+        )
+        months = {
+            month: values
+            for month, *values in self.figures(["month:month"], ["spend:sum", "new_clients:sum", "cac:avg"])
+        }
+        self.assertEqual(months[date(2026, 1, 1)], [2800.0, 2, 1400.0])
+
     def test_access_per_role_and_team_isolation(self):
         for user in (self.contributor, self.guest):
             with self.subTest(user=user.login), self.assertRefusedByAccessRights("read", "crm.cac.report"):
