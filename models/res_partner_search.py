@@ -193,8 +193,10 @@ class ResPartner(models.Model):
     @api.model
     def _crm_prefix_table_fill(self):
         """Fill the table from res_partner in one statement, then index it
-        (faster than indexing as it fills)."""
-        self.env.flush_all()
+        (faster than indexing as it fills). Only the columns it reads are
+        flushed: it runs from ``init()``, while other models (res.users) may
+        still lack the columns of this very update."""
+        self.flush_model(PREFIX_COLUMNS)
         cr = self.env.cr
         table = SQL.identifier(PREFIX_TABLE)
         cr.execute(SQL("TRUNCATE %s", table))
