@@ -86,15 +86,16 @@ class TestContactForm(CrmClientSuiteCommon, HttpCase):
         self.assertFalse(self.env["crm.contact.form.hit"].search([]))
 
     def test_refusals(self):
+        # The visitor reads the page in Spanish (?lang=es_ES): so do the refusals.
         cases = [
-            ({"name": ""}, "Please fill in all the required fields."),
-            ({"message": None}, "Please fill in all the required fields."),
-            ({"email": "not-an-email"}, "Please enter a valid email address."),
-            ({"company": "x" * 201}, "Some fields are too long."),
-            ({"message": "x" * 5001}, "Some fields are too long."),
-            ({"form_token": "123.forged"}, "This form has expired or was tampered with."),
-            ({"form_token": self.form._form_token(1)}, "This form has expired or was tampered with."),
-            ({"website_url": "http://spam.example.com"}, "Your submission looks automated"),
+            ({"name": ""}, "Rellena todos los campos obligatorios."),
+            ({"message": None}, "Rellena todos los campos obligatorios."),
+            ({"email": "not-an-email"}, "Introduce una dirección de correo electrónico válida."),
+            ({"company": "x" * 201}, "Algunos campos son demasiado largos."),
+            ({"message": "x" * 5001}, "Algunos campos son demasiado largos."),
+            ({"form_token": "123.forged"}, "Este formulario ha caducado o ha sido manipulado."),
+            ({"form_token": self.form._form_token(1)}, "Este formulario ha caducado o ha sido manipulado."),
+            ({"website_url": "http://spam.example.com"}, "Tu envío parece automatizado"),
         ]
         for overrides, message in cases:
             with self.subTest(overrides=list(overrides)):
@@ -106,7 +107,7 @@ class TestContactForm(CrmClientSuiteCommon, HttpCase):
             self.assertEqual(self.post(email=f"r{n}@nueva.example.com").status_code, 200)
         response = self.post(email="r3@nueva.example.com")
         self.assertEqual(response.status_code, 429)
-        self.assertIn("Too many submissions", response.text)
+        self.assertIn("Demasiados envíos desde tu dirección", response.text)
         self.assertEqual(len(self.leads()), 2)
 
     def test_only_admins_edit_configuration(self):
