@@ -1,17 +1,14 @@
-import time
 from datetime import datetime, timedelta
 
 import pytz
-from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .crm_automation import cron_commit
+from .crm_automation_run import claimed_batches
 
 BATCH_SIZE = 200
 TIME_BUDGET = 50  # seconds
-MAX_LOCK_CONFLICTS = 10  # fresh snapshots tried in a row before giving up
 # An activity's deadline is a day; its reminders count back from this hour
 # of that day, in the assignee's time zone (the start of a working day).
 DEADLINE_HOUR = 9
@@ -152,30 +149,11 @@ class CrmActivityReminder(models.Model):
         notifications it sent, as the automation cron does. Return how many
         were delivered."""
         self = self.sudo()
-        started = time.monotonic()
-        done = conflicts = 0
-        commit = cron_commit(self.env)
-        while True:
-            try:
-                reminders = self._lock_due(batch_size, fields.Datetime.now())
-            except TransactionRollbackError:
-                # REPEATABLE READ: a reminder committed by another worker after
-                # this snapshot cannot be locked; take a fresh snapshot.
-                if not commit or conflicts >= MAX_LOCK_CONFLICTS:
-                    raise
-                conflicts += 1
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                continue
-            conflicts = 0
-            if not reminders:
-                break
+        done = 0
+        claim = lambda: self._lock_due(batch_size, fields.Datetime.now())  # noqa: E731
+        for reminders in claimed_batches(self.env, claim, time_budget):
             reminders._deliver()
             done += len(reminders)
-            if cron_commit(self.env):
-                self.env.invalidate_all()
-            if time.monotonic() - started > time_budget:
-                break
         return done
 
     def _deliver(self):

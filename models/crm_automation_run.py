@@ -45,6 +45,42 @@ MAX_LOCK_CONFLICTS = 10  # fresh snapshots tried in a row before giving up
 RETRY_BASE = timedelta(minutes=5)
 
 
+def claimed_batches(env, claim, time_budget=None):
+    """Yield the batches that ``claim()`` locks, one after the other, until it
+    locks nothing (an empty result or None) or ``time_budget`` seconds are spent.
+
+    This is the loop of every cron of the add-on that shares its work between
+    workers with ``FOR UPDATE SKIP LOCKED``. Where the caller may commit
+    (``cron_commit``), each batch runs in a transaction of its own and is
+    committed once the caller has processed it, so a crash rolls back that batch
+    only. Odoo runs transactions in REPEATABLE READ: a row that another worker
+    committed after this snapshot cannot be locked, so the claim is retried on a
+    fresh snapshot, up to MAX_LOCK_CONFLICTS times in a row (ir.cron does the
+    same when it acquires its jobs).
+    """
+    started = time.monotonic()
+    commit = cron_commit(env)
+    conflicts = 0
+    while True:
+        try:
+            batch = claim()
+        except TransactionRollbackError:
+            if not commit or conflicts >= MAX_LOCK_CONFLICTS:
+                raise
+            conflicts += 1
+            env.cr.rollback()
+            env.invalidate_all()
+            continue
+        conflicts = 0
+        if not batch:
+            return
+        yield batch
+        if cron_commit(env):
+            env.invalidate_all()
+        if time_budget and time.monotonic() - started > time_budget:
+            return
+
+
 class CrmAutomationRun(models.Model):
     _name = "crm.automation.run"
     _description = "Automation Run"
@@ -326,35 +362,11 @@ class CrmAutomationRun(models.Model):
         servers can run this at once.
         """
         self = self.sudo()
-        started = time.monotonic()
         done = 0
-        conflicts = 0
-        # Each batch starts a transaction of its own, so a lock conflict
-        # below can roll back to here without losing anything.
-        commit = cron_commit(self.env)
-        while True:
-            try:
-                runs = self._lock_due_runs(batch_size, fields.Datetime.now())
-            except TransactionRollbackError:
-                # Odoo runs transactions in REPEATABLE READ: a due run that
-                # another worker committed after this snapshot cannot be
-                # locked. Take a fresh snapshot and try again (ir.cron does
-                # the same when it acquires its jobs).
-                if not commit or conflicts >= MAX_LOCK_CONFLICTS:
-                    raise
-                conflicts += 1
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                continue
-            conflicts = 0
-            if not runs:
-                break
+        claim = lambda: self._lock_due_runs(batch_size, fields.Datetime.now())  # noqa: E731
+        for runs in claimed_batches(self.env, claim, time_budget):
             runs._process()
             done += len(runs)
-            if cron_commit(self.env):
-                self.env.invalidate_all()
-            if time.monotonic() - started > time_budget:
-                break
         if self.env.context.get("ir_cron_progress_id"):
             remaining = self.search_count([("state", "in", ACTIVE_STATES), ("next_due", "<=", fields.Datetime.now())])
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

@@ -26,7 +26,6 @@ import time
 
 import openpyxl
 import polib
-from psycopg2.extensions import TransactionRollbackError
 from psycopg2.extras import execute_values
 
 from odoo import Command, api, fields, models, tools
@@ -36,7 +35,7 @@ from odoo.tools.misc import file_path
 
 from . import crm_import_file as reader
 from .crm_automation import cron_commit
-from .crm_automation_run import MAX_LOCK_CONFLICTS
+from .crm_automation_run import claimed_batches
 from .crm_import_mapping import FALSE_WORDS, TARGETS, TRUE_WORDS, normalize_header, suggest, template_key
 from .res_partner import normalize_vat
 
@@ -1221,31 +1220,13 @@ class CrmImportJob(models.Model):
         commits its records with its rows' outcomes, so after a crash the job
         resumes at the first row without an outcome.
         """
-        started = time.monotonic()
-        commit = cron_commit(self.env)
-        conflicts, chunks = 0, 0
-        while True:
-            try:
-                job = self.sudo()._lock_job()
-            except TransactionRollbackError:
-                if not commit or conflicts >= MAX_LOCK_CONFLICTS:
-                    raise
-                conflicts += 1
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                continue
-            conflicts = 0
-            if not job:
-                break
+        chunks = 0
+        for job in claimed_batches(self.env, self.sudo()._lock_job, time_budget):
             # The job runs with the rights of its author.
             job = job.with_user(job.user_id).with_context(lang=job.user_id.lang)
             job.state = "running"
             job._run_chunk(batch_size)
             chunks += 1
-            if cron_commit(self.env):
-                self.env.invalidate_all()
-            if time_budget and time.monotonic() - started > time_budget:
-                break
         return chunks
 
     # Error file ----------------------------------------------------------------

@@ -1,16 +1,12 @@
 import logging
-import time
 from collections import defaultdict
 from datetime import timedelta
-
-from psycopg2.extensions import TransactionRollbackError
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date
 
-from .crm_automation import cron_commit
-from .crm_automation_run import MAX_LOCK_CONFLICTS
+from .crm_automation_run import claimed_batches
 
 _logger = logging.getLogger(__name__)
 
@@ -78,37 +74,17 @@ class CrmTimeInvoicing(models.AbstractModel):
         keeps its time unbilled and gets the reason on its chatter; the other
         clients are invoiced.
         """
-        started = time.monotonic()
         moves = self.env["account.move"]
         failures = {}
-        conflicts = 0
-        # Each batch starts a transaction of its own, so a lock conflict
-        # below can roll back to here without losing anything.
-        commit = cron_commit(self.env)
-        while True:
-            try:
-                clients = self._lock_due_clients(batch_size, period_end, client_ids, [c.id for c in failures])
-                lines = self._lock_unbilled_lines(clients, period_end)
-            except TransactionRollbackError:
-                # Odoo runs transactions in REPEATABLE READ: time that another
-                # worker billed and committed after this snapshot cannot be
-                # locked. Take a fresh snapshot and try again.
-                if not commit or conflicts >= MAX_LOCK_CONFLICTS:
-                    raise
-                conflicts += 1
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                continue
-            conflicts = 0
-            if not clients:
-                break
+
+        def claim():
+            clients = self._lock_due_clients(batch_size, period_end, client_ids, [c.id for c in failures])
+            return clients and (clients, self._lock_unbilled_lines(clients, period_end))
+
+        for clients, lines in claimed_batches(self.env, claim, time_budget):
             batch_moves, batch_failures = self._invoice_batch(clients, lines, period_end)
             moves |= batch_moves
             failures.update(batch_failures)
-            if cron_commit(self.env):
-                self.env.invalidate_all()
-            if time_budget and time.monotonic() - started > time_budget:
-                break
         return moves, failures
 
     # ------------------------------------------------------------------
