@@ -1,6 +1,8 @@
 import re
+import threading
+from contextlib import contextmanager
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user
 
@@ -169,3 +171,44 @@ class CrmClientSuiteCommon(TransactionCase):
         return self.assertRaisesRegex(
             AccessError, re.escape(f"doesn't have '{operation}' access to:\n- ") + r".*" + re.escape(f"({model})")
         )
+
+
+class TwoCursorCase(TransactionCase):
+    """Cron workers on real database cursors of their own, as on a server.
+
+    The test transaction cannot see what other cursors commit, so the data of
+    these tests is created and removed through committed cursors
+    (``committed_env``), and each worker runs its cron on a cursor of its own
+    (``run_workers``).
+    """
+
+    @contextmanager
+    def committed_env(self, context=None):
+        """A superuser environment on a registry cursor, committed on exit."""
+        with self.registry.cursor() as cr:
+            # The test runner holds the registry lock: hand the registry over
+            # instead of letting Environment look it up by database name.
+            cr.transaction = api.Transaction(self.registry)
+            yield api.Environment(cr, SUPERUSER_ID, context or {})
+
+    def run_workers(self, job, count=2):
+        """Run ``job(env)`` in ``count`` threads at once, each on its own cursor
+        with the cron's right to commit; return their results. A worker's error
+        fails the test."""
+        barrier, results, errors = threading.Barrier(count), [], []
+
+        def work():
+            try:
+                with self.committed_env({"crm_cron_commit": True}) as env:
+                    barrier.wait(timeout=30)
+                    results.append(job(env))
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+
+        workers = [threading.Thread(target=work) for _i in range(count)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+        self.assertFalse(errors)
+        return results

@@ -1,4 +1,3 @@
-import threading
 import time
 from datetime import date, datetime
 from unittest.mock import patch
@@ -7,11 +6,11 @@ from freezegun import freeze_time
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import SUPERUSER_ID, api, fields
-from odoo.tests import Form, TransactionCase, tagged, users
+from odoo.tests import Form, tagged, users
 
 from odoo.addons.crm_client_suite.models.crm_activity_reminder import CrmActivityReminder
 
-from .common import CrmClientSuiteCommon
+from .common import CrmClientSuiteCommon, TwoCursorCase
 
 
 @tagged("post_install", "-at_install")
@@ -150,7 +149,7 @@ REMINDERS = 24
 
 
 @tagged("post_install", "-at_install")
-class TestActivityReminderConcurrency(TransactionCase):
+class TestActivityReminderConcurrency(TwoCursorCase):
     """Two cron workers on two real cursors deliver each reminder once."""
 
     def setUp(self):
@@ -184,16 +183,6 @@ class TestActivityReminderConcurrency(TransactionCase):
             env["mail.activity"].browse(self.activity_ids).exists().unlink()
             env["res.partner"].browse(self.partner_id).unlink()
 
-    def _worker(self, barrier, done, errors):
-        try:
-            with self.registry.cursor() as cr:
-                cr.transaction = api.Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
-                barrier.wait(timeout=30)
-                done.append(env["crm.activity.reminder"]._cron_send_due(batch_size=3))
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
     def test_two_workers_deliver_each_reminder_exactly_once(self):
         origin = CrmActivityReminder._deliver
 
@@ -201,14 +190,8 @@ class TestActivityReminderConcurrency(TransactionCase):
             time.sleep(0.02)  # widen the window in which both workers hold batches
             return origin(reminders)
 
-        barrier, done, errors = threading.Barrier(2), [], []
         with patch.object(CrmActivityReminder, "_deliver", slow):
-            workers = [threading.Thread(target=self._worker, args=(barrier, done, errors)) for _i in range(2)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join(timeout=120)
-        self.assertFalse(errors)
+            done = self.run_workers(lambda env: env["crm.activity.reminder"]._cron_send_due(batch_size=3))
         self.assertEqual(sum(done), REMINDERS)
         self.assertTrue(all(done), f"both workers took batches: {done}")
         with self.registry.cursor() as cr:

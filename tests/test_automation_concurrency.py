@@ -1,20 +1,21 @@
-import threading
 import time
 from unittest.mock import patch
 
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import SUPERUSER_ID, Command, api
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.crm_client_suite.models.crm_automation_step import CrmAutomationStep
+
+from .common import TwoCursorCase
 
 RUNS = 30
 STEPS = 2
 
 
 @tagged("post_install", "-at_install")
-class TestAutomationConcurrency(TransactionCase):
+class TestAutomationConcurrency(TwoCursorCase):
     """Two workers on two real database cursors process the same backlog.
 
     The test transaction cannot see committed work of other cursors, so the
@@ -48,18 +49,6 @@ class TestAutomationConcurrency(TransactionCase):
             env["crm.automation"].browse(self.automation_id).unlink()
             env["res.partner"].browse(self.partner_ids).unlink()
 
-    def _worker(self, barrier, done, errors):
-        try:
-            with self.registry.cursor() as cr:
-                # The test runner holds the registry lock: hand the registry over
-                # instead of letting Environment look it up by database name.
-                cr.transaction = api.Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
-                barrier.wait(timeout=30)
-                done.append(env["crm.automation.run"]._cron_process_due_runs(batch_size=4))
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
     def test_two_workers_execute_each_step_exactly_once(self):
         origin = CrmAutomationStep._execute_outreach
 
@@ -67,14 +56,8 @@ class TestAutomationConcurrency(TransactionCase):
             time.sleep(0.02)  # widen the window in which both workers hold batches
             return origin(step, runs, records)
 
-        barrier, done, errors = threading.Barrier(2), [], []
         with patch.object(CrmAutomationStep, "_execute_outreach", slow):
-            workers = [threading.Thread(target=self._worker, args=(barrier, done, errors)) for _i in range(2)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join(timeout=120)
-        self.assertFalse(errors)
+            done = self.run_workers(lambda env: env["crm.automation.run"]._cron_process_due_runs(batch_size=4))
         self.assertEqual(sum(done), RUNS * STEPS)
         self.assertTrue(all(done), f"both workers took batches: {done}")
         with self.registry.cursor() as cr:

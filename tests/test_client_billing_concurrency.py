@@ -1,4 +1,3 @@
-import threading
 import time
 from datetime import date
 from unittest.mock import patch
@@ -6,9 +5,11 @@ from unittest.mock import patch
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.crm_client_suite.models.crm_time_invoicing import CrmTimeInvoicing
+
+from .common import TwoCursorCase
 
 CLIENTS = 12
 LINES = 3
@@ -16,7 +17,7 @@ PERIOD_END = date(2026, 11, 22)
 
 
 @tagged("post_install", "-at_install")
-class TestClientBillingConcurrency(TransactionCase):
+class TestClientBillingConcurrency(TwoCursorCase):
     """Two workers on two real database cursors invoice the same clients.
 
     The test transaction cannot see committed work of other cursors, so the
@@ -61,20 +62,6 @@ class TestClientBillingConcurrency(TransactionCase):
             env["hr.employee"].browse(self.employee_id).unlink()
             env["res.partner"].browse(self.client_ids).unlink()
 
-    def _worker(self, barrier, done, errors):
-        try:
-            with self.registry.cursor() as cr:
-                # The test runner holds the registry lock: hand the registry over.
-                cr.transaction = api.Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
-                barrier.wait(timeout=30)
-                moves, failures = env["crm.time.invoicing"]._invoice_time(
-                    PERIOD_END, client_ids=self.client_ids, batch_size=2
-                )
-                done.append((len(moves), len(failures)))
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
     def _billing(self):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -93,6 +80,10 @@ class TestClientBillingConcurrency(TransactionCase):
                 all(lines.crm_invoice_line_id),
             )
 
+    def _invoice(self, env):
+        moves, failures = env["crm.time.invoicing"]._invoice_time(PERIOD_END, client_ids=self.client_ids, batch_size=2)
+        return len(moves), len(failures)
+
     def test_two_workers_bill_each_line_exactly_once(self):
         origin = CrmTimeInvoicing._create_invoices
 
@@ -100,14 +91,8 @@ class TestClientBillingConcurrency(TransactionCase):
             time.sleep(0.05)  # widen the window in which both workers hold batches
             return origin(model, prepared)
 
-        barrier, done, errors = threading.Barrier(2), [], []
         with patch.object(CrmTimeInvoicing, "_create_invoices", slow):
-            workers = [threading.Thread(target=self._worker, args=(barrier, done, errors)) for _i in range(2)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join(timeout=120)
-        self.assertFalse(errors)
+            done = self.run_workers(self._invoice)
         self.assertEqual(sum(moves for moves, _failures in done), CLIENTS)
         self.assertTrue(all(moves for moves, _failures in done), f"both workers took clients: {done}")
         count, per_client, billed_by, all_billed = self._billing()
@@ -116,9 +101,7 @@ class TestClientBillingConcurrency(TransactionCase):
         self.assertTrue(all_billed)
         self.assertEqual(len(billed_by), CLIENTS)
         # A rerun finds nothing left.
-        barrier, done, errors = threading.Barrier(1), [], []
-        self._worker(barrier, done, errors)
-        self.assertEqual(done, [(0, 0)])
+        self.assertEqual(self.run_workers(self._invoice, count=1), [(0, 0)])
 
     def test_time_billed_by_another_worker_after_the_snapshot_is_retried(self):
         """REPEATABLE READ refuses to lock time that another worker billed and

@@ -1,4 +1,3 @@
-import threading
 import time
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -6,11 +5,11 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.crm_client_suite.models.crm_inactivity_rule import CrmInactivityRule
 
-from .common import CrmClientSuiteCommon
+from .common import CrmClientSuiteCommon, TwoCursorCase
 
 T0 = datetime(2026, 3, 2, 9, 0)
 PARTNERS = 40
@@ -106,7 +105,7 @@ class TestInactivity(CrmClientSuiteCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestInactivityConcurrency(TransactionCase):
+class TestInactivityConcurrency(TwoCursorCase):
     """Two workers on two real cursors sweep the same backlog: each partner
     is flagged, and acted upon, exactly once."""
 
@@ -133,16 +132,6 @@ class TestInactivityConcurrency(TransactionCase):
             env["res.partner"].browse(self.partner_ids).unlink()
             env["crm.inactivity.rule"].browse(self.rule_id).unlink()
 
-    def _worker(self, barrier, done, errors):
-        try:
-            with self.registry.cursor() as cr:
-                cr.transaction = api.Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {"crm_cron_commit": True})
-                barrier.wait(timeout=30)
-                done.append(env["crm.inactivity.rule"]._cron_flag_inactive(batch_size=4))
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
     def test_two_workers_flag_each_partner_once(self):
         origin = CrmInactivityRule._act
 
@@ -150,14 +139,8 @@ class TestInactivityConcurrency(TransactionCase):
             time.sleep(0.02)  # both workers hold batches at once
             return origin(rule, partners)
 
-        barrier, done, errors = threading.Barrier(2), [], []
         with patch.object(CrmInactivityRule, "_act", slow):
-            workers = [threading.Thread(target=self._worker, args=(barrier, done, errors)) for _i in range(2)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join(timeout=120)
-        self.assertFalse(errors)
+            done = self.run_workers(lambda env: env["crm.inactivity.rule"]._cron_flag_inactive(batch_size=4))
         self.assertEqual(sum(done), PARTNERS)
         self.assertTrue(all(done), f"both workers took batches: {done}")
         with self.registry.cursor() as cr:
