@@ -44,22 +44,22 @@ class CrmContactFormController(http.Controller):
 
     def _refusal(self, form, values, post):
         """The translated reason to refuse this submission, or None."""
-        _ = request.env._
+        env = request.env
         if not form._check_form_token(post.get("form_token")):
-            return _("This form has expired or was tampered with. Please reload the page and try again."), 400
+            return env._("This form has expired or was tampered with. Please reload the page and try again."), 400
         if post.get(HONEYPOT):
-            return _("Your submission looks automated and was not sent."), 400
+            return env._("Your submission looks automated and was not sent."), 400
         missing = [f for f in self._required(form) if not values.get(f)]
         if missing:
-            return _("Please fill in all the required fields."), 400
+            return env._("Please fill in all the required fields."), 400
         too_long = [f for f, v in values.items() if len(v) > MAX_LENGTHS[f]]
         if too_long:
-            return _("Some fields are too long. Please shorten them and try again."), 400
+            return env._("Some fields are too long. Please shorten them and try again."), 400
         if not email_normalize(values["email"]):
-            return _("Please enter a valid email address."), 400
+            return env._("Please enter a valid email address."), 400
         address = request.httprequest.remote_addr or "unknown"
         if request.env["crm.contact.form.hit"].sudo()._over_limit(address):
-            return _("Too many submissions from your address. Please wait a minute and try again."), 429
+            return env._("Too many submissions from your address. Please wait a minute and try again."), 429
         return None
 
     @http.route("/crm/form/<string:token>", type="http", auth="public", methods=["GET"], sitemap=False)
