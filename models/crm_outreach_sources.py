@@ -52,19 +52,21 @@ class MailMessage(models.Model):
         records = {
             model: self.env[model]
             .sudo()
-            .browse(messages.filtered(lambda m, model=model: m.model == model).mapped("res_id"))
+            # Several messages of one batch may be on the same record.
+            .browse(set(messages.filtered(lambda m, model=model: m.model == model).mapped("res_id")))
+            .exists()
             for model in OUTREACH_THREADS
         }
-        leads = records["crm.lead"].exists()
-        partners = records["res.partner"].exists()
+        leads = {lead.id: lead for lead in records["crm.lead"]}
+        partners = {partner.id: partner for partner in records["res.partner"]}
         vals_list = []
         for message in messages:
             if message.model == "crm.lead":
-                lead = leads.filtered(lambda lead, message=message: lead.id == message.res_id)
+                lead = leads.get(message.res_id, self.env["crm.lead"])
                 partner = lead.partner_id
             else:
                 lead = self.env["crm.lead"]
-                partner = partners.filtered(lambda p, message=message: p.id == message.res_id)
+                partner = partners.get(message.res_id, self.env["res.partner"])
             if not partner:
                 continue
             author = message.author_id

@@ -205,6 +205,27 @@ class TestLastContacted(OutreachCommon):
         outreach = self.env["crm.outreach"].search([("lead_id", "=", self.deal_contributor.id)])
         self.assertEqual(outreach.partner_id, self.contact_a)
 
+    def test_messages_created_together_on_one_deal_each_count_once(self):
+        self.deal_contributor.partner_id = self.contact_a
+        comment = self.env.ref("mail.mt_comment")
+        messages = self.env["mail.message"].create(
+            [
+                {
+                    "model": "crm.lead",
+                    "res_id": self.deal_contributor.id,
+                    "message_type": "comment",
+                    "subtype_id": comment.id,
+                    "body": f"Seguimiento {number}",
+                }
+                for number in range(3)
+            ]
+        )
+        outreach = self.env["crm.outreach"].search([("lead_id", "=", self.deal_contributor.id)])
+        self.assertEqual(
+            sorted(outreach.mapped("event_key")), sorted(f"mail.message:{message.id}" for message in messages)
+        )
+        self.assertEqual(outreach.partner_id, self.contact_a)
+
     def test_portal_message_is_an_inbound_platform_touch(self):
         with freeze_time(T0):
             self.contact_a.with_user(self.portal_user).sudo().message_post(
