@@ -265,7 +265,7 @@ class ResPartner(models.Model):
             # not worth a walk.
             ids = self._crm_first_matches_in_order(term_domain, domain, limit, NAME_SEARCH_ORDERED_SCAN)
         if ids is None:
-            preselected = self._crm_preselect(term_domain)
+            preselected = self._crm_preselect(term_domain, name)
             if preselected is term_domain:
                 # Common, but not among the first rows in display order (a
                 # surname whose first names sort late): walk on, as stock does.
@@ -304,7 +304,7 @@ class ResPartner(models.Model):
         indexes when they are rare."""
         if operator != "ilike" or not isinstance(value, str) or not value.strip():
             return super()._search_display_name(operator, value)
-        return self._crm_preselect(self._crm_typed_search_domain(value))
+        return self._crm_preselect(self._crm_typed_search_domain(value), value)
 
     @api.model
     def _crm_typed_search_domain(self, value):
@@ -361,34 +361,51 @@ class ResPartner(models.Model):
         return expression.OR(domains)
 
     @api.model
-    def _crm_preselect(self, domain):
-        """``domain`` as the ids it matches when they are few, which the
-        trigram indexes collect at once; ``domain`` itself for a common term,
-        which an ordered scan of the name index serves best."""
-        query = self.with_context(active_test=False)._search(domain, limit=NAME_SEARCH_PRESELECT + 1)
+    def _crm_preselect(self, domain, term=None):
+        """``domain`` (what the typed ``term`` matches) as the ids it matches
+        when they are few, which the trigram indexes collect at once;
+        ``domain`` itself for a common term, which an ordered scan of the
+        name index serves best."""
+        select = self._crm_preselect_sql(domain, term, NAME_SEARCH_PRESELECT + 1)
         # With a LIMIT and many estimated matches, PostgreSQL prefers a
         # sequential scan that stops early; on a common term it reads (and
         # unaccents) tens of thousands of rows. The trigram bitmap is the
-        # plan that stays cheap for every term.
-        with self._crm_planner(enable_seqscan="off", enable_indexscan="off"):
-            ids = [row[0] for row in self.env.execute_query(query.select())]
+        # plan that stays cheap for every term; parallel workers cost more to
+        # start than the whole search.
+        with self._crm_planner(enable_seqscan="off", enable_indexscan="off", max_parallel_workers_per_gather="0"):
+            ids = [row[0] for row in self.env.execute_query(select)]
         if len(ids) > NAME_SEARCH_PRESELECT:
             return domain
         return [("id", "in", ids)]
+
+    @api.model
+    def _crm_preselect_sql(self, domain, term, limit):
+        """The query of ``_crm_preselect``: up to ``limit`` ids of ``domain``,
+        inactive partners included."""
+        return self.with_context(active_test=False)._search(domain, limit=limit).select()
 
     @contextmanager
     def _crm_planner(self, **settings):
         """Planner settings for the queries run inside, restored after."""
         cr = self.env.cr
-        previous = {}
-        for name, value in settings.items():
-            cr.execute(SQL("SELECT current_setting(%s), set_config(%s, %s, true)", name, name, value))
-            previous[name] = cr.fetchone()[0]
+        # One round trip to read and set them all (the select list is
+        # evaluated in order), one to restore them.
+        cr.execute(
+            SQL(
+                "SELECT %s, %s",
+                SQL(", ").join(SQL("current_setting(%s)", name) for name in settings),
+                self._crm_set_config_sql(settings),
+            )
+        )
+        previous = dict(zip(settings, cr.fetchone(), strict=False))
         try:
             yield
         finally:
-            for name, value in previous.items():
-                cr.execute(SQL("SELECT set_config(%s, %s, true)", name, value))
+            cr.execute(SQL("SELECT %s", self._crm_set_config_sql(previous)))
+
+    @api.model
+    def _crm_set_config_sql(self, settings):
+        return SQL(", ").join(SQL("set_config(%s, %s, true)", name, value) for name, value in settings.items())
 
     @api.model
     def _crm_is_phone_term(self, term):

@@ -29,10 +29,20 @@ key to res_partner at the kept partner, which would hand it the merged
 partners' words.
 """
 
+import logging
+import re
+import time
+
+import psycopg2
+
 from odoo import api, models
+from odoo.modules.db import FunctionStatus
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from .res_partner import DISPLAY_ORDER, NAME_SEARCH_MIN_INFIX
+
+_logger = logging.getLogger(__name__)
 
 PREFIX_TABLE = "res_partner_crm_search_prefix"
 # Each word is stored as its starts of one to PREFIX_LENGTH letters, and as
@@ -46,6 +56,19 @@ PREFIX_MAX_WORDS = 50
 # They must cover res.partner's ``_rec_names_search``, else typed searches
 # keep the domain path.
 PREFIX_COLUMNS = ("complete_name", "email", "ref", "vat", "company_registry")
+# Extended statistics on the trigrams of each searched column (see
+# ``_crm_rare_trigram_select``): ANALYZE keeps their most common trigrams.
+TRIGRAM_STATS = "res_partner_crm_%s_trgm_stats"
+# A rare term's trigram lookup keeps adding the term's commoner trigrams until
+# this few partners are expected to have them all.
+RARE_TERM_TARGET_ROWS = 100
+# Three letters or digits in a row of the normalised term: a trigram that
+# pg_trgm extracts alike from the term and from the values.
+TRIGRAM_WINDOW = re.compile(r"(?=([a-z0-9]{3}))")
+LIKE_SPECIAL = re.compile(r"[%_\\]")
+# Seconds the trigram statistics are kept in memory, per database.
+TRIGRAM_STATS_TTL = 600
+_trigram_stats_cache = {}
 
 
 class ResPartner(models.Model):
@@ -178,6 +201,8 @@ class ResPartner(models.Model):
         if rebuild:
             self._crm_prefix_table_fill()
             cr.execute(SQL("COMMENT ON TABLE %s IS %s", table, version))
+        self._crm_prefix_table_distinct()
+        self._crm_trigram_stats_install()
 
     @api.model
     def _crm_prefix_table_uninstall(self):
@@ -186,6 +211,8 @@ class ResPartner(models.Model):
         for event in ("insert", "update", "delete"):
             trigger = SQL.identifier(f"res_partner_crm_search_prefix_{event}")
             cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", trigger, SQL.identifier(self._table)))
+        for column in PREFIX_COLUMNS:
+            cr.execute(SQL("DROP STATISTICS IF EXISTS %s", SQL.identifier(TRIGRAM_STATS % column)))
         cr.execute("DROP FUNCTION IF EXISTS res_partner_crm_search_prefix_sync()")
         cr.execute("DROP FUNCTION IF EXISTS res_partner_crm_search_prefixes(text, text, text, text, text)")
         cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(PREFIX_TABLE)))
@@ -222,7 +249,81 @@ class ResPartner(models.Model):
             )
         )
         cr.execute(SQL("CREATE INDEX %s ON %s (partner_id)", SQL.identifier(f"{PREFIX_TABLE}_partner_index"), table))
+        cr.execute(SQL("ALTER TABLE %s ALTER COLUMN prefix RESET (n_distinct)", table))
+        self._crm_prefix_table_distinct()
         cr.execute(SQL("ANALYZE %s", table))
+
+    @api.model
+    def _crm_prefix_table_distinct(self):
+        """Tell PostgreSQL how many distinct keys the table holds, as a share
+        of its rows (it keeps that share as it grows). ANALYZE's sample
+        cannot see it: tens of thousands of keys held by a few partners each,
+        under a hundred of one or two letters held by most. Sampled, a rare
+        key looks a thousand times commoner than it is, and the planner
+        serves a rare term with plans made for thousands of rows."""
+        cr = self.env.cr
+        table = SQL.identifier(PREFIX_TABLE)
+        cr.execute(
+            SQL(
+                """SELECT attoptions FROM pg_attribute
+                    WHERE attrelid = to_regclass(%s) AND attname = 'prefix'""",
+                PREFIX_TABLE,
+            )
+        )
+        if any(option.startswith("n_distinct=") for option in cr.fetchone()[0] or []):
+            return
+        cr.execute(SQL("SELECT count(DISTINCT prefix), count(*) FROM %s", table))
+        distinct, rows = cr.fetchone()
+        if rows:
+            # A negative n_distinct is a share of the rows.
+            cr.execute(
+                SQL(
+                    "ALTER TABLE %s ALTER COLUMN prefix SET (n_distinct = %s)",
+                    table,
+                    SQL(str(-round(distinct / rows, 6))),
+                )
+            )
+            cr.execute(SQL("ANALYZE %s", table))
+
+    @api.model
+    def _crm_trigram_stats_install(self):
+        """Extended statistics on the trigrams of every searched column, which
+        ANALYZE (and autovacuum) keep current: the trigrams most common in
+        each column with their frequencies (PostgreSQL 14 and later, with
+        pg_trgm; without them rare terms use all their trigrams)."""
+        cr = self.env.cr
+        cr.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        if not cr.fetchone() or cr._cnx.server_version < 140000:
+            return
+        created = False
+        for column in PREFIX_COLUMNS:
+            name = TRIGRAM_STATS % column
+            cr.execute("SELECT 1 FROM pg_statistic_ext WHERE stxname = %s", [name])
+            if cr.fetchone():
+                continue
+            value = self._crm_trigram_column_sql(column)
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute(
+                        SQL(
+                            "CREATE STATISTICS %s ON (show_trgm(%s)) FROM %s",
+                            SQL.identifier(name),
+                            value,
+                            SQL.identifier(self._table),
+                        )
+                    )
+            except psycopg2.Error as error:
+                _logger.info("No trigram statistics on res_partner.%s: %s", column, error)
+                return
+            created = True
+        if created:
+            cr.execute(SQL("ANALYZE %s", SQL.identifier(self._table)))
+
+    @api.model
+    def _crm_trigram_column_sql(self, column, alias=None):
+        """A searched column as its trigram index reads it."""
+        value = SQL.identifier(alias, column) if alias else SQL.identifier(column)
+        return self.env.registry.unaccent(value)
 
     # Lookup ------------------------------------------------------------------
 
@@ -276,9 +377,12 @@ class ResPartner(models.Model):
     def _crm_prefix_first_ids(self, keys, domain, limit):
         """Ids of the first ``limit`` partners of ``domain`` in display order
         that have one of ``keys``: the table's index read in that order for
-        each key, merged. None when ``domain`` needs joins."""
+        one key; for several, their first rows sorted together. None when
+        ``domain`` needs joins."""
+        if keys == []:
+            return []
         query = self._search(domain)
-        if query.is_empty() or keys == []:
+        if query.is_empty():
             return []
         if query._joins:
             return None
@@ -291,29 +395,59 @@ class ResPartner(models.Model):
             SQL("(SELECT partner_id, sort_name FROM %s WHERE %s)", SQL.identifier(PREFIX_TABLE), condition)
             for condition in conditions
         )
-        # A partner with two words of the term comes once per word.
-        fetch = 3 * limit if isinstance(keys, SQL) or len(keys) > 1 else limit
-        while True:
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT prefix.partner_id
-                      FROM (%(branches)s) AS prefix
-                      JOIN %(table)s ON %(table)s.id = prefix.partner_id
-                     WHERE %(where)s
-                  ORDER BY prefix.sort_name, prefix.partner_id DESC
-                     LIMIT %(fetch)s
-                    """,
-                    branches=branches,
-                    table=table,
-                    where=query.where_clause or SQL("TRUE"),
-                    fetch=fetch,
+        if not isinstance(keys, SQL) and len(keys) == 1:
+            return self._crm_prefix_walk(branches, query, limit)
+        # Several keys: PostgreSQL cannot merge their index scans in order,
+        # it would join every partner of every key before sorting them. The
+        # first rows of the keys are sorted first (from the index alone),
+        # then only those are joined; parallel workers would cost more to
+        # start than the whole search.
+        fetch = 3 * limit
+        with self._crm_planner(max_parallel_workers_per_gather="0"):
+            while True:
+                rows = self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT prefix.partner_id, %(where)s
+                          FROM (SELECT partner_id, sort_name FROM (%(branches)s) AS keys
+                                 ORDER BY sort_name, partner_id DESC LIMIT %(fetch)s) AS prefix
+                          JOIN %(table)s ON %(table)s.id = prefix.partner_id
+                      ORDER BY prefix.sort_name, prefix.partner_id DESC
+                        """,
+                        branches=branches,
+                        table=table,
+                        where=query.where_clause or SQL("TRUE"),
+                        fetch=fetch,
+                    )
                 )
+                # A partner with two words of the term comes once per word.
+                ids = list(dict.fromkeys(partner_id for partner_id, visible in rows if visible))
+                if len(ids) >= limit or len(rows) < fetch:
+                    return ids[:limit]
+                fetch *= 4
+
+    @api.model
+    def _crm_prefix_walk(self, branches, query, limit):
+        """The first ``limit`` partners of one key that pass ``query``: its
+        index walked in display order."""
+        table = SQL.identifier(self._table)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT prefix.partner_id
+                  FROM (%(branches)s) AS prefix
+                  JOIN %(table)s ON %(table)s.id = prefix.partner_id
+                 WHERE %(where)s
+              ORDER BY prefix.sort_name, prefix.partner_id DESC
+                 LIMIT %(limit)s
+                """,
+                branches=branches,
+                table=table,
+                where=query.where_clause or SQL("TRUE"),
+                limit=limit,
             )
-            ids = list(dict.fromkeys(row[0] for row in rows))
-            if len(ids) >= limit or len(rows) < fetch:
-                return ids[:limit]
-            fetch *= 4
+        )
+        return [row[0] for row in rows]
 
     @api.model
     def name_search(self, name="", args=None, operator="ilike", limit=100):
@@ -348,3 +482,136 @@ class ResPartner(models.Model):
             "(SELECT partner_id FROM %s WHERE prefix IN %s)", SQL.identifier(PREFIX_TABLE), tuple(keys or [""])
         )
         return [("id", "in", subquery)]
+
+    # Rare terms ---------------------------------------------------------------
+
+    @api.model
+    def _crm_preselect_sql(self, domain, term, limit):
+        select = self._crm_rare_trigram_select(domain, term, limit) if term else None
+        return select or super()._crm_preselect_sql(domain, term, limit)
+
+    @api.model
+    def _crm_rare_trigram_select(self, domain, term, limit):
+        """The query of ``_crm_preselect`` for a term of three letters or
+        more, looked up through its rare trigrams only; None to look it up as
+        Odoo does.
+
+        A trigram index reads, for every value that has the term's rarest
+        trigram, where each of its other trigrams stands: an email such as
+        ``laura.martin890217`` has the trigrams of a common first and last
+        name, which thousands of values share, and the index reads hundreds
+        of pages for them. Each column is looked up instead with the
+        trigrams of the term that few of its values have (per the column's
+        trigram statistics), in the order the term has them, which every
+        value containing the term has too; the term itself then filters the
+        few values found, as Odoo compares it."""
+        registry = self.env.registry
+        columns = list(self._rec_names_search)
+        stripped = term.strip()
+        if (
+            len(stripped) < NAME_SEARCH_MIN_INFIX
+            or LIKE_SPECIAL.search(term)
+            or self._crm_is_phone_term(stripped)
+            or registry.has_unaccent not in (False, FunctionStatus.INDEXABLE)
+            or not set(columns) <= set(PREFIX_COLUMNS)
+            or domain != expression.OR([[(column, "ilike", term)] for column in columns])
+        ):
+            return None
+        Partner = self.with_context(active_test=False)
+        matches = Partner._where_calc(domain)
+        if matches._joins or matches._tables.keys() != {self._table}:
+            return None
+        rows, stats = self._crm_trigram_stats()
+        if not stats:
+            return None
+        [[text]] = self.env.execute_query(SQL("SELECT %s", self._crm_prefix_normalize_sql(SQL("%s", term))))
+        patterns = {column: self._crm_rare_pattern(text, stats.get(column), rows) for column in columns}
+        if not any(patterns.values()):
+            return None
+        table = SQL.identifier(self._table)
+        lookups = SQL(" OR ").join(
+            SQL("%s ILIKE %s", self._crm_trigram_column_sql(column, self._table), patterns[column])
+            if patterns[column]
+            else Partner._where_calc([(column, "ilike", term)]).where_clause
+            for column in columns
+        )
+        # OFFSET 0 keeps the term out of the index scans, which would read
+        # all its trigrams again.
+        return SQL(
+            "SELECT %(table)s.id FROM (SELECT * FROM %(table)s WHERE %(lookups)s OFFSET 0) AS %(table)s "
+            "WHERE %(matches)s LIMIT %(limit)s",
+            table=table,
+            lookups=lookups,
+            matches=matches.where_clause,
+            limit=limit,
+        )
+
+    @api.model
+    def _crm_trigram_stats(self):
+        """The estimated number of partners and, per column with trigram
+        statistics, the lowest frequency they keep (rarer trigrams are not
+        kept) and the kept trigrams' frequencies. Read again every
+        TRIGRAM_STATS_TTL seconds: the catalog view builds every statistic
+        it shows, which costs a search's worth of time."""
+        dbname = self.env.cr.dbname
+        cached = _trigram_stats_cache.get(dbname)
+        if cached and time.monotonic() - cached[0] < TRIGRAM_STATS_TTL:
+            return cached[1]
+        names = {TRIGRAM_STATS % column: column for column in PREFIX_COLUMNS}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT (SELECT reltuples FROM pg_class WHERE oid = %(table)s::regclass),
+                       statistics_name,
+                       most_common_elem_freqs[array_length(most_common_elem_freqs, 1) - 2],
+                       most_common_elems::text::text[], most_common_elem_freqs
+                  FROM pg_stats_ext_exprs
+                 WHERE tablename = %(table)s AND statistics_name IN %(names)s
+                """,
+                table=self._table,
+                names=tuple(names),
+            )
+        )
+        stats = {
+            names[name]: (floor, dict(zip(trigrams or [], frequencies or [], strict=False)))
+            for _rows, name, floor, trigrams, frequencies in rows
+        }
+        result = (max(rows[0][0] or 0, 0) if rows else 0, stats)
+        _trigram_stats_cache[dbname] = (time.monotonic(), result)
+        return result
+
+    @api.model
+    def _crm_rare_pattern(self, text, stats, rows):
+        """The ``ilike`` pattern that looks ``text`` up through its rare
+        trigrams in a column of ``rows`` values with trigram ``stats``
+        (``(floor, {trigram: frequency})``); None when every trigram of the
+        term is needed (or the column has no statistics).
+
+        The trigrams the statistics do not keep are rarer than their floor:
+        all of them are kept. The commoner ones follow, rarest first, until
+        the values expected to have them all are few. Overlapping trigrams
+        make one piece of the pattern (``890`` and ``902`` are ``8902``);
+        the pieces keep the term's order."""
+        windows = [(match.start(), match.group(1)) for match in TRIGRAM_WINDOW.finditer(text)]
+        if not windows or not stats or stats[0] is None:
+            return None
+        floor, kept = stats
+        chosen, counted, estimate = [], [], rows
+        for position, trigram in sorted(windows, key=lambda window: (kept.get(window[1], 0.0), window[0])):
+            frequency = kept.get(trigram)
+            if frequency is not None and estimate <= RARE_TERM_TARGET_ROWS:
+                break
+            chosen.append(position)
+            # Overlapping trigrams are far from independent: one of them counts.
+            if all(abs(position - other) >= 3 for other in counted):
+                counted.append(position)
+                estimate *= floor if frequency is None else frequency
+        if len(chosen) == len(windows):
+            return None
+        pieces = []
+        for position in sorted(chosen):
+            if pieces and position < pieces[-1][1]:
+                pieces[-1][1] = position + 3
+            else:
+                pieces.append([position, position + 3])
+        return "%" + "%".join(text[start:end] for start, end in pieces) + "%"
