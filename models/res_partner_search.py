@@ -56,6 +56,9 @@ PREFIX_MAX_WORDS = 50
 # They must cover res.partner's ``_rec_names_search``, else typed searches
 # keep the domain path.
 PREFIX_COLUMNS = ("complete_name", "email", "ref", "vat", "company_registry")
+# Distinct keys per row of the table that PostgreSQL is told of, at most
+# (0.7 % at a million partners, more on a small table).
+PREFIX_KEY_SHARE = 0.05
 # Extended statistics on the trigrams of each searched column (see
 # ``_crm_rare_trigram_select``): ANALYZE keeps their most common trigrams.
 TRIGRAM_STATS = "res_partner_crm_%s_trgm_stats"
@@ -274,16 +277,12 @@ class ResPartner(models.Model):
             return
         cr.execute(SQL("SELECT count(DISTINCT prefix), count(*) FROM %s", table))
         distinct, rows = cr.fetchone()
-        if rows:
-            # A negative n_distinct is a share of the rows.
-            cr.execute(
-                SQL(
-                    "ALTER TABLE %s ALTER COLUMN prefix SET (n_distinct = %s)",
-                    table,
-                    SQL(str(-round(distinct / rows, 6))),
-                )
-            )
-            cr.execute(SQL("ANALYZE %s", table))
+        # A few partners have many keys each: their share is no guide to a
+        # grown table's, at most PREFIX_KEY_SHARE.
+        share = min(distinct / rows, PREFIX_KEY_SHARE) if rows else PREFIX_KEY_SHARE
+        # A negative n_distinct is a share of the rows.
+        cr.execute(SQL("ALTER TABLE %s ALTER COLUMN prefix SET (n_distinct = %s)", table, SQL(str(-round(share, 6)))))
+        cr.execute(SQL("ANALYZE %s", table))
 
     @api.model
     def _crm_trigram_stats_install(self):
@@ -588,8 +587,9 @@ class ResPartner(models.Model):
         term is needed (or the column has no statistics).
 
         The trigrams the statistics do not keep are rarer than their floor:
-        all of them are kept. The commoner ones follow, rarest first, until
-        the values expected to have them all are few. Overlapping trigrams
+        all of them are kept, and at least the rarest trigram. The commoner
+        ones follow, rarest first, until the values expected to have them all
+        are few. Overlapping trigrams
         make one piece of the pattern (``890`` and ``902`` are ``8902``);
         the pieces keep the term's order."""
         windows = [(match.start(), match.group(1)) for match in TRIGRAM_WINDOW.finditer(text)]
@@ -599,7 +599,7 @@ class ResPartner(models.Model):
         chosen, counted, estimate = [], [], rows
         for position, trigram in sorted(windows, key=lambda window: (kept.get(window[1], 0.0), window[0])):
             frequency = kept.get(trigram)
-            if frequency is not None and estimate <= RARE_TERM_TARGET_ROWS:
+            if frequency is not None and chosen and estimate <= RARE_TERM_TARGET_ROWS:
                 break
             chosen.append(position)
             # Overlapping trigrams are far from independent: one of them counts.

@@ -3,6 +3,7 @@ from unittest.mock import patch
 from odoo.tests import tagged, users
 from odoo.tools import SQL
 
+from ..models import res_partner_search
 from ..models.res_partner_search import PREFIX_TABLE
 from .common import CrmClientSuiteCommon
 
@@ -184,3 +185,76 @@ class TestPartnerSearchPrefixes(CrmClientSuiteCommon):
         # Partners are still written (no trigger left to call a missing table).
         Partner.create({"name": "Ida Nachher"})
         self.env.flush_all()
+
+
+@tagged("post_install", "-at_install")
+class TestPartnerSearchRareTrigrams(CrmClientSuiteCommon):
+    """A rare term of three letters or more is looked up through the trigrams
+    that few values have (models/res_partner_search.py,
+    ``_crm_rare_trigram_select``), and still finds what Odoo's ilike finds."""
+
+    def test_rare_pattern_keeps_the_rare_trigrams_in_the_terms_order(self):
+        Partner = self.env["res.partner"]
+        # The trigrams of a common first and last name are kept with their
+        # frequencies; the digits' are rarer than the floor.
+        kept = {"lau": 0.02, "aur": 0.02, "ura": 0.02, "mar": 0.13, "art": 0.05, "rti": 0.04, "tin": 0.04}
+        kept["in8"] = 0.0046
+        stats = (0.0042, kept)
+        self.assertEqual(Partner._crm_rare_pattern("laura.martin890217", stats, 1_000_000), "%n890217%")
+        # Not enough rare trigrams to expect few values: the commonest follow.
+        self.assertEqual(Partner._crm_rare_pattern("laura.martin8", stats, 1_000_000), "%lau%in8%")
+        # Pieces that only touch stay apart, in the term's order.
+        stats = (0.01, {"bcd": 0.5, "cde": 0.5})
+        self.assertEqual(Partner._crm_rare_pattern("abcdef", stats, 1_000_000), "%abc%def%")
+        # Every trigram needed, no trigram, or no statistics: Odoo's lookup.
+        self.assertIsNone(Partner._crm_rare_pattern("laura", (0.0042, kept), 1_000_000))
+        self.assertIsNone(Partner._crm_rare_pattern("a.b-c", (0.0042, kept), 1_000_000))
+        self.assertIsNone(Partner._crm_rare_pattern("abcdef", None, 1_000_000))
+        self.assertIsNone(Partner._crm_rare_pattern("abcdef", (None, {}), 1_000_000))
+        # A small table keeps every trigram: still the rarest one at least.
+        stats = (0.01, {"abc": 0.5, "bcd": 0.02, "cde": 0.5})
+        self.assertEqual(Partner._crm_rare_pattern("abcde", stats, 50), "%bcd%")
+
+    @users("ccs_manager")
+    def test_rare_term_finds_what_ilike_finds(self):
+        # The manager: the least-privileged role that sees every client.
+        if self.env.cr._cnx.server_version < 140000:
+            self.skipTest("Trigram statistics need PostgreSQL 14.")
+        Partner = self.env["res.partner"]
+        people = Partner.sudo().create(
+            [{"name": f"Quentin Sample {i}", "email": f"quentin.sample{i}@example.com"} for i in range(60)]
+        )
+        by_email, by_name, piece_only, accented, elsewhere = Partner.sudo().create(
+            [
+                {"name": "Quentin Zorro", "email": "quentin.sample.xq7z@example.com"},
+                {"name": "Sample.Xq7z Shop", "is_company": True},
+                # The rare trigrams, not the term.
+                {"name": "Xq7z Holder", "email": "other.xq7z@example.com"},
+                {"name": "Sämple.xq7z GmbH", "is_company": True},
+                {"name": "Ulla Ref", "ref": "SAMPLE.XQ7Z-1"},
+            ]
+        )
+        people |= by_email | by_name | piece_only | accented | elsewhere
+        self.env.flush_all()
+        self.env.cr.execute("ANALYZE res_partner")
+        res_partner_search._trigram_stats_cache.clear()
+        self.addCleanup(res_partner_search._trigram_stats_cache.clear)
+
+        term = "Sample.Xq7z"
+        domain = Partner._crm_typed_search_domain(term)
+        select = Partner._crm_preselect_sql(domain, term, 1001)
+        # The name and email columns are looked up through the rare trigrams
+        # ("xq7" or "q7z", as rare as each other here), the others as Odoo does.
+        pieces = [param for param in select.params if param in ("%xq7%", "%q7z%", "%xq7z%")]
+        self.assertEqual(len(pieces), 2, select.params)
+        expected = Partner.search([*domain, ("id", "in", people.ids)])
+        self.assertIn(by_email, expected)
+        self.assertIn(by_name, expected)
+        self.assertIn(elsewhere, expected)
+        self.assertNotIn(piece_only, expected)
+        self.assertEqual(accented in expected, bool(self.env.registry.has_unaccent))
+        found = Partner.browse(
+            [pid for pid, _name in Partner.name_search(term, args=[("id", "in", people.ids)], limit=8)]
+        )
+        self.assertEqual(found, expected)
+        self.assertEqual(Partner.search([("display_name", "ilike", term), ("id", "in", people.ids)]), expected)
