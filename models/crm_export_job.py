@@ -223,8 +223,9 @@ class CrmExportJob(models.Model):
     def _columns(self):
         """[(header, field name, special)] of the file, in order. ``special``
         marks the columns of the import preset that depend on the kind of
-        partner: "person" (empty for a client) and "company" (a client's own
-        name, a contact's client), else False."""
+        partner: "person" (empty for a client), "commercial" (empty for a
+        contact of a client) and "company" (a client's own name, a contact's
+        client), else False."""
         self.ensure_one()
         Model = self.env[self.res_model]
         if self.preset == "import":
@@ -235,6 +236,9 @@ class CrmExportJob(models.Model):
                 fname = TARGETS[key][0]
                 # The importer reads a row with a company and no person's name as a client.
                 special = "company" if key == "company" else "person" if key in PERSON_KEYS else False
+                # A contact's tax ID is its client's (a commercial field): given on the client row
+                # only, else the importer would match the contact to its client by it.
+                special = "commercial" if key == "vat" else special
                 columns.append((header, "name" if special == "company" else fname, special))
             from .crm_import_job import IMPORTABLE_CUSTOM
 
@@ -308,7 +312,7 @@ class CrmExportJob(models.Model):
             row = []
             for _header, fname, special in columns:
                 value = values[fname]
-                if special == "person" and values["is_company"]:
+                if (special == "person" and values["is_company"]) or (special == "commercial" and values["parent_id"]):
                     row.append("")
                     continue
                 if special == "company":

@@ -9,7 +9,7 @@ import openpyxl
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.crm_client_suite.models import crm_export_file
@@ -124,6 +124,40 @@ class TestExportRights(TestExportCommon):
         # credit_limit belongs to the accounting groups, which a Manager does not hold.
         with self.assertRaisesRegex(AccessError, 'You do not have enough rights to access the fields "credit_limit"'):
             self.export(self.manager, fnames=("name", "credit_limit"), record_ids=[self.contact_a.id])
+
+
+class TestExportWizard(TestExportCommon):
+    def test_list_actions_open_the_wizard_for_contributors_and_up(self):
+        for xmlid, model in (("action_crm_export_partner", "res.partner"), ("action_crm_export_lead", "crm.lead")):
+            action = self.env.ref(f"crm_client_suite.{xmlid}")
+            self.assertEqual((action.binding_model_id.model, action.binding_view_types), (model, "list"))
+            self.assertEqual(action.groups_id, self.env.ref("crm_client_suite.group_contributor"))
+            self.assertEqual(action.view_id, self.env.ref("crm_client_suite.crm_export_job_view_form_wizard"))
+
+    def test_wizard_takes_the_selection_and_the_filter_of_the_list(self):
+        self.contributor.groups_id = [Command.link(self.allow_export.id)]
+        context = {
+            "active_model": "crm.lead",
+            "active_ids": [self.deal_contributor.id],
+            "active_domain": [("type", "=", "opportunity")],
+        }
+        form = Form(
+            self.Job.with_user(self.contributor).with_context(**context),
+            view="crm_client_suite.crm_export_job_view_form_wizard",
+        )
+        self.assertEqual((form.res_model, form.scope, form.selected_count), ("crm.lead", "selected", 1))
+        form.scope = "domain"
+        form.file_format = "csv"
+        job = form.save()
+        self.assertEqual(
+            job.column_ids.mapped("lead_field"),
+            ["name", "partner_id", "stage_id", "expected_revenue", "user_id", "date_deadline", "email_from"],
+        )
+        self.assertEqual(job.domain, [["type", "=", "opportunity"]])
+        job.action_export()
+        rows = csv_rows(self.file(job))
+        self.assertEqual(rows[0][:2], ["Opportunity", "Customer"])
+        self.assertEqual([row[0] for row in rows[1:]], ["Obra nueva Madrid"], "the contributor's deals only")
 
 
 class TestExportValues(TestExportCommon):
