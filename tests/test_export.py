@@ -14,9 +14,10 @@ from odoo.tools import mute_logger
 
 from odoo.addons.crm_client_suite.models import crm_export_file
 from odoo.addons.crm_client_suite.models.crm_export_file import IMPORT_PRESET, neutralize
+from odoo.addons.crm_client_suite.models.crm_export_job import CrmExportJob
 from odoo.addons.crm_client_suite.models.crm_import_mapping import TARGETS, suggest
 
-from .common import CrmClientSuiteCommon
+from .common import CrmClientSuiteCommon, TwoCursorCase
 
 CONTACTS_DOMAIN = [("is_company", "=", False), ("partner_share", "=", True)]
 INJECTIONS = [
@@ -496,3 +497,71 @@ class TestImportRetention(CrmClientSuiteCommon):
         self.env.cr.execute("UPDATE crm_import_job SET write_date = now() - interval '5 days' WHERE id = %s", [job.id])
         self.assertEqual(self.env["crm.import.job"]._cron_purge_row_logs(), 0)
         self.assertEqual(len(job.row_ids), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestExportConcurrency(TwoCursorCase):
+    """The export cron on real cursors: two workers share a job chunk by
+    chunk, and a worker killed in a chunk loses only that chunk."""
+
+    COUNT = 9
+
+    def setUp(self):
+        super().setUp()
+        with self.committed_env() as env:
+            partners = env["res.partner"].create([{"name": f"Concurrent Export {i}"} for i in range(self.COUNT)])
+            job = (
+                env["crm.export.job"]
+                .with_user(env.ref("base.user_admin"))
+                .create(
+                    {
+                        "res_model": "res.partner",
+                        "record_ids": partners.ids,
+                        "file_format": "csv",
+                        "column_ids": [Command.create({"partner_field": "name"})],
+                    }
+                )
+            )
+            job.write({"state": "queued", "row_count": self.COUNT})
+            self.job_id, self.partner_ids = job.id, partners.ids
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.committed_env() as env:
+            env["crm.export.job"].browse(self.job_id).unlink()
+            env["res.partner"].browse(self.partner_ids).unlink()
+
+    def _result(self):
+        with self.committed_env() as env:
+            job = env["crm.export.job"].browse(self.job_id)
+            rows = csv_rows(job.attachment_id.raw) if job.attachment_id else []
+            return job.state, job.rows_done, [row[0] for row in rows[1:]]
+
+    def test_two_workers_export_each_record_once(self):
+        results = self.run_workers(lambda env: env["crm.export.job"]._cron_run_jobs(chunk_size=2))
+        state, done, names = self._result()
+        self.assertEqual((state, done), ("done", self.COUNT))
+        self.assertEqual(names, [f"Concurrent Export {i}" for i in range(self.COUNT)])
+        self.assertEqual(sum(results), 6, "five chunks of two and the assembly, none done twice")
+
+    @mute_logger("odoo.sql_db")
+    def test_a_killed_worker_loses_its_chunk_only_and_the_job_resumes(self):
+        origin = CrmExportJob._rows
+        calls = []
+
+        def crash_on_second_chunk(job, records, columns):
+            calls.append(len(records))
+            if len(calls) == 2:
+                raise RuntimeError("worker killed")
+            return origin(job, records, columns)
+
+        with patch.object(CrmExportJob, "_rows", crash_on_second_chunk), self.assertRaises(RuntimeError):
+            with self.committed_env({"crm_cron_commit": True}) as env:
+                env["crm.export.job"]._cron_run_jobs(chunk_size=4)
+        with self.committed_env() as env:
+            job = env["crm.export.job"].browse(self.job_id)
+            self.assertEqual((job.state, job.rows_done, job.chunk_count), ("running", 4, 1))
+        self.run_workers(lambda env: env["crm.export.job"]._cron_run_jobs(chunk_size=4), count=1)
+        state, done, names = self._result()
+        self.assertEqual((state, done), ("done", self.COUNT))
+        self.assertEqual(names, [f"Concurrent Export {i}" for i in range(self.COUNT)])
