@@ -25,6 +25,7 @@ import subprocess
 import threading
 import time
 import zipfile
+from types import SimpleNamespace
 
 from benchlib import addons_path
 
@@ -131,6 +132,9 @@ def main():
     registry = Registry(args.db)
     thread = threading.current_thread()
     thread.query_count, thread.query_time = 0, 0
+    from unittest.mock import patch
+
+    from odoo.addons.web.controllers import export as stock_export
     from odoo.addons.web.controllers.export import CSVExport, ExcelExport
 
     with registry.cursor() as cr:
@@ -168,7 +172,9 @@ def main():
                 records = uenv["res.partner"].search([("id", "in", partners.ids)], order="id")
                 rows = records.export_data(FIELDS)["datas"]
                 writer = CSVExport() if file_format == "csv" else ExcelExport()
-                content = writer.from_data(FIELDS, headers, rows)
+                # The controller reads the decimal places through the request's environment.
+                with patch.object(stock_export, "request", SimpleNamespace(env=uenv)):
+                    content = writer.from_data(FIELDS, headers, rows)
                 return content.encode() if isinstance(content, str) else content
 
             return run

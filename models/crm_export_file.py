@@ -10,8 +10,10 @@ so it is written as it is and round-trips without a polluting quote. The
 add-on's importer strips a leading ``'`` (it reads spreadsheet exports), so a
 neutralised value re-imports as the original.
 
-In XLSX every text is an explicit string cell (inline string): no text is ever
-stored as a formula, an error code or a hyperlink. Numbers are number cells.
+In XLSX every text is a string cell (inline string): no text is ever stored
+as a formula, an error code or a hyperlink (openpyxl takes a text starting
+with ``=`` for a formula and ``#N/A`` for an error code: those are written as
+explicit string cells). Numbers are number cells.
 """
 
 import csv
@@ -22,7 +24,7 @@ import tempfile
 
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
 from .crm_import_mapping import normalize_header, suggest
 
@@ -131,15 +133,18 @@ class XlsxWriter:
         self._append(self.header, ())
 
     def _cell(self, value, phone):
-        if isinstance(value, bool) or value is None:
-            value = "" if value is None else str(value)
-        if isinstance(value, int | float):
-            return WriteOnlyCell(self.sheet, value=value)
-        text = ILLEGAL_CHARACTERS_RE.sub("", neutralize(value, phone))[:XLSX_MAX_CELL]
-        cell = WriteOnlyCell(self.sheet, value=text)
-        # Whatever openpyxl inferred (a formula for "=...", an error code for "#N/A"): a string.
-        cell.data_type = "s"
-        return cell
+        if value is None or value == "":
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        text = ILLEGAL_CHARACTERS_RE.sub("", neutralize(str(value), phone))[:XLSX_MAX_CELL]
+        if text.startswith("=") or text in ERROR_CODES:
+            # openpyxl would store it as a formula or an error code: force a string cell.
+            cell = WriteOnlyCell(self.sheet, value=text)
+            cell.data_type = "s"
+            return cell
+        # Any other text is bound by openpyxl as a string cell (inline string).
+        return text
 
     def _append(self, row, phones):
         self.sheet.append([self._cell(value, index in phones) for index, value in enumerate(row)])

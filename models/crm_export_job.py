@@ -294,7 +294,9 @@ class CrmExportJob(models.Model):
         specials = {special for _header, _fname, special in columns if special}
         if specials:
             fnames += [f for f in ("is_company", "parent_id") if f not in fnames]
-        data = records.read(fnames)
+        # Links as ids (load=None): their names are read once per distinct record below,
+        # instead of once per cell.
+        data = records.read(fnames, load=None)
         fields_ = {fname: Model._fields[fname] for fname in fnames}
         labels = {
             fname: dict(field._description_selection(self.env))
@@ -303,8 +305,10 @@ class CrmExportJob(models.Model):
         }
         names = {}
         for fname, field in fields_.items():
-            if field.type == "many2many":
-                ids = {i for values in data for i in values[fname]}
+            if field.type in ("many2one", "many2many"):
+                # As the web client shows them: the names of linked records, whatever their rules.
+                ids = {i for values in data for i in (values[fname] or ())} if field.type == "many2many" else None
+                ids = ids if ids is not None else {values[fname] for values in data if values[fname]}
                 names[fname] = {r.id: r.display_name for r in self.env[field.comodel_name].sudo().browse(ids)}
         yes, no = self.env._("Yes"), self.env._("No")
         rows = []
@@ -317,7 +321,7 @@ class CrmExportJob(models.Model):
                     continue
                 if special == "company":
                     parent = values["parent_id"]
-                    row.append(values["name"] if values["is_company"] else (parent[1] if parent else ""))
+                    row.append(values["name"] if values["is_company"] else names["parent_id"].get(parent, ""))
                     continue
                 field = fields_[fname]
                 if field.type == "boolean":
@@ -327,7 +331,7 @@ class CrmExportJob(models.Model):
                 elif field.type == "selection":
                     row.append(labels[fname].get(value, value))
                 elif field.type == "many2one":
-                    row.append(value[1])
+                    row.append(names[fname].get(value, ""))
                 elif field.type == "many2many":
                     row.append(", ".join(names[fname][i] for i in value if i in names[fname]))
                 elif field.type == "html":
