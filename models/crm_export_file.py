@@ -94,7 +94,7 @@ class CsvWriter:
         self.text = io.TextIOWrapper(self.file, encoding="utf-8-sig" if excel else "utf-8", newline="")
         self.writer = csv.writer(self.text, delimiter=";" if excel else ",")
 
-    def write(self, row, phones=()):
+    def add_row(self, row, phones=()):
         self.writer.writerow(
             [
                 neutralize(value, index in phones) if isinstance(value, str) else ("" if value is None else value)
@@ -150,7 +150,7 @@ class XlsxWriter:
         self.sheet.append([self._cell(value, index in phones) for index, value in enumerate(row)])
         self.rows += 1
 
-    def write(self, row, phones=()):
+    def add_row(self, row, phones=()):
         if self.sheet is None or self.rows >= self.max_rows:
             self._new_sheet()
         self._append(row, phones)

@@ -349,7 +349,7 @@ class CrmExportJob(models.Model):
         header = [header for header, _fname, _special in columns]
         if self.file_format == "csv":
             file_writer = writer.CsvWriter(excel=self.excel_csv)
-            file_writer.write(header)
+            file_writer.add_row(header)
             return file_writer
         title = dict(self._fields["res_model"]._description_selection(self.env))[self.res_model]
         return writer.XlsxWriter(header, title)
@@ -415,7 +415,7 @@ class CrmExportJob(models.Model):
         last_id = 0
         while records := self._chunk(domain, last_id):
             for row in self._rows(records, columns):
-                file_writer.write(row, phones)
+                file_writer.add_row(row, phones)
             last_id = records[-1].id
             self.env.invalidate_all()
         self.rows_done = count
@@ -486,7 +486,7 @@ class CrmExportJob(models.Model):
         for chunk in chunks:
             with self._open_chunk(chunk) as stream:
                 for row in writer.load_rows(stream):
-                    file_writer.write(row, phones)
+                    file_writer.add_row(row, phones)
         self._store_file(file_writer)
         chunks.unlink()
         self._notify_done()

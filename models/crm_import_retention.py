@@ -33,10 +33,11 @@ class CrmImportJob(models.Model):
 
     def _compute_counts(self):
         purged = self.filtered("summary_counts")
-        super(CrmImportJob, self - purged)._compute_counts()
+        result = super(CrmImportJob, self - purged)._compute_counts()
         for job in purged:
             for fname in COUNT_FIELDS:
                 job[fname] = job.summary_counts.get(fname, 0)
+        return result
 
     def _check_rows_kept(self):
         for job in self:
