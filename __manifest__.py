@@ -79,6 +79,9 @@
         "views/crm_acquisition_event_views.xml",
         "views/crm_contact_form_views.xml",
         "views/crm_contact_form_templates.xml",
+        "security/crm_export_rules.xml",
+        "data/crm_export_data.xml",
+        "views/crm_export_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -62,3 +62,5 @@ from . import crm_campaign
 from . import crm_inactivity_rule
 from . import crm_acquisition_event
 from . import crm_contact_form
+from . import crm_export_job
+from . import crm_import_retention

@@ -47,6 +47,9 @@ ACL_RIGHTS = {
     "crm.salesperson.ranking.report": ("", "", "r", "r"),
     "crm.sales.cost": ("", "", "rwcu", "rwcu"),
     "crm.cac.report": ("", "", "r", "r"),
+    # Contributors reach their own exports (record rules); exporting itself needs the right to export.
+    "crm.export.job": ("", "rwcu", "rwcu", "rwcu"),
+    "crm.export.job.column": ("", "rwcu", "rwcu", "rwcu"),
 }
 
 
