@@ -79,6 +79,10 @@
         "views/crm_acquisition_event_views.xml",
         "views/crm_contact_form_views.xml",
         "views/crm_contact_form_templates.xml",
+        "security/crm_activity_report_rules.xml",
+        "views/crm_activity_report_views.xml",
+        "report/crm_timeline_report.xml",
+        "views/crm_timeline_documents_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
