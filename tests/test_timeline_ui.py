@@ -5,7 +5,7 @@ from .common import CrmClientSuiteCommon
 
 @tagged("post_install", "-at_install")
 class TestTimelineUi(CrmClientSuiteCommon, HttpCase):
-    def test_manager_filters_the_client_timeline_and_opens_an_entry(self):
+    def test_manager_filters_opens_an_entry_schedules_a_call_and_sees_it_done(self):
         self.contact_a.message_post(
             body="Necesitamos presupuesto para la nave",
             subject="Presupuesto nave",

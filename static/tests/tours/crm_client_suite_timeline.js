@@ -40,7 +40,7 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
         },
         {
             content: "The client's form is back",
-            trigger: ".o_form_view .o_notebook .nav-link[name=crm_timeline]",
+            trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains('Construcciones Ibéricas'):not(:contains('Lucía'))",
         },
         {
             content: "Schedule an activity from the chatter",
