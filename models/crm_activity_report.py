@@ -23,9 +23,9 @@ class CrmSalespersonActivityReport(models.Model):
     _order = "date desc, id desc"
 
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
-    assigned_by_id = fields.Many2one("res.users", string="Assigned By", readonly=True)
+    assigned_by_id = fields.Many2one("res.users", readonly=True)
     is_delegated = fields.Boolean(string="Delegated", readonly=True, help="Assigned by one user to another.")
-    activity_type_id = fields.Many2one("mail.activity.type", string="Activity Type", readonly=True)
+    activity_type_id = fields.Many2one("mail.activity.type", readonly=True)
     state = fields.Selection(STATES, readonly=True)
     date = fields.Date(readonly=True, help="The deadline of an open activity, the day a done one was done.")
     summary = fields.Char(readonly=True)
