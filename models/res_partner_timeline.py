@@ -18,8 +18,10 @@ class ResPartner(models.Model):
         return self.env["ir.attachment"].search([("id", "in", ids)]) if ids else self.env["ir.attachment"]
 
     def _compute_crm_document_count(self):
+        Attachment = self.env["ir.attachment"]
         for partner in self:
-            partner.crm_document_count = len(partner._crm_documents()) if partner.id else 0
+            ids = self.env["crm.timeline"]._document_ids(partner) if partner.id else []
+            partner.crm_document_count = Attachment.search_count([("id", "in", ids)]) if ids else 0
 
     def action_crm_documents(self):
         self.ensure_one()
