@@ -50,7 +50,9 @@ class ReportCrmTimeline(models.AbstractModel):
         filters = {"date_from": date_from, "date_to": date_to}
         entries, has_more = [], True
         while has_more and len(entries) < MAX_EXPORT_ENTRIES:
-            page = Timeline.get_page(partner.id, filters, offset=len(entries), limit=EXPORT_PAGE)
+            page = Timeline.get_page(
+                partner.id, filters, offset=len(entries), limit=min(EXPORT_PAGE, MAX_EXPORT_ENTRIES - len(entries))
+            )
             entries += page["entries"]
             has_more = page["has_more"]
         return entries[:MAX_EXPORT_ENTRIES], has_more or len(entries) > MAX_EXPORT_ENTRIES
@@ -79,5 +81,8 @@ class ReportCrmTimeline(models.AbstractModel):
             "date_to": date_to,
             "timelines": timelines,
             "type_labels": labels,
-            "max_entries": MAX_EXPORT_ENTRIES,
+            "cut_notice": self.env._(
+                "Only the latest %(count)s entries of the period are shown; export a shorter period for the rest.",
+                count=MAX_EXPORT_ENTRIES,
+            ),
         }

@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -128,6 +129,16 @@ class TestTimelineExport(CrmClientSuiteCommon):
         html = self.render(self.client_a, date(2026, 2, 1), date(2026, 2, 28))
         self.assertIn("Pedido de febrero", html)
         self.assertNotIn("Visita de obra Sevilla", html)
+
+    @users("ccs_manager")
+    def test_report_cut_at_its_limit_says_so(self):
+        with patch("odoo.addons.crm_client_suite.models.crm_timeline_export.MAX_EXPORT_ENTRIES", 1):
+            html = self.render(self.client_a, date(2026, 2, 1), date(2026, 2, 28))
+        self.assertEqual(html.count("o_crm_timeline_report_entry"), 1)
+        self.assertIn("Visita de obra Sevilla", html)
+        self.assertIn("Only the latest 1 entries of the period are shown", html)
+        html = self.render(self.client_a, date(2026, 2, 1), date(2026, 2, 28))
+        self.assertNotIn("o_crm_timeline_report_cut", html)
 
     @users("ccs_manager")
     def test_report_of_an_empty_period_says_so(self):
