@@ -82,6 +82,10 @@
         "security/crm_export_rules.xml",
         "data/crm_export_data.xml",
         "views/crm_export_views.xml",
+        "security/crm_activity_report_rules.xml",
+        "views/crm_activity_report_views.xml",
+        "report/crm_timeline_report.xml",
+        "views/crm_timeline_documents_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

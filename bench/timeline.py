@@ -8,7 +8,9 @@ planned activities, outreach, stage changes), then times, as a Manager
 
 * the first page (40 entries) of the client's timeline,
 * a page further on (offset 400),
-* the first page filtered to emails, and with a word searched,
+* the first page filtered to emails, to documents (attachments, one
+  message in twenty has one), to one contact, and with a word searched,
+* the choices of the contact, deal and author filters,
 
 each the median of ``--runs`` runs, and, for comparison, stock Odoo's
 chatter loading the client's own first 30 messages (``_message_fetch``), which
@@ -101,7 +103,17 @@ def main():
                     "author_id": contacts[0].id if kind < 0.3 else manager.partner_id.id,
                 }
             )
-        env["mail.message"].create(messages)
+        created = env["mail.message"].create(messages)
+        # one message in twenty carries a document (an attachment)
+        with_files = created[::20]
+        attachments = env["ir.attachment"].create(
+            [
+                {"name": f"documento-{i}.pdf", "raw": b"%PDF-1.4", "res_model": m.model, "res_id": m.res_id}
+                for i, m in enumerate(with_files)
+            ]
+        )
+        for message, attachment in zip(with_files, attachments, strict=True):
+            message.attachment_ids = [Command.link(attachment.id)]
         # the assignee follows the documents already (a batch of activities
         # would otherwise subscribe them once per activity)
         for record in (client | contacts, deals):
@@ -147,7 +159,10 @@ def main():
             ]
         )
         env.flush_all()
-        cr.execute("ANALYZE mail_message, mail_activity, crm_outreach, crm_deal_stage_history")
+        cr.execute(
+            "ANALYZE mail_message, mail_activity, crm_outreach, crm_deal_stage_history, ir_attachment, "
+            "message_attachment_rel"
+        )
 
         menv = api.Environment(cr, manager.id, {})
         Timeline = menv["crm.timeline"]
@@ -166,6 +181,9 @@ def main():
             "page at offset 400": lambda: Timeline.get_page(client.id, offset=400),
             "emails only": lambda: Timeline.get_page(client.id, {"types": ["email_in", "email_out"]}),
             "search": lambda: Timeline.get_page(client.id, {"search": "contrato"}),
+            "documents only": lambda: Timeline.get_page(client.id, {"types": ["document"]}),
+            "one contact": lambda: Timeline.get_page(client.id, {"contact_id": contacts[0].id}),
+            "filter options": lambda: {"entries": [], "has_more": bool(Timeline.get_filter_options(client.id))},
         }
         figures = {}
         for label, call in cases.items():
@@ -185,7 +203,8 @@ def main():
     print(
         f"RESULT name=timeline size={args.size} first_page_ms={figures['first page']:.1f} "
         f"next_page_ms={figures['page at offset 400']:.1f} emails_ms={figures['emails only']:.1f} "
-        f"search_ms={figures['search']:.1f} "
+        f"search_ms={figures['search']:.1f} documents_ms={figures['documents only']:.1f} "
+        f"contact_ms={figures['one contact']:.1f} options_ms={figures['filter options']:.1f} "
         f"stock_chatter_ms={stock_ms:.1f} ratio={figures['first page'] / stock_ms:.2f} "
         f"target_ms=300 ok={'yes' if worst < 300 else 'no'}"
     )

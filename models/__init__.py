@@ -64,3 +64,8 @@ from . import crm_acquisition_event
 from . import crm_contact_form
 from . import crm_export_job
 from . import crm_import_retention
+from . import crm_activity_report
+from . import mail_activity_report
+from . import res_partner_timeline
+from . import crm_timeline_export
+from . import mail_activity_schedule

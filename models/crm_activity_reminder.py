@@ -59,6 +59,7 @@ class CrmActivityReminder(models.Model):
         return timedelta(**{self.interval_unit: self.interval_number})
 
     @api.depends(
+        "activity_id.active",
         "activity_id.date_deadline",
         "activity_id.user_id.tz",
         "activity_id.calendar_event_id",
@@ -68,7 +69,8 @@ class CrmActivityReminder(models.Model):
     def _compute_date_due(self):
         for reminder in self:
             activity = reminder.activity_id
-            if not activity.date_deadline or activity.calendar_event_id:
+            # a done activity kept by its type (archived) is never reminded of
+            if not activity.active or not activity.date_deadline or activity.calendar_event_id:
                 reminder.date_due = False
                 continue
             tz = pytz.timezone(activity.user_id.tz or activity.create_uid.tz or "UTC")

@@ -29,8 +29,9 @@ class CrmTimeline(models.AbstractModel):
     of their deals; a contact's, those of the contact and of its deals. One
     SQL ``UNION ALL`` over the sources (chatter messages with their tracking
     values and done activities, planned activities, outreach, stage history,
-    automation steps, quotations and invoices) returns one page, newest
-    first; only that page is then read in full.
+    automation steps, quotations and invoices, the attachments of the
+    messages as documents) returns one page, newest first; only that page is
+    then read in full.
 
     Access: the contacts and deals come from ``_search`` as the current user,
     so record rules (ownership, Team Isolation) decide which ones count; the
@@ -60,6 +61,33 @@ class CrmTimeline(models.AbstractModel):
             "document": self.env._("Document"),
         }
         return [(key, labels[key]) for key, _label in ENTRY_TYPES]
+
+    @api.model
+    def get_filter_options(self, partner_id):
+        """The choices of the contact, deal and author filters of the
+        timeline of ``partner_id``: ``{"contacts", "deals", "authors"}``,
+        each a list of (id, name), only of what the user may read."""
+        partner = self.env["res.partner"].browse(partner_id).exists()
+        if not partner:
+            raise UserError(self.env._("This contact or client does not exist anymore."))
+        partner.check_access("read")
+        partners, leads = self._scope(partner)
+        contacts = self.env["res.partner"].search([("id", "in", partners), ("id", "!=", partner.id)], order="name")
+        deals = self.env["crm.lead"].with_context(active_test=False).search([("id", "in", leads)], order="name")
+        self.env["mail.message"].flush_model()
+        self.env["mail.activity"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT t.author_id FROM (%s) t WHERE t.author_id IS NOT NULL",
+                SQL(" UNION ALL ").join(self._source_queries(partners, leads)),
+            )
+        )
+        authors = self.env["res.partner"].sudo().browse([row[0] for row in rows]).exists().sorted("name")
+        return {
+            "contacts": [(c.id, c.display_name) for c in contacts],
+            "deals": [(d.id, d.display_name) for d in deals],
+            "authors": [(a.id, a.display_name) for a in authors],
+        }
 
     # The records a timeline covers --------------------------------------------
 
@@ -112,6 +140,31 @@ class CrmTimeline(models.AbstractModel):
             leads.subselect(),
         )
 
+    def _attachments_sql(self, partners, leads):
+        """SQL selecting (message_id, attachment_id) of the attachments of the
+        messages on the records the timeline covers: the client's, its
+        contacts' and its deals' documents."""
+        return SQL(
+            """
+            SELECT rel.message_id, rel.attachment_id
+              FROM message_attachment_rel rel
+              JOIN mail_message m ON m.id = rel.message_id
+              JOIN (%(documents)s) d ON d.model = m.model AND d.id = m.res_id
+            """,
+            documents=self._documents_sql(partners, leads),
+        )
+
+    @api.model
+    def _document_ids(self, partner):
+        """Ids of the attachments of the emails and notes on ``partner``, its
+        contacts and its deals, as far as the current user may read those."""
+        partners, leads = self._scope(partner)
+        self.env["mail.message"].flush_model()
+        rows = self.env.execute_query(
+            SQL("SELECT DISTINCT attachment_id FROM (%s) t", self._attachments_sql(partners, leads))
+        )
+        return [row[0] for row in rows]
+
     def _source_queries(self, partners, leads):
         """One SQL per source, each selecting the columns (kind, source_model,
         source_id, date, author_id (a partner), res_model, res_id, title,
@@ -159,6 +212,8 @@ class CrmTimeline(models.AbstractModel):
                   JOIN (%(documents)s) d ON d.model = a.res_model AND d.id = a.res_id
              LEFT JOIN mail_activity_type at ON at.id = a.activity_type_id
              LEFT JOIN res_users u ON u.id = a.user_id
+                 -- a done activity kept by its type is its done message's entry
+                 WHERE a.active
                 """,
                 activity_kind=self._activity_kind_sql("at"),
                 documents=self._documents_sql(partners, leads),
@@ -201,6 +256,16 @@ class CrmTimeline(models.AbstractModel):
              LEFT JOIN crm_automation_step step ON step.id = rs.step_id
                 """,
                 documents=self._documents_sql(partners, leads),
+            ),
+            SQL(
+                """
+                SELECT 'document', 'ir.attachment', att.id, m.date, m.author_id,
+                       m.model, m.res_id, COALESCE(att.name, ''), COALESCE(att.name, '')
+                  FROM (%(attachments)s) rel
+                  JOIN ir_attachment att ON att.id = rel.attachment_id
+                  JOIN mail_message m ON m.id = rel.message_id
+                """,
+                attachments=self._attachments_sql(partners, leads),
             ),
         ]
         if "sale.order" in self.env and self.env["sale.order"].has_access("read"):
@@ -312,7 +377,7 @@ class CrmTimeline(models.AbstractModel):
         entries = []
         for kind, source_model, source_id, date, author_id, res_model, res_id in rows:
             title, body, extra = details.get((source_model, source_id), ("", "", {}))
-            if source_model in ("mail.message", "mail.activity"):
+            if source_model in ("mail.message", "mail.activity", "ir.attachment"):
                 extra = {"open_model": res_model, "open_id": res_id, **extra}
             entries.append(
                 {
@@ -434,6 +499,16 @@ class CrmTimeline(models.AbstractModel):
                 {"open_model": "crm.automation.run", "open_id": step.run_id.id},
             )
             for step in steps
+        }
+
+    def _describe_ir_attachment(self, attachments):
+        return {
+            att.id: (
+                att.name,
+                att.mimetype or "",
+                {"url": f"/web/content/{att.id}?download=true"},
+            )
+            for att in attachments
         }
 
     def _describe_sale_order(self, orders):

@@ -1,6 +1,9 @@
 from odoo import api, fields, models
 from odoo.tools import email_normalize
 
+# A deal's name shorter than this never matches a subject ("Obra" in any email).
+MIN_DEAL_NAME = 4
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -32,3 +35,27 @@ class ResPartner(models.Model):
             return self.browse()
         candidates = self.sudo().search([("email_normalized", "=", email), ("is_company", "=", False)], limit=10)
         return candidates.filtered(lambda p: (p.team_id or p.commercial_partner_id.team_id).crm_log_known_senders)[:1]
+
+    def _crm_open_deal_named_in(self, subject):
+        """The open deal of this contact (or of its client) whose name the
+        email ``subject`` contains, the longest name first; none when the
+        subject names no deal."""
+        self.ensure_one()
+        subject = (subject or "").casefold()
+        if not subject:
+            return self.env["crm.lead"]
+        deals = (
+            self.env["crm.lead"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", (self | self.commercial_partner_id).ids),
+                    ("type", "=", "opportunity"),
+                    ("stage_id.is_won", "=", False),
+                ],
+                order="write_date desc, id desc",
+            )
+        )
+        named = deals.filtered(lambda d: len(d.name or "") >= MIN_DEAL_NAME and d.name.casefold() in subject)
+        # a deal of the contact itself before one of its client, then the longest name
+        return named.sorted(lambda d: (d.partner_id != self, -len(d.name)))[:1]

@@ -32,3 +32,5 @@ from . import test_inactivity
 from . import test_acquisition
 from . import test_contact_form
 from . import test_export
+from . import test_activity_report
+from . import test_timeline_documents

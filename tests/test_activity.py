@@ -238,3 +238,56 @@ class TestActivityReminderConcurrency(TwoCursorCase):
             done = env["crm.activity.reminder"]._cron_send_due(batch_size=REMINDERS)
         self.assertEqual(len(refused), 1, "the database refused the first lock")
         self.assertEqual(done, REMINDERS)
+
+
+@tagged("post_install", "-at_install")
+class TestActivityReminderScheduling(CrmClientSuiteCommon):
+    """Reminders set in the chatter's "Schedule Activity" dialog, and the done
+    activities a type keeps."""
+
+    @users("ccs_contributor")
+    def test_schedule_dialog_sets_a_reminder(self):
+        wizard = (
+            self.env["mail.activity.schedule"]
+            .with_context(active_model="crm.lead", active_ids=self.deal_contributor.ids)
+            .create(
+                {
+                    "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                    "summary": "Llamada de seguimiento",
+                    "date_deadline": date(2026, 3, 10),
+                    "activity_user_id": self.contributor.id,
+                    "crm_remind": True,
+                    "crm_reminder_number": 2,
+                    "crm_reminder_unit": "hours",
+                }
+            )
+        )
+        wizard.action_schedule_activities()
+        activity = self.deal_contributor.with_env(self.env).activity_ids
+        self.assertEqual(activity.summary, "Llamada de seguimiento")
+        self.assertEqual([(r.interval_number, r.interval_unit) for r in activity.crm_reminder_ids], [(2, "hours")])
+
+    @users("ccs_contributor")
+    def test_schedule_dialog_without_reminder_sets_none(self):
+        wizard = (
+            self.env["mail.activity.schedule"]
+            .with_context(active_model="crm.lead", active_ids=self.deal_contributor.ids)
+            .create({"activity_type_id": self.env.ref("mail.mail_activity_data_call").id, "crm_reminder_number": 2})
+        )
+        wizard.action_schedule_activities()
+        self.assertFalse(self.deal_contributor.with_env(self.env).activity_ids.crm_reminder_ids)
+
+    def test_done_activity_kept_by_its_type_is_not_reminded(self):
+        self.env.ref("mail.mail_activity_data_call").keep_done = True
+        activity = self.contact_a.activity_schedule(
+            "mail.mail_activity_data_call", date_deadline=date(2026, 3, 10), user_id=self.manager.id
+        )
+        activity.crm_reminder_ids = [fields.Command.create({"interval_number": 1, "interval_unit": "hours"})]
+        activity.action_feedback(feedback="Hecho")
+        self.assertFalse(activity.active)
+        self.assertFalse(activity.crm_reminder_ids.date_due)
+        with freeze_time("2026-03-11 00:00:00"):
+            self.assertEqual(self.env["crm.activity.reminder"]._cron_send_due(), 0)
+        # the timeline shows it once, as its done message
+        entries = self.env["crm.timeline"].get_page(self.contact_a.id, {"types": ["call"]})["entries"]
+        self.assertEqual([e["source_model"] for e in entries], ["mail.message"])

@@ -50,6 +50,8 @@ ACL_RIGHTS = {
     # Contributors reach their own exports (record rules); exporting itself needs the right to export.
     "crm.export.job": ("", "rwcu", "rwcu", "rwcu"),
     "crm.export.job.column": ("", "rwcu", "rwcu", "rwcu"),
+    "crm.salesperson.activity.report": ("", "r", "r", "r"),
+    "crm.timeline.export": ("", "rwc", "rwc", "rwc"),
 }
 
 

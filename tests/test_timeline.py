@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
 from odoo.tools import mute_logger
@@ -179,3 +180,95 @@ class TestTimeline(CrmClientSuiteCommon):
     def test_guest_has_no_timeline(self):
         with self.assertRaises(AccessError):
             self.page()
+
+    @users("ccs_admin")
+    def test_type_filters_of_each_kind(self):
+        env = self.env(su=True)
+        meeting = self.deal_manager.activity_schedule(
+            "mail.mail_activity_data_meeting",
+            summary="Reunión en obra",
+            date_deadline=date(2026, 2, 10),
+            user_id=self.manager.id,
+        )
+        ticket = self.contact_a.activity_schedule(
+            "crm_client_suite.mail_activity_type_ticket",
+            summary="Incidencia 42",
+            date_deadline=date(2026, 2, 11),
+            user_id=self.manager.id,
+        )
+        automation = env["crm.automation"].create(
+            {"name": "Seguimiento", "target_model": "crm.lead", "user_id": self.admin_user.id}
+        )
+        step = env["crm.automation.step"].create({"automation_id": automation.id, "name": "Recordatorio"})
+        run = env["crm.automation.run"].create(
+            {"automation_id": automation.id, "res_model": "crm.lead", "res_id": self.deal_manager.id}
+        )
+        with freeze_time("2026-02-12 09:00:00"):
+            run_step = env["crm.automation.run.step"].create(
+                {"run_id": run.id, "step_id": step.id, "result": "done", "message": "Actividad creada"}
+            )
+        self.assertEqual(self.since_february(types=["meeting"]), [("meeting", "Reunión en obra", "Reforma Sevilla")])
+        self.assertEqual(
+            self.since_february(types=["ticket"]), [("ticket", "Incidencia 42", self.contact_a.display_name)]
+        )
+        self.assertEqual(self.since_february(types=["chat"]), [("chat", "Chat con compras", "Reforma Sevilla")])
+        self.assertEqual(self.since_february(types=["call"]), [("call", "Call", "Obra nueva Madrid")])
+        self.assertEqual(self.since_february(types=["note"]), [("note", "Note", self.client_a.name)])
+        self.assertEqual([k for k, _t, _n in self.since_february(types=["stage"])], ["stage"])
+        self.assertEqual(self.since_february(types=["automation"]), [("automation", "Seguimiento", "Reforma Sevilla")])
+        self.assertEqual(self.since_february(types=["document"]), [("document", self.order.name, self.client_a.name)])
+        entries = {e["type"]: e for e in self.page(date_from="2026-02-01", date_to="2026-02-28")["entries"]}
+        self.assertEqual(
+            (entries["automation"]["open_model"], entries["automation"]["open_id"]), ("crm.automation.run", run.id)
+        )
+        self.assertEqual(entries["automation"]["source_id"], run_step.id)
+        self.assertEqual(
+            (entries["meeting"]["open_model"], entries["meeting"]["open_id"]), ("crm.lead", meeting.res_id)
+        )
+        self.assertEqual(
+            (entries["ticket"]["open_model"], entries["ticket"]["open_id"]), ("res.partner", ticket.res_id)
+        )
+
+    @users("ccs_admin")
+    def test_invoice_is_one_document_line_with_its_state(self):
+        with freeze_time("2026-02-09 09:00:00"):
+            invoice = (
+                self.env["account.move"]
+                .sudo()
+                .create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": self.contact_a.id,
+                        "invoice_date": date(2026, 2, 9),
+                        "invoice_line_ids": [Command.create({"name": "Proyecto", "quantity": 1, "price_unit": 1000})],
+                    }
+                )
+            )
+        documents = [e for e in self.page(types=["document"], date_from="2026-02-09")["entries"]]
+        self.assertEqual([(e["source_model"], e["state"]) for e in documents], [("account.move", "draft")])
+        self.assertEqual((documents[0]["open_model"], documents[0]["open_id"]), ("account.move", invoice.id))
+        self.assertIn("Draft", documents[0]["body"])
+
+    @users("ccs_admin")
+    def test_filter_options_list_contacts_deals_and_authors(self):
+        options = self.env["crm.timeline"].get_filter_options(self.client_a.id)
+        self.assertEqual(
+            [name for _id, name in options["contacts"]],
+            sorted(
+                [
+                    self.contact_a_other.display_name,
+                    self.contact_a.display_name,
+                    self.portal_user.partner_id.display_name,
+                ]
+            ),
+        )
+        self.assertEqual({i for i, _name in options["deals"]}, {self.deal_contributor.id, self.deal_manager.id})
+        author_ids = {i for i, _name in options["authors"]}
+        self.assertTrue({self.manager.partner_id.id, self.contributor.partner_id.id, self.contact_a.id} <= author_ids)
+
+    @users("ccs_contributor")
+    @mute_logger(*MUTE)
+    def test_filter_options_leave_out_what_the_user_may_not_read(self):
+        options = self.env["crm.timeline"].get_filter_options(self.client_a.id)
+        self.assertEqual([i for i, _name in options["deals"]], [self.deal_contributor.id])
+        self.assertNotIn(self.contact_a_other.id, {i for i, _name in options["contacts"]})

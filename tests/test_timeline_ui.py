@@ -5,7 +5,7 @@ from .common import CrmClientSuiteCommon
 
 @tagged("post_install", "-at_install")
 class TestTimelineUi(CrmClientSuiteCommon, HttpCase):
-    def test_manager_filters_the_client_timeline_and_opens_an_entry(self):
+    def test_manager_filters_opens_an_entry_schedules_a_call_and_sees_it_done(self):
         self.contact_a.message_post(
             body="Necesitamos presupuesto para la nave",
             subject="Presupuesto nave",
@@ -16,4 +16,24 @@ class TestTimelineUi(CrmClientSuiteCommon, HttpCase):
             "mail.mail_activity_data_call", summary="Llamada de cierre", user_id=self.contributor.id
         )
         call.action_feedback(feedback="Acepta la oferta")
+        # the call the tour schedules stays, archived, once done: its reminder can be checked
+        call_type = self.env.ref("mail.mail_activity_data_call")
+        call_type.keep_done = True
         self.start_tour(f"/odoo/res.partner/{self.client_a.id}", "crm_client_suite_timeline", login=self.manager.login)
+        done = (
+            self.env["mail.activity"]
+            .with_context(active_test=False)
+            .search([("res_model", "=", "res.partner"), ("res_id", "=", self.client_a.id)])
+        )
+        self.assertEqual(done.summary, "Llamada de seguimiento")
+        self.assertEqual((done.activity_type_id, done.active, done.user_id), (call_type, False, self.manager))
+        self.assertEqual([(r.interval_number, r.interval_unit) for r in done.crm_reminder_ids], [(2, "hours")])
+        message = self.env["mail.message"].search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", self.client_a.id),
+                ("mail_activity_type_id", "=", call_type.id),
+            ]
+        )
+        self.assertIn("Cliente interesado en la ampliación", message.body)
+        self.assertEqual(message.author_id, self.manager.partner_id)

@@ -24,8 +24,9 @@ const ICONS = {
 
 /**
  * The timeline of a contact or client (crm.timeline.get_page): one page of
- * entries newest first, filters by type, words and period, "load more",
- * each entry opening the record it came from.
+ * entries newest first, filters by type, contact, deal, author, words and
+ * period, "load more", each entry opening the record it came from (a
+ * document's entry also offers its download).
  */
 export class CrmTimeline extends Component {
     static template = "crm_client_suite.CrmTimeline";
@@ -39,15 +40,17 @@ export class CrmTimeline extends Component {
             hasMore: false,
             loading: false,
             typeOptions: [],
-            filters: { type: "", search: "", date_from: "", date_to: "" },
+            options: { contacts: [], deals: [], authors: [] },
+            filters: { type: "", search: "", date_from: "", date_to: "", contact_id: "", deal_id: "", author_id: "" },
         });
         onWillStart(async () => {
             this.state.typeOptions = await this.orm.call("crm.timeline", "get_entry_types", []);
-            await this.load(this.props.record.resId);
+            await Promise.all([this.loadOptions(this.props.record.resId), this.load(this.props.record.resId)]);
         });
         onWillUpdateProps(async (nextProps) => {
             if (nextProps.record.resId !== this.props.record.resId) {
-                await this.load(nextProps.record.resId);
+                Object.assign(this.state.filters, { contact_id: "", deal_id: "", author_id: "" });
+                await Promise.all([this.loadOptions(nextProps.record.resId), this.load(nextProps.record.resId)]);
             }
         });
     }
@@ -56,9 +59,20 @@ export class CrmTimeline extends Component {
         return Object.fromEntries(this.state.typeOptions);
     }
 
+    async loadOptions(partnerId) {
+        this.state.options = partnerId
+            ? await this.orm.call("crm.timeline", "get_filter_options", [partnerId])
+            : { contacts: [], deals: [], authors: [] };
+    }
+
     serverFilters() {
-        const { type, search, date_from, date_to } = this.state.filters;
+        const { type, search, date_from, date_to, contact_id, deal_id, author_id } = this.state.filters;
         const filters = {};
+        for (const [key, value] of Object.entries({ contact_id, deal_id, author_id })) {
+            if (value) {
+                filters[key] = parseInt(value);
+            }
+        }
         if (type) {
             filters.types = [type];
         }
@@ -120,6 +134,9 @@ export class CrmTimeline extends Component {
     }
 
     openEntry(entry) {
+        if (!entry.open_model) {
+            return;
+        }
         this.action.doAction({
             type: "ir.actions.act_window",
             res_model: entry.open_model,

@@ -22,16 +22,106 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
         },
         {
             content: "Only emails remain",
-            trigger: ".o_crm_timeline_entries:not(:has(.o_crm_timeline_entry[data-type=call]))",
+            trigger: ".o_crm_timeline_entries:not(:has(.o_crm_timeline_entry:not([data-type=email_in])))",
         },
         {
             content: "Open the email's record",
-            trigger: ".o_crm_timeline_entry[data-type=email_in]",
+            trigger: ".o_crm_timeline_entry[data-type=email_in]:contains('Presupuesto nave')",
             run: "click",
         },
         {
             content: "The contact's form opens",
             trigger: ".o_form_view .o_field_widget[name=name]:contains('Lucía'), .o_form_view .o_field_widget[name=name] input",
+        },
+        {
+            content: "Back to the client",
+            trigger: ".o_breadcrumb .breadcrumb-item a",
+            run: "click",
+        },
+        {
+            content: "The client's form is back",
+            trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains('Construcciones Ibéricas'):not(:contains('Lucía'))",
+        },
+        {
+            content: "Schedule an activity from the chatter",
+            trigger: ".o-mail-Chatter-topbar button:contains('Activities')",
+            run: "click",
+        },
+        {
+            content: "The dialog is ready",
+            trigger: ".modal div[name='crm_remind'] input:not(:checked)",
+        },
+        {
+            content: "Choose the Call type",
+            trigger: ".modal div[name='activity_type_id'] input",
+            run: "click",
+        },
+        {
+            trigger: ".modal div[name='activity_type_id'] input",
+            run: "edit Call",
+        },
+        {
+            trigger: ".modal .o-autocomplete--dropdown-item a:contains('Call')",
+            run: "click",
+        },
+        {
+            trigger: ".modal div[name='activity_type_id'] input:value('Call')",
+        },
+        {
+            content: "Name the call",
+            trigger: ".modal div[name='summary'] input",
+            run: "edit Llamada de seguimiento",
+        },
+        {
+            content: "Ask for a reminder",
+            trigger: ".modal div[name='crm_remind'] input",
+            run: "click",
+        },
+        {
+            content: "Two hours before",
+            trigger: ".modal div[name='crm_reminder_number'] input",
+            run: "edit 2",
+        },
+        {
+            content: "Schedule it",
+            trigger: ".modal-footer button[name='action_schedule_activities']",
+            run: "click",
+        },
+        {
+            content: "The call is planned on the client",
+            trigger: ".o-mail-Activity:contains('Llamada de seguimiento')",
+        },
+        {
+            content: "Mark it done",
+            trigger: ".o-mail-Activity:contains('Llamada de seguimiento') .o-mail-Activity-markDone",
+            run: "click",
+        },
+        {
+            content: "Write the feedback",
+            trigger: ".o-mail-ActivityMarkAsDone textarea",
+            run: "edit Cliente interesado en la ampliación",
+        },
+        {
+            trigger: ".o-mail-ActivityMarkAsDone button[aria-label='Done']",
+            run: "click",
+        },
+        {
+            content: "The done call is in the chatter",
+            trigger: ".o-mail-Message:contains('Cliente interesado en la ampliación')",
+        },
+        {
+            content: "Back on the client's timeline",
+            trigger: ".o_notebook .nav-link[name=crm_timeline]",
+            run: "click",
+        },
+        {
+            content: "Filter the timeline to calls",
+            trigger: ".o_crm_timeline_type",
+            run: "select call",
+        },
+        {
+            content: "The done call is in the timeline",
+            trigger: ".o_crm_timeline_entry[data-type=call]:contains('Cliente interesado en la ampliación')",
         },
     ],
 });
