@@ -79,6 +79,7 @@
         "views/crm_acquisition_event_views.xml",
         "views/crm_contact_form_views.xml",
         "views/crm_contact_form_templates.xml",
+        "views/crm_team_assignment_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

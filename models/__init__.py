@@ -62,3 +62,4 @@ from . import crm_campaign
 from . import crm_inactivity_rule
 from . import crm_acquisition_event
 from . import crm_contact_form
+from . import crm_team_assignment
