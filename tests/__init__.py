@@ -32,3 +32,4 @@ from . import test_inactivity
 from . import test_acquisition
 from . import test_contact_form
 from . import test_team_assignment
+from . import test_outreach_ui
