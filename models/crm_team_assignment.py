@@ -15,13 +15,28 @@ ASSIGNMENT_RULES = [
     ("industry", "By Industry"),
     ("priority", "By Priority"),
 ]
-# Rule -> (field of the rule line, field of the lead) holding the value matched.
+# Rule -> the field of the rule line holding the value matched.
 RULE_FIELDS = {
-    "country": ("country_id", "country_id"),
-    "source": ("source_id", "source_id"),
-    "language": ("lang_id", "lang_id"),
-    "industry": ("industry_id", "crm_industry_id"),
-    "priority": ("priority", "priority"),
+    "country": "country_id",
+    "source": "source_id",
+    "language": "lang_id",
+    "industry": "industry_id",
+    "priority": "priority",
+}
+# Rule -> the field of the lead holding that value.
+LEAD_RULE_FIELDS = {
+    "country": "country_id",
+    "source": "source_id",
+    "language": "lang_id",
+    "industry": "crm_industry_id",
+    "priority": "priority",
+}
+# Rule -> the field of the contact or client holding that value (language apart).
+PARTNER_RULE_FIELDS = {
+    "country": "country_id",
+    "source": "source_id",
+    "industry": "industry_id",
+    "priority": "crm_priority",
 }
 
 
@@ -89,7 +104,7 @@ class CrmTeam(models.Model):
     def _check_crm_assignment_lines(self):
         labels = dict(self._fields["crm_assignment_rule"]._description_selection(self.env))
         for team in self:
-            line_field = RULE_FIELDS.get(team.crm_assignment_rule, (None,))[0]
+            line_field = RULE_FIELDS.get(team.crm_assignment_rule)
             if line_field and any(not line[line_field] for line in team.crm_assignment_line_ids):
                 raise ValidationError(
                     _(
@@ -126,18 +141,18 @@ class CrmTeam(models.Model):
         return [turn for (turn,) in self.env.cr.fetchall()]
 
     def _crm_assign(self, leads):
-        """{lead: user} for the new ``leads`` of this team, by its rule (an
-        empty user: unassigned)."""
+        """{lead: user} for the new ``leads`` (or prospects, res.partner) of
+        this team, by its rule (an empty user: unassigned)."""
         self.ensure_one()
         assignment = {}
         unmatched = leads
-        if self.crm_assignment_rule in RULE_FIELDS:
-            line_field, lead_field = RULE_FIELDS[self.crm_assignment_rule]
+        rule = self.crm_assignment_rule
+        if rule in RULE_FIELDS:
             users = {}
             for line in self.crm_assignment_line_ids.sorted(lambda line: (line.sequence, line.id)):
-                users.setdefault(line[line_field], line.user_id)
+                users.setdefault(line[RULE_FIELDS[rule]], line.user_id)
             for lead in leads:
-                user = users.get(lead[lead_field])
+                user = users.get(lead._crm_assignment_value(rule))
                 if user:
                     assignment[lead] = user
             unmatched = leads.filtered(lambda lead: lead not in assignment)
@@ -192,6 +207,11 @@ class CrmTeamAssignmentLine(models.Model):
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
+    def _crm_assignment_value(self, rule):
+        """The value of this lead that the team's ``rule`` matches."""
+        self.ensure_one()
+        return self[LEAD_RULE_FIELDS[rule]]
+
     def _crm_assign_new_leads(self, vals_list):
         """Give the new leads of ``self`` (created from ``vals_list``) that
         arrived without a salesperson one, by their team's rule. By hand in
@@ -215,3 +235,41 @@ class CrmLead(models.Model):
         for user, leads in by_user.items():
             # The team's rule, not the creator, assigns: bookkeeping, hence sudo.
             leads.filtered(lambda lead, user=user: lead.user_id != user).sudo().write({"user_id": user.id})
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    def _crm_assignment_value(self, rule):
+        """The value of this prospect that the team's ``rule`` matches."""
+        self.ensure_one()
+        if rule == "language":
+            return self.env["res.lang"]._lang_get(self.lang) if self.lang else self.env["res.lang"]
+        return self[PARTNER_RULE_FIELDS[rule]]
+
+    def action_crm_assign_by_team_rule(self):
+        """Give the selected clients and contacts a salesperson by their
+        team's assignment rule, as new leads get one."""
+        assigned = 0
+        for team in self.team_id.filtered(lambda team: team.crm_assignment_rule != "none"):
+            by_user = {}
+            for partner, user in team._crm_assign(self.filtered(lambda p, team=team: p.team_id == team)).items():
+                if user and partner.user_id != user:
+                    by_user.setdefault(user, self.browse())
+                    by_user[user] |= partner
+            for user, partners in by_user.items():
+                partners.write({"user_id": user.id})
+                assigned += len(partners)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if assigned else "warning",
+                "message": _(
+                    "%(assigned)s of %(count)s clients and contacts got a salesperson by their team's rule.",
+                    assigned=assigned,
+                    count=len(self),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

@@ -266,3 +266,70 @@ class TestRoundRobinConcurrency(TwoCursorCase):
             self.assertFalse(env2["crm.lead"].search([("id", "=", first.id)]), "the second cannot see the first")
             users = {first.user_id.id, second.user_id.id}
         self.assertEqual(users, set(self.user_ids), "one lead each")
+
+
+@tagged("post_install", "-at_install")
+class TestProspectAssignment(AssignmentCommon):
+    """Prospects are assignable by source, industry and priority, by the
+    same team rules as new leads."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.construction = cls.env["res.partner.industry"].create({"name": "Construcción"})
+        cls.retail = cls.env["res.partner.industry"].create({"name": "Comercio"})
+
+    def setUp(self):
+        super().setUp()
+        self.team.write(
+            {
+                "crm_assignment_rule": "industry",
+                "crm_assignment_fallback": "none",
+                "crm_assignment_line_ids": [
+                    Command.create({"industry_id": self.construction.id, "user_id": self.carla.id})
+                ],
+            }
+        )
+
+    def prospect(self, name, **vals):
+        return self.env["res.partner"].create(
+            {"name": name, "is_company": True, "crm_client_type": "prospect", "team_id": self.team.id, **vals}
+        )
+
+    def test_a_clients_industry_assigns_its_new_lead(self):
+        client = self.prospect("Obras del Norte S.L.", industry_id=self.construction.id)
+        lead = self.Lead.create({"name": "Nave", "partner_id": client.id, "team_id": self.team.id})
+        self.assertEqual((lead.crm_industry_id, lead.user_id), (self.construction, self.carla))
+
+    def test_managers_assign_selected_prospects_by_the_team_rule(self):
+        builder = self.prospect("Obras del Norte S.L.", industry_id=self.construction.id)
+        shop = self.prospect("Tienda Sur S.L.", industry_id=self.retail.id)
+        elsewhere = self.prospect("Sin equipo S.L.", industry_id=self.construction.id, team_id=False)
+        prospects = (builder | shop | elsewhere).with_user(self.manager)
+        result = prospects.action_crm_assign_by_team_rule()
+        self.assertEqual(
+            (builder.user_id, shop.user_id, elsewhere.user_id),
+            (self.carla, self.env["res.users"], self.env["res.users"]),
+        )
+        self.assertIn("1 of 3 clients and contacts", result["params"]["message"])
+
+    def test_prospects_by_priority_and_by_source(self):
+        fair = self.env["utm.source"].create({"name": "Feria"})
+        cases = {
+            "priority": ({"priority": "3"}, {"crm_priority": "3"}, {"crm_priority": "1"}),
+            "source": ({"source_id": fair.id}, {"source_id": fair.id}, {}),
+        }
+        for rule, (line_vals, matching, other) in cases.items():
+            with self.subTest(rule=rule):
+                self.team.write(
+                    {
+                        "crm_assignment_rule": rule,
+                        "crm_assignment_line_ids": [
+                            Command.clear(),
+                            Command.create({**line_vals, "user_id": self.bruno.id}),
+                        ],
+                    }
+                )
+                match, miss = self.prospect("Sí S.L.", **matching), self.prospect("No S.L.", **other)
+                (match | miss).action_crm_assign_by_team_rule()
+                self.assertEqual((match.user_id, miss.user_id), (self.bruno, self.env["res.users"]))
