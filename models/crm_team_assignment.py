@@ -1,4 +1,6 @@
-from odoo import _, api, fields, models
+from collections import defaultdict
+
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -92,7 +94,7 @@ class CrmTeam(models.Model):
                     .sudo()
                     .create(
                         {
-                            "name": _("Round robin of team %(team)s", team=team.name),
+                            "name": self.env._("Round robin of team %(team)s", team=team.name),
                             "code": "crm_client_suite.team_round_robin",
                             "implementation": "standard",
                             "company_id": False,
@@ -107,7 +109,7 @@ class CrmTeam(models.Model):
             line_field = RULE_FIELDS.get(team.crm_assignment_rule)
             if line_field and any(not line[line_field] for line in team.crm_assignment_line_ids):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Each assignment line of team %(team)s needs a value for the rule “%(rule)s”.",
                         team=team.name,
                         rule=labels[team.crm_assignment_rule],
@@ -155,7 +157,7 @@ class CrmTeam(models.Model):
                 user = users.get(lead._crm_assignment_value(rule))
                 if user:
                     assignment[lead] = user
-            unmatched = leads.filtered(lambda lead: lead not in assignment)
+            unmatched = leads.browse(lead.id for lead in leads if lead not in assignment)
             if self.crm_assignment_fallback != "round_robin":
                 # Unassigned, even where Odoo defaulted to the creating user.
                 assignment.update(dict.fromkeys(unmatched, self.env["res.users"]))
@@ -185,23 +187,38 @@ class CrmTeamAssignmentLine(models.Model):
         domain="[('id', 'in', team_member_user_ids)]",
     )
     team_member_user_ids = fields.Many2many(related="team_id.member_ids", string="Team Members")
-    country_id = fields.Many2one("res.country", string="Country")
-    source_id = fields.Many2one("utm.source", string="Source")
+    country_id = fields.Many2one("res.country")
+    source_id = fields.Many2one("utm.source")
     lang_id = fields.Many2one("res.lang", string="Language")
-    industry_id = fields.Many2one("res.partner.industry", string="Industry")
-    priority = fields.Selection(AVAILABLE_PRIORITIES, string="Priority")
+    industry_id = fields.Many2one("res.partner.industry")
+    priority = fields.Selection(AVAILABLE_PRIORITIES)
 
     @api.constrains("user_id", "team_id")
     def _check_user_is_member(self):
         for line in self:
             if line.user_id not in line.team_id.member_ids:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(user)s is not a member of team %(team)s: only its members can be assigned its leads.",
                         user=line.user_id.name,
                         team=line.team_id.name,
                     )
                 )
+
+
+def _crm_write_assignment(records, unassign=True):
+    """Give ``records`` (leads or prospects) their salesperson by the rule of
+    their team, in one write per salesperson; return how many changed.
+    Without ``unassign``, a record no rule assigns keeps its salesperson."""
+    by_user = defaultdict(list)
+    for team in records.team_id.filtered(lambda team: team.crm_assignment_rule != "none"):
+        team_records = records.filtered(lambda record, team=team: record.team_id == team)
+        for record, user in team._crm_assign(team_records).items():
+            if record.user_id != user and (user or unassign):
+                by_user[user].append(record.id)
+    for user, ids in by_user.items():
+        records.browse(ids).write({"user_id": user.id})
+    return sum(len(ids) for ids in by_user.values())
 
 
 class CrmLead(models.Model):
@@ -218,23 +235,15 @@ class CrmLead(models.Model):
         the web client, Odoo's default (the creator) stands unless the
         salesperson was emptied."""
         default_user = self.env.context.get("default_user_id")
+        explicit_default = "default_user_id" in self.env.context
         manual = entry_point(self.env) == "manual"
-        candidates = self.browse()
-        for lead, vals in zip(self, vals_list, strict=True):
-            explicit = "user_id" in vals or "default_user_id" in self.env.context
-            if not vals.get("user_id", default_user) and (explicit or not manual):
-                candidates |= lead
-        candidates = candidates.sudo().filtered(lambda lead: lead.team_id.crm_assignment_rule != "none")
-        by_user = {}
-        for team in candidates.team_id:
-            for lead, user in team._crm_assign(
-                candidates.filtered(lambda lead, team=team: lead.team_id == team)
-            ).items():
-                by_user.setdefault(user, self.browse())
-                by_user[user] |= lead
-        for user, leads in by_user.items():
-            # The team's rule, not the creator, assigns: bookkeeping, hence sudo.
-            leads.filtered(lambda lead, user=user: lead.user_id != user).sudo().write({"user_id": user.id})
+        candidates = self.browse(
+            lead.id
+            for lead, vals in zip(self, vals_list, strict=True)
+            if not vals.get("user_id", default_user) and ("user_id" in vals or explicit_default or not manual)
+        )
+        # The team's rule, not the creator, assigns: bookkeeping, hence sudo.
+        _crm_write_assignment(candidates.sudo())
 
 
 class ResPartner(models.Model):
@@ -250,22 +259,13 @@ class ResPartner(models.Model):
     def action_crm_assign_by_team_rule(self):
         """Give the selected clients and contacts a salesperson by their
         team's assignment rule, as new leads get one."""
-        assigned = 0
-        for team in self.team_id.filtered(lambda team: team.crm_assignment_rule != "none"):
-            by_user = {}
-            for partner, user in team._crm_assign(self.filtered(lambda p, team=team: p.team_id == team)).items():
-                if user and partner.user_id != user:
-                    by_user.setdefault(user, self.browse())
-                    by_user[user] |= partner
-            for user, partners in by_user.items():
-                partners.write({"user_id": user.id})
-                assigned += len(partners)
+        assigned = _crm_write_assignment(self, unassign=False)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success" if assigned else "warning",
-                "message": _(
+                "message": self.env._(
                     "%(assigned)s of %(count)s clients and contacts got a salesperson by their team's rule.",
                     assigned=assigned,
                     count=len(self),
