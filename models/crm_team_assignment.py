@@ -83,6 +83,12 @@ class CrmTeam(models.Model):
             self._crm_ensure_assignment_sequence()
         return res
 
+    def unlink(self):
+        sequences = self.sudo().crm_assignment_sequence_id
+        res = super().unlink()
+        sequences.unlink()
+        return res
+
     def _crm_ensure_assignment_sequence(self):
         """Each team assigning automatically has its round-robin counter,
         created with its configuration rather than by the first lead (two

@@ -255,8 +255,9 @@ class TestRoundRobinConcurrency(TwoCursorCase):
         with self.committed_env() as env:
             env["crm.lead"].with_context(active_test=False).search([("team_id", "=", self.team_id)]).unlink()
             team = env["crm.team"].browse(self.team_id)
-            team.crm_assignment_sequence_id.unlink()
+            sequence = team.crm_assignment_sequence_id
             team.unlink()
+            self.assertFalse(sequence.exists(), "the team's counter goes with it")
             env["res.users"].browse(self.user_ids).unlink()
 
     def test_two_transactions_at_once_take_different_turns(self):
