@@ -86,6 +86,7 @@
         "views/crm_activity_report_views.xml",
         "report/crm_timeline_report.xml",
         "views/crm_timeline_documents_views.xml",
+        "views/crm_team_assignment_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -69,3 +69,4 @@ from . import mail_activity_report
 from . import res_partner_timeline
 from . import crm_timeline_export
 from . import mail_activity_schedule
+from . import crm_team_assignment

@@ -13,6 +13,9 @@ ENTRY_POINTS = [
 ]
 # Routes of Odoo's external APIs: a record created through them came by RPC.
 API_ROUTES = ("/xmlrpc", "/jsonrpc", "/json/2", "/web/session/authenticate")
+# The Website app's form controller (website/controllers/form.py), which
+# website_crm's contact forms post to: a record created there came by web form.
+WEB_FORM_ROUTES = ("/website/form/",)
 
 
 def entry_point(env):
@@ -20,7 +23,7 @@ def entry_point(env):
 
     An explicit ``crm_entry_point`` in the context wins (the contact form,
     the mail gateway); then an import, a cron (automation), an external API
-    call, and the web client (by hand). Without an HTTP request (a script,
+    call, the Website app's forms, and the web client (by hand). Without an HTTP request (a script,
     ``odoo shell``) it is the API.
     """
     explicit = env.context.get("crm_entry_point")
@@ -36,6 +39,8 @@ def entry_point(env):
         path = None
     if path is None or path.startswith(API_ROUTES):
         return "api"
+    if path.startswith(WEB_FORM_ROUTES):
+        return "web_form"
     return "manual"
 
 
@@ -107,6 +112,9 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
+        # The team's assignment rule first, so the event and its
+        # notifications name the salesperson (crm_team_assignment.py).
+        leads._crm_assign_new_leads(vals_list)
         self.env["crm.acquisition.event"]._crm_record(leads)
         return leads
 
@@ -135,18 +143,33 @@ ACQUISITION_NOTIFY = [
     ("digest", "Daily Digest"),
     ("none", "Never"),
 ]
+DEFAULT_NOTIFY = "digest"
+
+
+class CrmTeam(models.Model):
+    _inherit = "crm.team"
+
+    crm_acquisition_notify = fields.Selection(
+        ACQUISITION_NOTIFY,
+        string="New Leads Notifications",
+        default=DEFAULT_NOTIFY,
+        required=True,
+        help="How the assigned salesperson and the team's followers hear of the team's new leads, deals and "
+        "contacts, unless their own preference says otherwise.",
+    )
 
 
 class ResUsers(models.Model):
     _inherit = "res.users"
 
     crm_acquisition_notify = fields.Selection(
-        ACQUISITION_NOTIFY,
+        [("team", "As Set by the Team"), *ACQUISITION_NOTIFY],
         string="New Leads Notifications",
-        default="digest",
+        default="team",
         required=True,
         help="How you hear of the new leads, deals and contacts assigned to you or to the sales "
-        "teams you follow: an inbox message for each batch, or one message a day.",
+        "teams you follow: an inbox message for each batch, or one message a day. "
+        "Anything but “As Set by the Team” overrides the team's setting.",
     )
 
     @property
@@ -174,7 +197,8 @@ class CrmAcquisitionEventNotify(models.Model):
         """One inbox message per recipient whose preference is ``mode``,
         listing all the events of self that concern them."""
         for user, events in self._recipients().items():
-            if user.crm_acquisition_notify != mode:
+            events = events.filtered(lambda event, user=user: event._notify_mode(user) == mode)
+            if not events:
                 continue
             items = Markup("").join(
                 Markup("<li>%s</li>") % event._summary_line() for event in events.with_context(lang=user.lang)
@@ -192,6 +216,14 @@ class CrmAcquisitionEventNotify(models.Model):
                 model=False,
                 res_id=False,
             )
+
+    def _notify_mode(self, user):
+        """How ``user`` hears of this event: their own preference, else the
+        event's team's."""
+        self.ensure_one()
+        if user.crm_acquisition_notify != "team":
+            return user.crm_acquisition_notify
+        return self.team_id.crm_acquisition_notify or DEFAULT_NOTIFY
 
     def _summary_line(self):
         self.ensure_one()

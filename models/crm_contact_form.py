@@ -137,7 +137,8 @@ class CrmContactFormLead(models.Model):
         lines = [values.get("message") or ""]
         vals = {
             "name": self.env._("%(form)s: %(name)s", form=self.name, name=values["name"]),
-            "type": "lead",
+            # As website_crm: a lead where the team qualifies leads, else a deal in its pipeline.
+            "type": "lead" if self.team_id.use_leads else "opportunity",
             "user_id": False,
             "team_id": self.team_id.id,
             "company_id": self.company_id.id,
@@ -146,6 +147,8 @@ class CrmContactFormLead(models.Model):
             "campaign_id": self.campaign_id.id,
             "email_from": email,
             "contact_name": values["name"],
+            # The language the visitor read the form in, for assignment by language.
+            "lang_id": self.env["res.lang"]._get_data(code=self.env.lang).id or False,
         }
         if partner:
             vals["partner_id"] = partner.id

@@ -34,3 +34,5 @@ from . import test_contact_form
 from . import test_export
 from . import test_activity_report
 from . import test_timeline_documents
+from . import test_team_assignment
+from . import test_outreach_ui

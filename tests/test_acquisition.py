@@ -125,6 +125,14 @@ class TestAcquisitionNotifications(CrmClientSuiteCommon):
         # Nothing twice.
         Event._cron_send_digest()
         self.assertEqual(len(self.inbox(self.contributor)), 1)
+        # The next day's leads make the next day's one message.
+        self.env["crm.lead"].create(
+            [{"name": f"Mañana {n}", "user_id": self.contributor.id, "team_id": self.team_a.id} for n in range(25)]
+        )
+        Event._cron_send_digest()
+        digests = self.inbox(self.contributor)
+        self.assertEqual(len(digests), 2)
+        self.assertIn("25 new leads", digests[0].body)
 
     def test_immediate_notification(self):
         self.contributor_b.crm_acquisition_notify = "immediate"
@@ -139,3 +147,37 @@ class TestAcquisitionNotifications(CrmClientSuiteCommon):
         self.env["crm.acquisition.event"]._cron_send_digest()
         self.assertFalse(self.inbox(self.manager_b))
         self.assertEqual(len(self.inbox(self.contributor_b)), 1)
+
+    def test_team_setting_and_user_override(self):
+        # Team A tells at once; Team B keeps the daily digest.
+        self.team_a.crm_acquisition_notify = "immediate"
+        self.team_a.message_subscribe(partner_ids=self.manager.partner_id.ids)
+        self.team_b.message_subscribe(partner_ids=self.manager.partner_id.ids)
+        self.manager_b.crm_acquisition_notify = "immediate"  # overrides Team B's digest
+        self.team_b.message_subscribe(partner_ids=self.manager_b.partner_id.ids)
+        self.env["crm.lead"].create(
+            [
+                {"name": "Consulta A", "user_id": self.contributor.id, "team_id": self.team_a.id},
+                {"name": "Anfrage B", "user_id": self.contributor_b.id, "team_id": self.team_b.id},
+            ]
+        )
+        self.assertIn("Consulta A", self.inbox(self.contributor).body, "the team's choice: at once")
+        self.assertFalse(self.inbox(self.contributor_b), "Team B: digest")
+        self.assertIn("Anfrage B", self.inbox(self.manager_b).body, "the user's choice wins")
+        self.assertNotIn("Anfrage B", self.inbox(self.manager).body, "one team at once, the other in the digest")
+        self.env["crm.acquisition.event"]._cron_send_digest()
+        self.assertIn("Anfrage B", self.inbox(self.contributor_b).body)
+        manager_messages = self.inbox(self.manager)
+        self.assertEqual(len(manager_messages), 2, "the message at once and the digest")
+        self.assertEqual(len(self.inbox(self.manager_b)), 1, "nothing again in the digest")
+
+    def test_opting_out_overrides_the_team(self):
+        self.team_a.crm_acquisition_notify = "immediate"
+        self.contributor.crm_acquisition_notify = "none"
+        self.env["crm.lead"].create({"name": "Consulta", "user_id": self.contributor.id, "team_id": self.team_a.id})
+        self.env["crm.acquisition.event"]._cron_send_digest()
+        self.assertFalse(self.inbox(self.contributor))
+
+    def test_users_set_their_own_preference(self):
+        self.contributor.with_user(self.contributor).write({"crm_acquisition_notify": "immediate"})
+        self.assertEqual(self.contributor.crm_acquisition_notify, "immediate")

@@ -47,6 +47,7 @@ class TestContactForm(CrmClientSuiteCommon, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn('lang="es-ES"', response.text)
         self.assertIn('name="form_token"', response.text)
+        self.assertIn('<textarea name="message"', response.text, "the empty message field shows too")
         self.assertIn(self.form.url, self.form.embed_code)
 
     def test_submission_creates_lead_with_utm_team_and_event(self):

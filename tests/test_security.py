@@ -27,6 +27,7 @@ ACL_RIGHTS = {
     "crm.acquisition.event": ("", "", "r", "ru"),
     "crm.contact.form": ("", "", "r", "rwcu"),
     "crm.contact.form.hit": ("", "", "", "r"),
+    "crm.team.assignment.line": ("r", "r", "r", "rwcu"),  # writers: sales administrators (Admins)
     "crm.automation.enrol": ("", "", "rwcu", "rwcu"),
     "crm.automation.preview": ("", "", "rwcu", "rwcu"),
     "crm.custom.field": ("r", "r", "r", "rwcu"),
