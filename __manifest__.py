@@ -22,6 +22,8 @@
         # Client projects, time per client and weekly invoices from time.
         "hr_timesheet",
         "account",
+        # Tracked links of automation emails (opens and clicks).
+        "link_tracker",
     ],
     "data": [
         "security/crm_client_suite_groups.xml",
@@ -79,6 +81,8 @@
         "views/crm_acquisition_event_views.xml",
         "views/crm_contact_form_views.xml",
         "views/crm_contact_form_templates.xml",
+        "security/crm_automation_tracking_rules.xml",
+        "views/crm_automation_tracking_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -62,3 +62,8 @@ from . import crm_campaign
 from . import crm_inactivity_rule
 from . import crm_acquisition_event
 from . import crm_contact_form
+from . import crm_automation_tracking
+from . import crm_automation_step_tracking
+from . import crm_automation_run_tracking
+from . import crm_automation_behaviour
+from . import crm_timeline_tracking
