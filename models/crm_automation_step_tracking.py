@@ -149,15 +149,11 @@ class CrmAutomationStep(models.Model):
     # ------------------------------------------------------------------
 
     def _execute_email(self, runs, records):
-        tracked = self.with_context(crm_tracking_runs=dict(zip(records.ids, runs.ids, strict=True)))
+        # The emails are signed as the composer creates them (mail.mail create), before any is sent.
+        tracked = self.with_context(
+            crm_tracking={"step_id": self.id, "runs": dict(zip(records.ids, runs.ids, strict=True))}
+        )
         return super(CrmAutomationStep, tracked)._execute_email(runs, records)
-
-    def _queue_templated_emails(self, records):
-        mails = super()._queue_templated_emails(records)
-        run_by_res_id = self.env.context.get("crm_tracking_runs")
-        if run_by_res_id and mails:
-            self.env["crm.automation.email.event"]._crm_track_mails(mails.sudo(), self, run_by_res_id)
-        return mails
 
     # ------------------------------------------------------------------
     # Evaluating the condition for a batch of runs

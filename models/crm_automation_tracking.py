@@ -67,8 +67,8 @@ class CrmAutomationEmailEvent(models.Model):
     @api.model
     def _crm_track_mails(self, mails, step, run_by_res_id):
         """Add the open pixel and the tracked links to ``mails`` (mail.mail of
-        ``step``, one per record), signed for their run. One batch of
-        link.tracker look-ups for all mails."""
+        ``step``, one per record, not sent yet), signed for their run. One
+        batch of link.tracker look-ups for all mails."""
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         short_prefix = base_url + "/r/"
         parsed, all_links = [], []
@@ -92,7 +92,9 @@ class CrmAutomationEmailEvent(models.Model):
                 node.set("href", f"{link.short_url}/{CLICK_ROUTE_PART}/{run_id}/{step.id}/{message_id}/{token}")
             body = lxml.html.tostring(root, encoding="unicode", method="xml") if nodes else mail.body_html
             token = tracking_token(self.env, "open", run_id, step.id, message_id)
-            pixel = Markup('<img src="%s/%s/%s/%s/%s/%s.gif" alt="" width="1" height="1" style="display:none"/>') % (
+            pixel = Markup(
+                '<img src="%s/%s/%s/%s/%s/%s/blank.gif" alt="" width="1" height="1" style="display:none"/>'
+            ) % (
                 base_url,
                 OPEN_ROUTE.lstrip("/"),
                 run_id,
@@ -151,3 +153,17 @@ class CrmAutomationEmailEvent(models.Model):
         run._crm_wake()
         self.env["crm.automation"]._crm_enrol_on_email_event(event)
         return event
+
+
+class MailMail(models.Model):
+    _inherit = "mail.mail"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        mails = super().create(vals_list)
+        tracking = self.env.context.get("crm_tracking")
+        if tracking:
+            step = self.env["crm.automation.step"].browse(tracking["step_id"])
+            tracked = mails.sudo().filtered(lambda mail: mail.model == step.target_model)
+            self.env["crm.automation.email.event"]._crm_track_mails(tracked, step, tracking["runs"])
+        return mails
