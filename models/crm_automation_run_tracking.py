@@ -135,14 +135,16 @@ class CrmAutomationRun(models.Model):
 
     @api.model
     def _on_records_changed(self, records):
-        super()._on_records_changed(records)
+        res = super()._on_records_changed(records)
         # A stage reached, or any change a condition reads; a deal's stage
         # also matters to its contact's runs.
         self._crm_wake_records(records)
         if records._name == "crm.lead":
             self._crm_wake_records(records.sudo().partner_id)
+        return res
 
     @api.model
     def _on_inbound_email(self, message):
-        super()._on_inbound_email(message)
+        res = super()._on_inbound_email(message)
         self.env["crm.automation"]._crm_on_reply(message)
+        return res

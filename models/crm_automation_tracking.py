@@ -37,12 +37,12 @@ class CrmAutomationEmailEvent(models.Model):
     _description = "Automation Email Open or Click"
     _order = "date desc, id desc"
 
-    run_id = fields.Many2one("crm.automation.run", string="Run", required=True, ondelete="cascade", index=True)
+    run_id = fields.Many2one("crm.automation.run", required=True, ondelete="cascade", index=True)
     automation_id = fields.Many2one(related="run_id.automation_id", string="Pipeline")
     step_id = fields.Many2one("crm.automation.step", string="Email Step", ondelete="set null")
     message_id = fields.Many2one("mail.message", string="Email", required=True, ondelete="cascade")
     kind = fields.Selection(EVENT_KINDS, required=True)
-    link_id = fields.Many2one("link.tracker", string="Link", ondelete="cascade")
+    link_id = fields.Many2one("link.tracker", ondelete="cascade")
     url = fields.Char(related="link_id.url", string="URL")
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     partner_id = fields.Many2one("res.partner", string="Contact", index="btree_not_null", ondelete="cascade")

@@ -27,6 +27,8 @@ class TrackingCommon(AutomationCommon):
         cls.deal_template = cls.template.copy(
             {"model_id": cls.env["ir.model"]._get_id("crm.lead"), "name": "Deal offer"}
         )
+        # Pipelines are a Manager's to configure.
+        cls.Automation = cls.env["crm.automation"].with_user(cls.manager)
         # What the public routes run as.
         cls.Event = cls.env(user=cls.env.ref("base.public_user"))["crm.automation.email.event"]
 

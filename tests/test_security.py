@@ -47,6 +47,7 @@ ACL_RIGHTS = {
     "crm.salesperson.ranking.report": ("", "", "r", "r"),
     "crm.sales.cost": ("", "", "rwcu", "rwcu"),
     "crm.cac.report": ("", "", "r", "r"),
+    "crm.automation.email.event": ("", "r", "r", "ru"),
 }
 
 
