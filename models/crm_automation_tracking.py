@@ -117,11 +117,28 @@ class CrmAutomationEmailEvent(models.Model):
         link_id = link.id if link else 0
         if not token or not consteq(str(token), tracking_token(self.env, kind, run_id, step_id, message_id, link_id)):
             return self.browse()
-        run = self.env["crm.automation.run"].browse(int(run_id)).exists()
-        message = self.env["mail.message"].browse(int(message_id)).exists()
-        if not run or not message or (message.model, message.res_id) != (run.res_model, run.res_id):
+        # The run, its email on the same record and the step, checked in one query.
+        self.env["crm.automation.run"].flush_model(["res_model", "res_id"])
+        self.env["mail.message"].flush_model(["model", "res_id"])
+        found = self.env.execute_query(
+            SQL(
+                """
+                SELECT r.res_model, r.res_id, s.id
+                  FROM crm_automation_run r
+                  JOIN mail_message m ON m.id = %(message)s AND m.model = r.res_model AND m.res_id = r.res_id
+             LEFT JOIN crm_automation_step s ON s.id = %(step)s
+                 WHERE r.id = %(run)s
+                """,
+                run=int(run_id),
+                message=int(message_id),
+                step=int(step_id),
+            )
+        )
+        if not found:
             return self.browse()
-        record = run._get_records().exists()
+        res_model, res_id, step = found[0]
+        run = self.env["crm.automation.run"].browse(int(run_id))
+        record = self.env[res_model].browse(res_id).exists()
         contact = record._crm_automation_contact() if record else self.env["res.partner"]
         now = fields.Datetime.now()
         rows = self.env.execute_query(
@@ -136,8 +153,8 @@ class CrmAutomationEmailEvent(models.Model):
              RETURNING id
                 """,
                 run=run.id,
-                step=self.env["crm.automation.step"].browse(int(step_id)).exists().id or None,
-                message=message.id,
+                step=step,
+                message=int(message_id),
                 kind=kind,
                 link=link_id or None,
                 now=now,
