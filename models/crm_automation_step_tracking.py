@@ -149,11 +149,18 @@ class CrmAutomationStep(models.Model):
     # ------------------------------------------------------------------
 
     def _execute_email(self, runs, records):
-        # The emails are signed as the composer creates them (mail.mail create), before any is sent.
-        tracked = self.with_context(
-            crm_tracking={"step_id": self.id, "runs": dict(zip(records.ids, runs.ids, strict=True))}
-        )
+        tracked = self.with_context(crm_tracking_runs=dict(zip(records.ids, runs.ids, strict=True)))
         return super(CrmAutomationStep, tracked)._execute_email(runs, records)
+
+    def _queue_templated_emails(self, records):
+        # The emails are signed as the composer creates them (mail.mail
+        # create), before any is sent; only there, not in what the step does
+        # around them (its outreach, notifications).
+        runs = self.env.context.get("crm_tracking_runs")
+        if not runs:
+            return super()._queue_templated_emails(records)
+        step = self.with_context(crm_tracking={"step_id": self.id, "runs": runs}, crm_tracking_runs=False)
+        return super(CrmAutomationStep, step)._queue_templated_emails(records)
 
     # ------------------------------------------------------------------
     # Evaluating the condition for a batch of runs

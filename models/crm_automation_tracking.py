@@ -72,10 +72,12 @@ class CrmAutomationEmailEvent(models.Model):
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         short_prefix = base_url + "/r/"
         parsed, all_links = [], []
+        seen = set()
         for mail in mails:
             run_id = run_by_res_id.get(mail.res_id)
-            if not run_id or not mail.body_html:
+            if not run_id or not mail.body_html or mail.res_id in seen:
                 continue
+            seen.add(mail.res_id)  # one email per record: the step's
             root = lxml.html.fromstring(mail.body_html)
             nodes, urls_and_labels = find_links_with_urls_and_labels(
                 root, base_url, skip_regex=rf"^{URL_SKIP_PROTOCOL_REGEX}", skip_prefix=short_prefix
