@@ -22,6 +22,8 @@
         # Client projects, time per client and weekly invoices from time.
         "hr_timesheet",
         "account",
+        # Tracked links of automation emails (opens and clicks).
+        "link_tracker",
     ],
     "data": [
         "security/crm_client_suite_groups.xml",
@@ -87,6 +89,8 @@
         "report/crm_timeline_report.xml",
         "views/crm_timeline_documents_views.xml",
         "views/crm_team_assignment_views.xml",
+        "security/crm_automation_tracking_rules.xml",
+        "views/crm_automation_tracking_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

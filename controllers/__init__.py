@@ -1,2 +1,3 @@
 from . import client_portal
 from . import contact_form
+from . import automation_tracking

@@ -70,3 +70,8 @@ from . import res_partner_timeline
 from . import crm_timeline_export
 from . import mail_activity_schedule
 from . import crm_team_assignment
+from . import crm_automation_tracking
+from . import crm_automation_step_tracking
+from . import crm_automation_run_tracking
+from . import crm_automation_behaviour
+from . import crm_timeline_tracking

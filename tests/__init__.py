@@ -36,3 +36,4 @@ from . import test_activity_report
 from . import test_timeline_documents
 from . import test_team_assignment
 from . import test_outreach_ui
+from . import test_automation_tracking

@@ -53,6 +53,7 @@ ACL_RIGHTS = {
     "crm.export.job.column": ("", "rwcu", "rwcu", "rwcu"),
     "crm.salesperson.activity.report": ("", "r", "r", "r"),
     "crm.timeline.export": ("", "rwc", "rwc", "rwc"),
+    "crm.automation.email.event": ("", "r", "r", "ru"),
 }
 
 

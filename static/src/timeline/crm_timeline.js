@@ -20,6 +20,7 @@ const ICONS = {
     outreach: "fa-bullhorn",
     automation: "fa-cogs",
     document: "fa-file-text-o",
+    email_tracking: "fa-eye",
 };
 
 /**
