@@ -49,13 +49,16 @@ class CrmClientPortal(CustomerPortal):
             return request.redirect("/my")
         start, end, error = self._crm_portal_period(date_from, date_to)
         values = self._prepare_portal_layout_values()
+        invoices = client._crm_portal_invoices()
         values.update(
             {
                 "page_name": "crm_client",
                 "client": client,
                 "projects": client._crm_portal_projects(),
                 "time_summary": client._crm_portal_time_summary(start, end),
-                "invoices": client._crm_portal_invoices(),
+                "invoices": invoices,
+                "payable_invoices": client._crm_portal_payable(invoices),
+                "can_pay_online": client._crm_portal_payment_provider(),
                 "deals": client._crm_portal_deals(),
                 "date_from": fields.Date.to_string(start),
                 "date_to": fields.Date.to_string(end),

@@ -47,3 +47,14 @@ class AccountMove(models.Model):
         action["domain"] = [("crm_invoice_line_id.move_id", "=", self.id)]
         action["context"] = {"search_default_groupby_project": 1}
         return action
+
+    def _crm_portal_pay_url(self):
+        """The stock portal page of the invoice, opened at its payment form
+        (shown there when ``account_payment`` is installed and a provider is
+        configured). ``get_portal_url`` would write a missing access token,
+        which the read-only client home cannot: the logged-in contact needs
+        none, so the plain URL serves then."""
+        self.ensure_one()
+        if self.access_token:
+            return self.get_portal_url(anchor="portal_pay", query_string="&payment=True")
+        return f"{self.access_url}?payment=True#portal_pay"
