@@ -79,6 +79,12 @@
         "views/crm_acquisition_event_views.xml",
         "views/crm_contact_form_views.xml",
         "views/crm_contact_form_templates.xml",
+        "security/crm_case_rules.xml",
+        "data/crm_case_data.xml",
+        "views/crm_case_views.xml",
+        "views/crm_case_portal_templates.xml",
+        "data/crm_time_summary_data.xml",
+        "views/crm_time_summary_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -62,3 +62,8 @@ from . import crm_campaign
 from . import crm_inactivity_rule
 from . import crm_acquisition_event
 from . import crm_contact_form
+from . import crm_case
+from . import crm_timeline_case
+from . import res_partner_case
+from . import crm_time_summary
+from . import res_partner_time_summary

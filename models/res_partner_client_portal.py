@@ -121,9 +121,7 @@ class ResPartner(models.Model):
         return bool(
             self.env["payment.provider"]
             .sudo()
-            .search_count(
-                [("state", "in", ("enabled", "test")), ("company_id", "in", self.env.companies.ids)], limit=1
-            )
+            .search_count([("state", "in", ("enabled", "test")), ("company_id", "in", self.env.companies.ids)], limit=1)
         )
 
     def _crm_portal_deals(self):

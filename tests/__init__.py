@@ -31,3 +31,5 @@ from . import test_outreach
 from . import test_inactivity
 from . import test_acquisition
 from . import test_contact_form
+from . import test_crm_case
+from . import test_client_billing_send

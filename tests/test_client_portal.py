@@ -179,9 +179,9 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
     def test_pay_button_links_unpaid_posted_invoices_to_their_portal_page(self):
         paid = self.invoice_a.copy({"invoice_date": self.today})
         paid.action_post()
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=paid.ids
-        ).create({})._create_payments()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+            {}
+        )._create_payments()
         self.assertEqual(paid.payment_state, "paid")
         self.invoice_a._portal_ensure_token()
         self.authenticate("ccs_portal", "ccs_portal")
