@@ -93,7 +93,6 @@ class CrmCase(models.Model):
     )
     contact_id = fields.Many2one(
         "res.partner",
-        string="Contact",
         index=True,
         tracking=True,
         domain="[('commercial_partner_id', '=', partner_id)]",
@@ -216,7 +215,7 @@ class CrmCase(models.Model):
         return [key for key, _label in CASE_STAGES]
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        # portal.mixin's own compute only sets "#": replaced, not extended.
         for case in self:
             case.access_url = f"/my/client/cases/{case.id}"
 

@@ -33,3 +33,4 @@ from . import test_acquisition
 from . import test_contact_form
 from . import test_crm_case
 from . import test_client_billing_send
+from . import test_client_billing_ui
