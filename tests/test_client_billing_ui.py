@@ -56,13 +56,18 @@ class TestClientBillingUi(CrmClientSuiteCommon, HttpCase):
             {"name": "CCS Europa S.L.", "currency_id": cls.eur.id, "crm_client_auto_project": True}
         )
         cls.env["account.chart.template"].try_loading("generic_coa", company=cls.eu_company, install_demo=False)
+        cls.eu_company.currency_id = cls.eur  # the generic chart of accounts sets its own currency
+        # The company's own rates win over shared (demo) ones: 1 EUR = 1.10 USD.
         cls.env["res.currency.rate"].create(
-            {
-                "currency_id": cls.usd.id,
-                "rate": 1.1,
-                "name": fields.Date.today() - timedelta(days=7),
-                "company_id": cls.eu_company.id,
-            }
+            [
+                {
+                    "currency_id": currency.id,
+                    "rate": rate,
+                    "name": fields.Date.today() - timedelta(days=7),
+                    "company_id": cls.eu_company.id,
+                }
+                for currency, rate in ((cls.eur, 1.0), (cls.usd, 1.1))
+            ]
         )
         for user in cls.admin_user | cls.contributor:
             user.write({"company_ids": [Command.link(cls.eu_company.id)], "company_id": cls.eu_company.id})
@@ -93,3 +98,5 @@ class TestClientBillingUi(CrmClientSuiteCommon, HttpCase):
         self.assertEqual(invoice.company_id, self.eu_company)
         self.assertEqual(invoice.company_currency_id, self.eur)
         self.assertEqual(invoice.invoice_line_ids.quantity, 3.0)
+        # The time product's 100.00 EUR an hour, at 1.10 USD per EUR.
+        self.assertEqual(invoice.invoice_line_ids.price_unit, 110.0)

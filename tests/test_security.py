@@ -47,6 +47,8 @@ ACL_RIGHTS = {
     "crm.salesperson.ranking.report": ("", "", "r", "r"),
     "crm.sales.cost": ("", "", "rwcu", "rwcu"),
     "crm.cac.report": ("", "", "r", "r"),
+    "crm.case": ("", "rwc", "rwc", "rwcu"),
+    "crm.case.sla": ("", "", "r", "rwcu"),
 }
 
 

@@ -14,6 +14,11 @@ registry.category("web_tour.tours").add("crm_client_suite_admin_creates_client",
             run: "edit Hoteles Costa Azul S.A.",
         },
         {
+            content: "Open the CRM tab",
+            trigger: ".o_notebook .nav-link:contains('CRM')",
+            run: "click",
+        },
+        {
             content: "It is billed in US dollars",
             trigger: ".o_field_widget[name=crm_currency_id] input",
             run: "edit USD",
@@ -29,8 +34,12 @@ registry.category("web_tour.tours").add("crm_client_suite_admin_creates_client",
             run: "click",
         },
         {
+            content: "Wait for the save",
+            trigger: ".o_form_saved",
+        },
+        {
             content: "The client got its project",
-            trigger: ".o_form_saved .oe_stat_button[name=action_crm_view_projects]:contains('1')",
+            trigger: ".oe_stat_button[name=action_crm_view_projects]:contains('1')",
         },
     ],
 });
@@ -54,7 +63,7 @@ registry.category("web_tour.tours").add("crm_client_suite_admin_invoices_time", 
         },
         {
             content: "With the logged hours",
-            trigger: ".o_field_widget[name=invoice_line_ids] .o_data_row:contains('Hoteles Costa Azul S.A.'):contains('3.00')",
+            trigger: ".o_field_widget[name=invoice_line_ids] .o_data_row:contains('Client Time'):contains('3.00')",
         },
     ],
 });
