@@ -91,6 +91,12 @@
         "views/crm_team_assignment_views.xml",
         "security/crm_automation_tracking_rules.xml",
         "views/crm_automation_tracking_views.xml",
+        "security/crm_case_rules.xml",
+        "data/crm_case_data.xml",
+        "views/crm_case_views.xml",
+        "views/crm_case_portal_templates.xml",
+        "data/crm_time_summary_data.xml",
+        "views/crm_time_summary_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

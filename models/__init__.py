@@ -75,3 +75,8 @@ from . import crm_automation_step_tracking
 from . import crm_automation_run_tracking
 from . import crm_automation_behaviour
 from . import crm_timeline_tracking
+from . import crm_case
+from . import crm_timeline_case
+from . import res_partner_case
+from . import crm_time_summary
+from . import res_partner_time_summary

@@ -31,6 +31,17 @@ class ResCompany(models.Model):
         "clients without a billing rate; its income account and taxes apply.",
     )
 
+    crm_invoice_send_on_post = fields.Boolean(
+        string="Email invoices from time when posted",
+        help="Posting an invoice of the weekly run emails it, with its PDF, to the client's invoicing "
+        "contact, through Odoo's own invoice sending.",
+    )
+    crm_time_summary_weekly = fields.Boolean(
+        string="Weekly time summary to clients",
+        help="Every Monday, each client with time logged the week before gets one email with its hours "
+        "by project and team member, sent to its contacts who opted in.",
+    )
+
     @api.model_create_multi
     def create(self, vals_list):
         # A new company's own partner is no client: it gets no client project.

@@ -101,6 +101,29 @@ class ResPartner(models.Model):
             order="invoice_date desc, id desc",
         )
 
+    def _crm_portal_payable(self, invoices):
+        """The posted customer invoices of ``invoices`` that still wait for
+        payment: the portal offers to pay them on their stock portal page."""
+        return invoices.filtered(
+            lambda move: move.move_type == "out_invoice"
+            and move.state == "posted"
+            and move.payment_state in ("not_paid", "partial")
+            and not move.currency_id.is_zero(move.amount_residual)
+        )
+
+    def _crm_portal_payment_provider(self):
+        """Whether a payment provider is configured for the client's invoices:
+        with ``account_payment`` installed, the stock invoice page then shows
+        its pay button. Read without depending on ``payment``."""
+        self.ensure_one()
+        if "payment.provider" not in self.env:
+            return False
+        return bool(
+            self.env["payment.provider"]
+            .sudo()
+            .search_count([("state", "in", ("enabled", "test")), ("company_id", "in", self.env.companies.ids)], limit=1)
+        )
+
     def _crm_portal_deals(self):
         """Open deals of the client, shown read-only."""
         self.ensure_one()

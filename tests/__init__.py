@@ -37,3 +37,6 @@ from . import test_timeline_documents
 from . import test_team_assignment
 from . import test_outreach_ui
 from . import test_automation_tracking
+from . import test_crm_case
+from . import test_client_billing_send
+from . import test_client_billing_ui

@@ -8,6 +8,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
 from odoo.addons.crm_client_suite.models.crm_time_invoicing import CrmTimeInvoicing
+from odoo.addons.crm_client_suite.models.crm_time_summary import CrmTimeSummary
 
 from .common import TwoCursorCase
 
@@ -144,3 +145,78 @@ class TestClientBillingConcurrency(TwoCursorCase):
         self.assertEqual(count, CLIENTS)
         self.assertEqual(set(per_client.values()), {1})
         self.assertTrue(all_billed)
+
+
+@tagged("post_install", "-at_install")
+class TestTimeSummaryConcurrency(TwoCursorCase):
+    """Two workers send the weekly time summaries of the same clients."""
+
+    def setUp(self):
+        super().setUp()
+        with self.committed_env({"tracking_disable": True, "crm_no_client_project": True}) as env:
+            company = env.company
+            self.was_on = company.crm_time_summary_weekly
+            company.crm_time_summary_weekly = True
+            clients = env["res.partner"].create(
+                [{"name": f"Summary Client {i}", "is_company": True} for i in range(CLIENTS)]
+            )
+            contacts = env["res.partner"].create(
+                [
+                    {
+                        "name": f"Summary Contact {i}",
+                        "parent_id": client.id,
+                        "email": f"summary{i}@example.com",
+                        "crm_time_summary_optin": True,
+                    }
+                    for i, client in enumerate(clients)
+                ]
+            )
+            projects = clients._crm_ensure_client_project()
+            employee = env["hr.employee"].create({"name": "Summary Employee"})
+            lines = env["account.analytic.line"].create(
+                [
+                    {
+                        "name": "Work",
+                        "project_id": project.id,
+                        "employee_id": employee.id,
+                        "unit_amount": 2.0,
+                        "date": date(2026, 11, 17),
+                    }
+                    for project in projects
+                ]
+            )
+            self.company_id = company.id
+            self.client_ids, self.contact_ids, self.project_ids = clients.ids, contacts.ids, projects.ids
+            self.line_ids, self.employee_id = lines.ids, employee.id
+            self.account_ids = projects.account_id.ids
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.committed_env() as env:
+            env["mail.mail"].search([("model", "=", "res.partner"), ("res_id", "in", self.client_ids)]).unlink()
+            env["account.analytic.line"].browse(self.line_ids).unlink()
+            env["project.project"].browse(self.project_ids).unlink()
+            env["account.analytic.account"].browse(self.account_ids).exists().unlink()
+            env["hr.employee"].browse(self.employee_id).unlink()
+            env["res.partner"].browse(self.contact_ids + self.client_ids).unlink()
+            env["res.company"].browse(self.company_id).crm_time_summary_weekly = self.was_on
+
+    def _send(self, env):
+        sent = env["crm.time.summary"]._send_time_summaries(date(2026, 11, 16), PERIOD_END, batch_size=2)
+        return len(sent & env["res.partner"].browse(self.client_ids))
+
+    def test_two_workers_send_each_summary_exactly_once(self):
+        origin = CrmTimeSummary._send_batch
+
+        def slow(model, clients, start, end):
+            time.sleep(0.05)  # both workers hold batches at once
+            return origin(model, clients, start, end)
+
+        with patch.object(CrmTimeSummary, "_send_batch", slow):
+            done = self.run_workers(self._send)
+        self.assertEqual(sum(done), CLIENTS)
+        self.assertTrue(all(done), f"both workers took clients: {done}")
+        with self.committed_env() as env:
+            mails = env["mail.mail"].search([("model", "=", "res.partner"), ("res_id", "in", self.client_ids)])
+            self.assertEqual(sorted(mails.mapped("res_id")), sorted(self.client_ids), "one email per client")
+        self.assertEqual(self.run_workers(self._send, count=1), [0], "a rerun sends nothing")

@@ -1,6 +1,7 @@
 import csv
 import io
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -174,3 +175,26 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
             lambda m: (m.subject or "").startswith("Invitation to access")
         )
         self.assertEqual(invitations.partner_ids, contacts, "each member is sent an invitation")
+
+    def test_pay_button_links_unpaid_posted_invoices_to_their_portal_page(self):
+        paid = self.invoice_a.copy({"invoice_date": self.today})
+        paid.action_post()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+            {}
+        )._create_payments()
+        self.assertEqual(paid.payment_state, "paid")
+        self.invoice_a._portal_ensure_token()
+        self.authenticate("ccs_portal", "ccs_portal")
+        page = self.url_open("/my/client").text
+        self.assertNotIn("o_crm_client_pay", page, "no payment provider: no pay button")
+
+        Partner = self.registry["res.partner"]
+        with patch.object(Partner, "_crm_portal_payment_provider", lambda self: True):
+            page = self.url_open("/my/client").text
+        pay_url = self.invoice_a.get_portal_url(anchor="portal_pay", query_string="&payment=True")
+        self.assertIn(f'href="{pay_url.replace("&", "&amp;")}"', page)
+        self.assertEqual(page.count("o_crm_client_pay"), 1, "the paid invoice and the draft get no pay button")
+        self.assertNotIn(f"/my/invoices/{self.draft_a.id}", page)
+        response = self.url_open(pay_url, allow_redirects=False)
+        self.assertEqual(response.status_code, 200, "the link opens the stock invoice page")
+        self.assertIn(self.invoice_a.name, response.text)

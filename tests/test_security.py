@@ -54,6 +54,8 @@ ACL_RIGHTS = {
     "crm.salesperson.activity.report": ("", "r", "r", "r"),
     "crm.timeline.export": ("", "rwc", "rwc", "rwc"),
     "crm.automation.email.event": ("", "r", "r", "ru"),
+    "crm.case": ("", "rwc", "rwc", "rwcu"),
+    "crm.case.sla": ("", "", "r", "rwcu"),
 }
 
 
