@@ -79,6 +79,9 @@
         "views/crm_acquisition_event_views.xml",
         "views/crm_contact_form_views.xml",
         "views/crm_contact_form_templates.xml",
+        "security/crm_analytics_usage_rules.xml",
+        "views/crm_analytics_usage_views.xml",
+        "report/crm_analytics_dashboard_report.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -31,3 +31,4 @@ from . import test_outreach
 from . import test_inactivity
 from . import test_acquisition
 from . import test_contact_form
+from . import test_analytics_usage

@@ -47,6 +47,9 @@ ACL_RIGHTS = {
     "crm.salesperson.ranking.report": ("", "", "r", "r"),
     "crm.sales.cost": ("", "", "rwcu", "rwcu"),
     "crm.cac.report": ("", "", "r", "r"),
+    "crm.client.engagement.report": ("", "", "r", "r"),
+    "crm.usage.report": ("", "", "r", "r"),
+    "crm.deal.competitor.report": ("", "", "r", "r"),
 }
 
 
