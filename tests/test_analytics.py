@@ -484,7 +484,8 @@ class TestAnalyticsDashboardPdf(TestAnalyticsCommon):
         won = self.cells(tree, "//tr[@data-kpi='won_revenue']")
         self.assertEqual(won[0], ["Won", "revenue"])
         self.assertIn("6,000.00", " ".join(won[1]))
-        self.assertEqual(won[2], ["–"], "no previous figure")
+        self.assertIn("0.00", " ".join(won[2]), "nothing won in the previous period")
+        self.assertEqual(won[3], ["–"], "no change from nothing")
         self.assertEqual(self.cells(tree, "//tr[@data-kpi='win_rate']")[1], ["75.0"])
         proposal = self.cells(
             tree, "//table[contains(@class, 'o_crm_analytics_report_funnel')]//tr[@data-stage='Proposal']"
