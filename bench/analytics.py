@@ -236,8 +236,9 @@ def build_extra(env, deals, contacts):
                    write_uid = (%(users)s::int[])[1 + mod(id, cardinality(%(users)s::int[]))],
                    write_date = timestamp '2024-07-01' + mod(id::bigint * 7919, 540) * interval '1 day'
                                 + mod(id, 4) * interval '20 days'
-             WHERE name LIKE 'Analytics bench client %%'
+             WHERE name LIKE %(pattern)s
             """,
+            pattern="Analytics bench client %",
             distinct=max(1, contacts * 9 // 10),
             users=users,
         )
@@ -292,8 +293,9 @@ def build_extra(env, deals, contacts):
             """
             INSERT INTO crm_competitor_crm_lead_rel (crm_lead_id, crm_competitor_id)
             SELECT l.id, (%(competitors)s::int[])[1 + mod(l.id / 2, cardinality(%(competitors)s::int[]))]
-              FROM crm_lead l WHERE l.name LIKE 'Analytics bench %%' AND mod(l.id, 2) = 0
+              FROM crm_lead l WHERE l.name LIKE %(pattern)s AND mod(l.id, 2) = 0
             """,
+            pattern="Analytics bench %",
             competitors=competitors,
         )
     )

@@ -112,6 +112,7 @@ class CrmContactReport(models.Model):
 
     @property
     def _table_query(self):
+        duplicate_joins, duplicate = self._duplicate_sql()
         return SQL(
             """
             SELECT p.id AS id,
@@ -144,34 +145,52 @@ class CrmContactReport(models.Model):
               FROM res_partner p
          LEFT JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
          LEFT JOIN mail_blacklist bl ON bl.email = p.email_normalized AND bl.active
+                   %(duplicate_joins)s
              WHERE p.active
                AND (p.is_company OR p.parent_id IS NOT NULL)
             """,
-            duplicate=self._duplicate_sql(),
+            duplicate=duplicate,
+            duplicate_joins=duplicate_joins,
             no_contact=SQL(
                 "(p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social OR bl.id IS NOT NULL)"
             ),
         )
 
     def _duplicate_sql(self):
-        """Whether another active partner shares the email, tax ID or a phone number of ``p``
-        (the keys of the duplicate warning on the contact form), each read through its index."""
+        """``(joins, condition)``: whether another active partner shares the email, tax ID or a phone
+        number of ``p`` (the keys of the duplicate warning on the contact form). Each key shared by two
+        partners or more is found in one grouped pass; a join nobody reads is left out by PostgreSQL."""
 
-        def shared(key, column):
+        def shared(alias, key, keys_sql):
             return SQL(
-                "(p.%(key)s IS NOT NULL AND EXISTS (SELECT FROM res_partner o WHERE o.%(column)s = p.%(key)s "
-                "AND o.id <> p.id AND o.active))",
+                "LEFT JOIN (%(keys)s) %(alias)s ON %(alias)s.k = p.%(key)s",
+                keys=keys_sql,
+                alias=SQL.identifier(alias),
                 key=SQL.identifier(key),
+            )
+
+        def grouped(column):
+            return SQL(
+                "SELECT %(column)s AS k FROM res_partner WHERE active AND %(column)s IS NOT NULL "
+                "GROUP BY 1 HAVING count(*) > 1",
                 column=SQL.identifier(column),
             )
 
-        checks = [
-            shared("email_normalized", "email_normalized"),
-            shared("crm_vat_normalized", "crm_vat_normalized"),
-            *(
-                shared(key, column)
-                for key in ("crm_phone_e164", "crm_mobile_e164")
-                for column in ("crm_phone_e164", "crm_mobile_e164")
-            ),
-        ]
-        return SQL("(%s)", SQL(" OR ").join(checks))
+        # a number shared by two partners, in their phone or mobile (one partner's phone and mobile apart)
+        phones = SQL(
+            "SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner WHERE active "
+            "UNION ALL SELECT id, crm_mobile_e164 FROM res_partner WHERE active) n "
+            "WHERE n.k IS NOT NULL GROUP BY 1 HAVING count(DISTINCT n.id) > 1"
+        )
+        joins = SQL(" ").join(
+            [
+                shared("dup_email", "email_normalized", grouped("email_normalized")),
+                shared("dup_vat", "crm_vat_normalized", grouped("crm_vat_normalized")),
+                shared("dup_phone", "crm_phone_e164", phones),
+                shared("dup_mobile", "crm_mobile_e164", phones),
+            ]
+        )
+        condition = SQL(
+            "(dup_email.k IS NOT NULL OR dup_vat.k IS NOT NULL OR dup_phone.k IS NOT NULL OR dup_mobile.k IS NOT NULL)"
+        )
+        return joins, condition
