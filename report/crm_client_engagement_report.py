@@ -37,7 +37,7 @@ class CrmClientEngagementReport(models.Model):
     }
 
     row_kind = fields.Selection([("touch", "Touch"), ("client", "Client")], string="Row", readonly=True)
-    client_id = fields.Many2one("res.partner", string="Client", readonly=True)
+    client_id = fields.Many2one("res.partner", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
     channel = fields.Selection(OUTREACH_CHANNELS, readonly=True)
     direction = fields.Selection(OUTREACH_DIRECTIONS, readonly=True)

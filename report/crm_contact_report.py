@@ -85,7 +85,6 @@ class CrmContactReport(models.Model):
     )
     duplicate_rate = fields.Float(string="Possible Duplicates (%)", readonly=True, aggregator="avg")
     do_not_contact = fields.Integer(
-        string="Do Not Contact",
         readonly=True,
         aggregator="sum",
         help="Clients and contacts with a Do Not Email, Call, Message or Social flag, or whose email is "

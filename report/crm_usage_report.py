@@ -40,7 +40,7 @@ class CrmUsageReport(models.Model):
         "crm.stage": ["is_won", "is_lost"],
     }
 
-    user_id = fields.Many2one("res.users", string="User", readonly=True)
+    user_id = fields.Many2one("res.users", readonly=True)
     team_id = fields.Many2one(
         "crm.team", string="Sales Team", readonly=True, help="The record's team, else the user's main team."
     )

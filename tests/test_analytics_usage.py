@@ -56,14 +56,14 @@ class TestClientEngagement(CrmClientSuiteCommon):
         cls.client_b.sudo().write({"crm_inactive": True})
         cls.env.flush_all()
 
-    def read(self, groupby, aggregates, user=None, domain=()):
+    def figures(self, groupby, aggregates, user=None, domain=()):
         Report = self.env["crm.client.engagement.report"].with_user(user or self.manager)
         return Report._read_group(
             [("client_id", "in", (self.client_a | self.client_b).ids), *domain], groupby, aggregates
         )
 
     def test_touches_per_client_channel_and_month(self):
-        rows = self.read(["client_id", "channel", "date:month"], ["touch_count:sum", "inbound_count:sum"])
+        rows = self.figures(["client_id", "channel", "date:month"], ["touch_count:sum", "inbound_count:sum"])
         self.assertEqual(
             [
                 (client, channel, month.strftime("%Y-%m"), touches, inbound)
@@ -78,7 +78,7 @@ class TestClientEngagement(CrmClientSuiteCommon):
         )
 
     def test_response_time_to_inbound_emails(self):
-        [(inbound, unanswered, hours, median)] = self.read(
+        [(inbound, unanswered, hours, median)] = self.figures(
             [],
             ["inbound_email_count:sum", "unanswered_count:sum", "response_hours:avg", "response_hours_median:avg"],
         )
@@ -90,7 +90,7 @@ class TestClientEngagement(CrmClientSuiteCommon):
     def test_days_since_last_contact_and_inactive_clients(self):
         rows = {
             client: values
-            for client, *values in self.read(
+            for client, *values in self.figures(
                 ["client_id"],
                 ["client_count:sum", "days_since_contact:avg", "never_contacted_count:sum", "inactive_count:sum"],
                 domain=[("row_kind", "=", "client")],
@@ -103,9 +103,9 @@ class TestClientEngagement(CrmClientSuiteCommon):
 
     def test_team_isolation(self):
         self.set_team_isolation(True)
-        self.assertEqual(self.read([], ["client_count:sum", "touch_count:sum"], user=self.manager), [(1, 5)])
-        self.assertEqual(self.read([], ["client_count:sum", "touch_count:sum"], user=self.manager_b), [(1, 0)])
-        self.assertEqual(self.read([], ["client_count:sum", "touch_count:sum"], user=self.admin_user), [(2, 5)])
+        self.assertEqual(self.figures([], ["client_count:sum", "touch_count:sum"], user=self.manager), [(1, 5)])
+        self.assertEqual(self.figures([], ["client_count:sum", "touch_count:sum"], user=self.manager_b), [(1, 0)])
+        self.assertEqual(self.figures([], ["client_count:sum", "touch_count:sum"], user=self.admin_user), [(2, 5)])
 
     @mute_logger(*MUTE)
     def test_contributors_and_guests_are_refused(self):
@@ -164,7 +164,7 @@ class TestCrmUsage(CrmClientSuiteCommon):
         set_dates(env, later_login, cls.WEEK2)
         env["res.users.log"].flush_model()
 
-    def read(self, groupby, aggregates, user=None, domain=()):
+    def figures(self, groupby, aggregates, user=None, domain=()):
         Report = self.env["crm.usage.report"].with_user(user or self.manager)
         return Report._read_group(
             [
@@ -178,7 +178,7 @@ class TestCrmUsage(CrmClientSuiteCommon):
         )
 
     def test_active_users_per_week(self):
-        weeks = self.read(["date:week"], ["active_users:sum", "login_count:sum"])
+        weeks = self.figures(["date:week"], ["active_users:sum", "login_count:sum"])
         # weeks start on the user's locale's first day: Sunday in English (US)
         self.assertEqual(
             [(week.strftime("%Y-%m-%d"), users, logins) for week, users, logins in weeks],
@@ -186,7 +186,7 @@ class TestCrmUsage(CrmClientSuiteCommon):
         )
 
     def test_created_and_updated_per_user_and_area(self):
-        rows = self.read(["user_id", "area", "action"], ["record_count:sum"], domain=[("action", "!=", "login")])
+        rows = self.figures(["user_id", "area", "action"], ["record_count:sum"], domain=[("action", "!=", "login")])
         self.assertEqual(
             sorted((user.login, area, action, count) for user, area, action, count in rows),
             [
@@ -199,27 +199,27 @@ class TestCrmUsage(CrmClientSuiteCommon):
         )
 
     def test_next_activity_share_and_data_quality_trend(self):
-        [(open_deals, share)] = self.read(
+        [(open_deals, share)] = self.figures(
             [], ["open_deal_count:sum", "next_activity_rate:avg"], domain=[("area", "=", "deals")]
         )
         self.assertEqual((open_deals, share), (2, 50.0))
         self.planned.action_set_lost()
         self.env.flush_all()
-        [(open_deals, share)] = self.read(
+        [(open_deals, share)] = self.figures(
             [], ["open_deal_count:sum", "next_activity_rate:avg"], domain=[("area", "=", "deals")]
         )
         self.assertEqual((open_deals, share), (1, 0.0))
-        trend = self.read(
+        trend = self.figures(
             ["date:month"], ["incomplete_rate:avg"], domain=[("area", "=", "contacts"), ("action", "=", "create")]
         )
         self.assertEqual([(month.strftime("%Y-%m"), rate) for month, rate in trend], [("2026-03", 50.0)])
 
     def test_team_isolation(self):
         self.set_team_isolation(True)
-        everything = self.read([], ["record_count:sum"], user=self.admin_user)
+        everything = self.figures([], ["record_count:sum"], user=self.admin_user)
         self.assertEqual(everything, [(10,)])  # 6 created, 1 updated, 3 sign-ins
-        self.assertEqual(self.read([], ["record_count:sum"], user=self.manager), everything)
-        self.assertEqual(self.read([], ["record_count:sum"], user=self.manager_b), [(0,)])
+        self.assertEqual(self.figures([], ["record_count:sum"], user=self.manager), everything)
+        self.assertEqual(self.figures([], ["record_count:sum"], user=self.manager_b), [(0,)])
 
     @mute_logger(*MUTE)
     def test_contributors_and_guests_are_refused(self):
@@ -247,14 +247,14 @@ class TestWinLossByCompetitor(CrmClientSuiteCommon):
         cls.deal_manager.action_set_lost(lost_reason_id=cls.price.id)
         cls.env.flush_all()
 
-    def read(self, groupby, aggregates, user=None):
+    def figures(self, groupby, aggregates, user=None):
         Report = self.env["crm.deal.competitor.report"].with_user(user or self.manager)
         return Report._read_group([("competitor_id", "in", (self.rival_x | self.rival_y).ids)], groupby, aggregates)
 
     def test_win_rate_and_revenue_by_competitor(self):
         rows = {
             rival: values
-            for rival, *values in self.read(
+            for rival, *values in self.figures(
                 ["competitor_id"], ["deal_count:sum", "win_rate:avg", "won_amount:sum", "lost_amount:sum"]
             )
         }
@@ -262,7 +262,7 @@ class TestWinLossByCompetitor(CrmClientSuiteCommon):
         self.assertEqual(rows[self.rival_y], [2, 0.0, 0.0, 8000.0])  # the open deal is not in the win rate
 
     def test_lost_deals_by_reason_stage_and_owner(self):
-        lost = self.read(["competitor_id", "lost_reason_id", "lost_from_stage_id", "user_id"], ["lost_count:sum"])
+        lost = self.figures(["competitor_id", "lost_reason_id", "lost_from_stage_id", "user_id"], ["lost_count:sum"])
         self.assertEqual(
             {(rival, reason, stage, owner): count for rival, reason, stage, owner, count in lost if count},
             {
@@ -273,8 +273,8 @@ class TestWinLossByCompetitor(CrmClientSuiteCommon):
 
     def test_team_isolation_and_roles(self):
         self.set_team_isolation(True)
-        self.assertEqual(self.read([], ["deal_count:sum"], user=self.manager_b), [(1,)])  # the open deal of team B
-        self.assertEqual(self.read([], ["deal_count:sum"], user=self.admin_user), [(4,)])
+        self.assertEqual(self.figures([], ["deal_count:sum"], user=self.manager_b), [(1,)])  # the open deal of team B
+        self.assertEqual(self.figures([], ["deal_count:sum"], user=self.admin_user), [(4,)])
         for user in (self.contributor, self.guest):
             with (
                 self.subTest(user=user.login),

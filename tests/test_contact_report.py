@@ -92,24 +92,24 @@ class TestContactGrowthAndQuality(CrmClientSuiteCommon):
         cls.env.invalidate_all()
         cls.spain, cls.germany = spain, germany
 
-    def read(self, groupby, aggregates, user=None, domain=()):
+    def figures(self, groupby, aggregates, user=None, domain=()):
         Report = self.env["crm.contact.report"].with_user(user or self.manager)
         return Report._read_group([("client_id", "=", self.client.id), *domain], groupby, aggregates)
 
     def test_growth_by_month_new_and_cumulative(self):
-        months = self.read(["create_date:month"], ["count:sum", "count_cumulative:sum"])
+        months = self.figures(["create_date:month"], ["count:sum", "count_cumulative:sum"])
         self.assertEqual(
             [(month.strftime("%Y-%m"), new, total) for month, new, total in months],
             [("2026-01", 2, 2), ("2026-02", 1, 3), ("2026-03", 2, 5)],
         )
         # the running total restarts for each other grouping
-        by_kind = self.read(["kind", "create_date:month"], ["count_cumulative:sum"])
+        by_kind = self.figures(["kind", "create_date:month"], ["count_cumulative:sum"])
         self.assertEqual(
             [(kind, month.strftime("%Y-%m"), total) for kind, month, total in by_kind],
             [("client", "2026-01", 1), ("contact", "2026-01", 1), ("contact", "2026-02", 2), ("contact", "2026-03", 4)],
         )
         # without a month grouping it is the plain count; the pivot's read_group reads it too
-        self.assertEqual(self.read([], ["count_cumulative:sum"]), [(5,)])
+        self.assertEqual(self.figures([], ["count_cumulative:sum"]), [(5,)])
         pivot = (
             self.env["crm.contact.report"]
             .with_user(self.manager)
@@ -124,18 +124,20 @@ class TestContactGrowthAndQuality(CrmClientSuiteCommon):
 
     def test_growth_by_type_status_source_country_and_role(self):
         self.assertEqual(
-            dict(self.read(["client_type"], ["count:sum"])), {"active": 5}, "contacts count under their client's type"
+            dict(self.figures(["client_type"], ["count:sum"])),
+            {"active": 5},
+            "contacts count under their client's type",
         )
-        self.assertEqual(dict(self.read(["client_status"], ["count:sum"])), {"active": 5})
-        self.assertEqual(dict(self.read(["source_id"], ["count:sum"])), {self.source: 5})
-        self.assertEqual(dict(self.read(["country_id"], ["count:sum"])), {self.spain: 4, self.germany: 1})
+        self.assertEqual(dict(self.figures(["client_status"], ["count:sum"])), {"active": 5})
+        self.assertEqual(dict(self.figures(["source_id"], ["count:sum"])), {self.source: 5})
+        self.assertEqual(dict(self.figures(["country_id"], ["count:sum"])), {self.spain: 4, self.germany: 1})
         self.assertEqual(
-            dict(self.read(["role_category"], ["count:sum"], domain=[("kind", "=", "contact")])),
+            dict(self.figures(["role_category"], ["count:sum"], domain=[("kind", "=", "contact")])),
             {"decision_maker": 1, "technical": 1, False: 2},
         )
 
     def test_data_quality(self):
-        [(missing_email, missing_phone, duplicates, duplicate_rate, no_contact, no_contact_rate)] = self.read(
+        [(missing_email, missing_phone, duplicates, duplicate_rate, no_contact, no_contact_rate)] = self.figures(
             [],
             [
                 "missing_email:sum",
@@ -154,12 +156,12 @@ class TestContactGrowthAndQuality(CrmClientSuiteCommon):
         # archiving one of them clears the other's flag
         self.engineer.active = False
         self.env.flush_all()
-        self.assertEqual(self.read([], ["duplicate_count:sum"]), [(0,)])
+        self.assertEqual(self.figures([], ["duplicate_count:sum"]), [(0,)])
 
     def test_team_isolation(self):
         self.set_team_isolation(True)
-        self.assertEqual(self.read([], ["count:sum"], user=self.manager), [(5,)])
+        self.assertEqual(self.figures([], ["count:sum"], user=self.manager), [(5,)])
         Report = self.env["crm.contact.report"]
         # the contacts follow their client's team: all in team A
         self.assertFalse(Report.with_user(self.manager_b).search_count([("client_id", "=", self.client.id)]))
-        self.assertEqual(self.read([], ["count:sum"], user=self.admin_user), [(5,)])
+        self.assertEqual(self.figures([], ["count:sum"], user=self.admin_user), [(5,)])
