@@ -320,6 +320,37 @@ def vacuum(registry):
         cr._cnx.autocommit = False
 
 
+def usage_events_sql(updates=True):
+    """Hand SQL of the CRM usage events: ``(u, a, d)`` per record created (and changed since) in the six
+    areas, and per sign-in."""
+    areas = [
+        ("contacts", "res_partner", "(is_company OR parent_id IS NOT NULL)"),
+        ("deals", "crm_lead", "TRUE"),
+        ("activities", "mail_activity", "res_model IN ('res.partner', 'crm.lead')"),
+        ("outreach", "crm_outreach", "TRUE"),
+        ("imports", "crm_import_job", "TRUE"),
+        ("automation", "crm_automation_run", "TRUE"),
+    ]
+    parts = []
+    for area, table, where in areas:
+        parts.append(
+            SQL("SELECT create_uid AS u, %s AS a, create_date AS d FROM %s WHERE " + where, area, SQL.identifier(table))
+        )
+        if updates:
+            parts.append(
+                SQL(
+                    "SELECT write_uid, %s, write_date FROM %s WHERE "
+                    + where
+                    + " AND write_date > create_date + interval '1 second'",
+                    area,
+                    SQL.identifier(table),
+                )
+            )
+    if updates:
+        parts.append(SQL("SELECT create_uid, 'login', create_date FROM res_users_log"))
+    return SQL(" UNION ALL ").join(parts)
+
+
 def closed_figures_sql(low, high):
     """Hand SQL of the dashboard's closed-deal KPIs of a period."""
     return SQL(
@@ -695,20 +726,11 @@ def main():
                 sql(
                     SQL(
                         """
-                        SELECT date_trunc('week', e.d), count(DISTINCT e.u) FROM (
-                            SELECT create_uid AS u, create_date AS d FROM res_partner
-                             WHERE (is_company OR parent_id IS NOT NULL)
-                            UNION ALL SELECT write_uid, write_date FROM res_partner
-                             WHERE (is_company OR parent_id IS NOT NULL)
-                               AND write_date > create_date + interval '1 second'
-                            UNION ALL SELECT create_uid, create_date FROM crm_lead
-                            UNION ALL SELECT write_uid, write_date FROM crm_lead
-                             WHERE write_date > create_date + interval '1 second'
-                            UNION ALL SELECT create_uid, create_date FROM crm_outreach
-                            UNION ALL SELECT create_uid, create_date FROM res_users_log
-                        ) e JOIN res_users u ON u.id = e.u AND NOT u.share AND u.id <> 1
+                        SELECT date_trunc('week', e.d), count(DISTINCT e.u) FROM (%s) e
+                          JOIN res_users u ON u.id = e.u AND NOT u.share AND u.id <> 1
                          WHERE e.d >= %s AND e.d < %s GROUP BY 1
                         """,
+                        usage_events_sql(),
                         *quarter,
                     )
                 ),
@@ -717,19 +739,18 @@ def main():
             (
                 "usage_areas",
                 lambda: Usage._read_group(
-                    [("date", ">=", low), ("date", "<", high)], ["user_id", "area"], ["created_count:sum"]
+                    [("date", ">=", low), ("date", "<", high), ("action", "=", "create")],
+                    ["user_id", "area"],
+                    ["created_count:sum"],
                 ),
                 sql(
                     SQL(
                         """
-                        SELECT e.u, e.a, count(*) FROM (
-                            SELECT create_uid AS u, 'contacts' AS a, create_date AS d FROM res_partner
-                             WHERE (is_company OR parent_id IS NOT NULL)
-                            UNION ALL SELECT create_uid, 'deals', create_date FROM crm_lead
-                            UNION ALL SELECT create_uid, 'outreach', create_date FROM crm_outreach
-                        ) e JOIN res_users u ON u.id = e.u AND NOT u.share AND u.id <> 1
+                        SELECT e.u, e.a, count(*) FROM (%s) e
+                          JOIN res_users u ON u.id = e.u AND NOT u.share AND u.id <> 1
                          WHERE e.d >= %s AND e.d < %s GROUP BY 1, 2
                         """,
+                        usage_events_sql(updates=False),
                         low,
                         high,
                     )

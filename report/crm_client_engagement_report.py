@@ -132,17 +132,11 @@ class CrmClientEngagementReport(models.Model):
                    0 AS never_contacted_count,
                    NULL::float AS days_since_contact,
                    %(inbound_email)s::int AS inbound_email_count,
-                   (%(inbound_email)s AND reply.date IS NULL)::int AS unanswered_count,
-                   EXTRACT(EPOCH FROM (reply.date - o.date)) / 3600.0 AS response_hours,
+                   (%(inbound_email)s AND %(reply)s IS NULL)::int AS unanswered_count,
+                   EXTRACT(EPOCH FROM (%(reply)s - o.date)) / 3600.0 AS response_hours,
                    0.0 AS response_hours_median
               FROM crm_outreach o
               JOIN res_partner c ON c.id = o.client_id
-         LEFT JOIN LATERAL (
-                    SELECT r.date FROM crm_outreach r
-                     WHERE r.client_id = o.client_id AND r.direction = 'outbound' AND r.channel = 'email'
-                       AND r.date >= o.date AND r.outcome IN %(touch)s AND r.id <> o.id
-                  ORDER BY r.date LIMIT 1
-                   ) reply ON %(inbound_email)s
              WHERE o.outcome IN %(touch)s
          UNION ALL
             SELECT 2 * c.id + 1,
@@ -168,5 +162,14 @@ class CrmClientEngagementReport(models.Model):
             """,
             touch=tuple(TOUCH_OUTCOMES),
             inbound_email=SQL("(o.direction = 'inbound' AND o.channel = 'email')"),
+            # the first outbound email to the client at or after an inbound email; a scalar subquery,
+            # run only for the inbound emails and only when a response measure is read
+            reply=SQL(
+                """(CASE WHEN o.direction = 'inbound' AND o.channel = 'email' THEN (
+                        SELECT min(r.date) FROM crm_outreach r
+                         WHERE r.client_id = o.client_id AND r.direction = 'outbound' AND r.channel = 'email'
+                           AND r.date >= o.date AND r.outcome IN %s AND r.id <> o.id) END)""",
+                tuple(TOUCH_OUTCOMES),
+            ),
             now=SQL("%s::timestamp", fields.Datetime.now()),
         )

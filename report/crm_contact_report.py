@@ -111,7 +111,7 @@ class CrmContactReport(models.Model):
 
     @property
     def _table_query(self):
-        duplicate_joins, duplicate = self._duplicate_sql()
+        duplicate = self._duplicate_sql()
         return SQL(
             """
             SELECT p.id AS id,
@@ -144,33 +144,23 @@ class CrmContactReport(models.Model):
               FROM res_partner p
          LEFT JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
          LEFT JOIN mail_blacklist bl ON bl.email = p.email_normalized AND bl.active
-                   %(duplicate_joins)s
              WHERE p.active
                AND (p.is_company OR p.parent_id IS NOT NULL)
             """,
             duplicate=duplicate,
-            duplicate_joins=duplicate_joins,
             no_contact=SQL(
                 "(p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social OR bl.id IS NOT NULL)"
             ),
         )
 
     def _duplicate_sql(self):
-        """``(joins, condition)``: whether another active partner shares the email, tax ID or a phone
-        number of ``p`` (the keys of the duplicate warning on the contact form). Each key shared by two
-        partners or more is found in one grouped pass; a join nobody reads is left out by PostgreSQL."""
-
-        def shared(alias, key, keys_sql):
-            return SQL(
-                "LEFT JOIN (%(keys)s) %(alias)s ON %(alias)s.k = p.%(key)s",
-                keys=keys_sql,
-                alias=SQL.identifier(alias),
-                key=SQL.identifier(key),
-            )
+        """Whether another active partner shares the email, tax ID or a phone number of ``p`` (the keys of
+        the duplicate warning on the contact form): each key shared by two partners or more is found in one
+        grouped, hashed pass, and only when the measure is read."""
 
         def grouped(column):
             return SQL(
-                "SELECT %(column)s AS k FROM res_partner WHERE active AND %(column)s IS NOT NULL "
+                "SELECT %(column)s FROM res_partner WHERE active AND %(column)s IS NOT NULL "
                 "GROUP BY 1 HAVING count(*) > 1",
                 column=SQL.identifier(column),
             )
@@ -181,15 +171,10 @@ class CrmContactReport(models.Model):
             "UNION ALL SELECT id, crm_mobile_e164 FROM res_partner WHERE active) n "
             "WHERE n.k IS NOT NULL GROUP BY 1 HAVING count(DISTINCT n.id) > 1"
         )
-        joins = SQL(" ").join(
-            [
-                shared("dup_email", "email_normalized", grouped("email_normalized")),
-                shared("dup_vat", "crm_vat_normalized", grouped("crm_vat_normalized")),
-                shared("dup_phone", "crm_phone_e164", phones),
-                shared("dup_mobile", "crm_mobile_e164", phones),
-            ]
+        return SQL(
+            "COALESCE(p.email_normalized IN (%(email)s) OR p.crm_vat_normalized IN (%(vat)s) "
+            "OR p.crm_phone_e164 IN (%(phones)s) OR p.crm_mobile_e164 IN (%(phones)s), FALSE)",
+            email=grouped("email_normalized"),
+            vat=grouped("crm_vat_normalized"),
+            phones=phones,
         )
-        condition = SQL(
-            "(dup_email.k IS NOT NULL OR dup_vat.k IS NOT NULL OR dup_phone.k IS NOT NULL OR dup_mobile.k IS NOT NULL)"
-        )
-        return joins, condition

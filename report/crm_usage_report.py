@@ -20,7 +20,8 @@ class CrmUsageReport(models.Model):
     changed several times counts once, at its latest change), in each area,
     plus one per sign-in. Internal users only. The rows of the contacts created
     carry their completeness (the data-quality trend), the rows of the deals
-    created whether they are open and have a next activity.
+    created whether they are open and have a next activity: facts read from
+    the record itself, only when their measure is read.
     """
 
     _name = "crm.usage.report"
@@ -100,42 +101,23 @@ class CrmUsageReport(models.Model):
         }
 
     def _area_rows(self, code, area, table):
-        """The created and updated rows of one area's table, as ``(user, team, company, date, create?,
-        incomplete, open, next activity)``."""
+        """The created and updated rows of one area's table, as ``(id, record, user, team, company, area,
+        action, date)``."""
         alias = SQL.identifier("r")
-        team = {"res_partner": SQL("r.team_id"), "crm_lead": SQL("r.team_id")}.get(table, SQL("NULL::int"))
+        team = SQL("r.team_id") if table in ("res_partner", "crm_lead") else SQL("NULL::int")
         company = SQL("r.company_id") if table in ("res_partner", "crm_lead", "crm_outreach") else SQL("NULL::int")
-        incomplete = SQL("NULL::float")
-        is_open = next_activity = SQL("0")
-        where = SQL("TRUE")
-        if table == "res_partner":
-            incomplete = SQL(
-                "CASE WHEN COALESCE(r.email, '') = '' OR (COALESCE(r.phone, '') = '' AND COALESCE(r.mobile, '') = '')"
-                " THEN 100.0 ELSE 0.0 END"
-            )
-            where = SQL("(r.is_company OR r.parent_id IS NOT NULL)")
-        elif table == "crm_lead":
-            is_open = SQL(
-                "(r.type = 'opportunity' AND r.active AND NOT COALESCE("
-                "(SELECT s.is_won OR s.is_lost FROM crm_stage s WHERE s.id = r.stage_id), FALSE))::int"
-            )
-            next_activity = SQL(
-                "(%s = 1 AND EXISTS (SELECT FROM mail_activity a WHERE a.res_model = 'crm.lead' "
-                "AND a.res_id = r.id))::int",
-                is_open,
-            )
-        elif table == "mail_activity":
-            where = SQL("r.res_model IN ('res.partner', 'crm.lead')")
+        where = {
+            "res_partner": SQL("(r.is_company OR r.parent_id IS NOT NULL)"),
+            "mail_activity": SQL("r.res_model IN ('res.partner', 'crm.lead')"),
+        }.get(table, SQL("TRUE"))
         return SQL(
             """
-            SELECT r.id * 16 + %(code)s AS id, r.create_uid AS user_id, %(team)s AS team_id,
-                   %(company)s AS company_id, %(area)s AS area,
-                   'create' AS action, r.create_date AS date, %(incomplete)s AS incomplete,
-                   %(is_open)s AS is_open, %(next_activity)s AS next_activity
+            SELECT r.id * 16 + %(code)s AS id, r.id AS res_id, r.create_uid AS user_id, %(team)s AS team_id,
+                   %(company)s AS company_id, %(area)s AS area, 'create' AS action, r.create_date AS date
               FROM %(table)s %(alias)s WHERE %(where)s
          UNION ALL
-            SELECT r.id * 16 + %(code)s + 1, r.write_uid, %(team)s, %(company)s, %(area)s, 'update',
-                   r.write_date, NULL, 0, 0
+            SELECT r.id * 16 + %(code)s + 1, r.id, r.write_uid, %(team)s, %(company)s, %(area)s, 'update',
+                   r.write_date
               FROM %(table)s %(alias)s
              WHERE %(where)s AND r.write_date > r.create_date + interval '1 second'
             """,
@@ -143,9 +125,6 @@ class CrmUsageReport(models.Model):
             team=team,
             company=company,
             area=area,
-            incomplete=incomplete,
-            is_open=is_open,
-            next_activity=next_activity,
             table=SQL.identifier(table),
             alias=alias,
             where=where,
@@ -155,10 +134,16 @@ class CrmUsageReport(models.Model):
     def _table_query(self):
         # ids: 16 × the record's id + 2 × its area + 1 for an update (the sign-ins: 15)
         rows = [self._area_rows(code, area, table) for code, (area, table) in enumerate(USAGE_AREAS)]
+        is_open = SQL(
+            """CASE WHEN e.area = 'deals' AND e.action = 'create' THEN COALESCE((
+                    SELECT (r.type = 'opportunity' AND r.active AND NOT COALESCE(s.is_won OR s.is_lost, FALSE))::int
+                      FROM crm_lead r LEFT JOIN crm_stage s ON s.id = r.stage_id WHERE r.id = e.res_id), 0)
+                    ELSE 0 END"""
+        )
         rows.append(
             SQL(
-                "SELECT r.id * 16 + 15, r.create_uid, NULL::int, NULL::int, 'login', 'login', r.create_date, "
-                "NULL, 0, 0 FROM res_users_log r"
+                "SELECT r.id * 16 + 15, r.id, r.create_uid, NULL::int, NULL::int, 'login', 'login', r.create_date "
+                "FROM res_users_log r"
             )
         )
         return SQL(
@@ -172,12 +157,27 @@ class CrmUsageReport(models.Model):
                    (e.action = 'update')::int AS updated_count,
                    (e.action = 'login')::int AS login_count,
                    0 AS active_users,
-                   e.incomplete AS incomplete_rate,
-                   e.is_open AS open_deal_count,
-                   e.next_activity AS next_activity,
+                   %(incomplete)s AS incomplete_rate,
+                   %(is_open)s AS open_deal_count,
+                   %(next_activity)s AS next_activity,
                    0.0 AS next_activity_rate
               FROM (%(rows)s) e
               JOIN res_users u ON u.id = e.user_id AND NOT u.share AND u.id <> 1
             """,
             rows=SQL(" UNION ALL ").join(rows),
+            # the facts of the record created, read (scalar subqueries) only when their measure is
+            incomplete=SQL(
+                """CASE WHEN e.area = 'contacts' AND e.action = 'create' THEN (
+                        SELECT CASE WHEN COALESCE(r.email, '') = ''
+                                      OR (COALESCE(r.phone, '') = '' AND COALESCE(r.mobile, '') = '')
+                                    THEN 100.0 ELSE 0.0 END
+                          FROM res_partner r WHERE r.id = e.res_id) END"""
+            ),
+            is_open=is_open,
+            next_activity=SQL(
+                """CASE WHEN %s = 1 THEN EXISTS (
+                        SELECT FROM mail_activity a WHERE a.res_model = 'crm.lead' AND a.res_id = e.res_id)::int
+                        ELSE 0 END""",
+                is_open,
+            ),
         )
