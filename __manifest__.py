@@ -97,6 +97,9 @@
         "views/crm_case_portal_templates.xml",
         "data/crm_time_summary_data.xml",
         "views/crm_time_summary_views.xml",
+        "security/crm_analytics_usage_rules.xml",
+        "views/crm_analytics_usage_views.xml",
+        "report/crm_analytics_dashboard_report.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

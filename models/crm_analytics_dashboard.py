@@ -271,6 +271,34 @@ class CrmAnalyticsDashboard(models.AbstractModel):
         }
 
     @api.model
+    def _kpi_labels(self):
+        return {
+            "won_revenue": self.env._("Won revenue"),
+            "won_count": self.env._("Deals won"),
+            "win_rate": self.env._("Win rate (%)"),
+            "deal_size": self.env._("Average deal size"),
+            "cycle": self.env._("Sales cycle (days)"),
+            "pipeline_value": self.env._("Pipeline value"),
+            "weighted_value": self.env._("Weighted forecast"),
+        }
+
+    @api.model
+    def action_print_dashboard(self, date_from, date_to, team_id=False, user_id=False, source_id=False):
+        """The PDF of the dashboard's figures for the period and filters."""
+        self._dashboard_period(date_from, date_to)  # a clear error for a bad period, before printing
+        self.env["crm.deal.outcome.report"].check_access("read")
+        return self.env.ref("crm_client_suite.action_report_analytics_dashboard").report_action(
+            None,
+            data={
+                "date_from": date_from,
+                "date_to": date_to,
+                "team_id": team_id,
+                "user_id": user_id,
+                "source_id": source_id,
+            },
+        )
+
+    @api.model
     def _default_period(self):
         today = fields.Date.context_today(self)
         return date(today.year, today.month, 1), today

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import fields, models, tools
 from odoo.tools import SQL
 
 
@@ -6,7 +6,9 @@ class CrmCacReport(models.Model):
     """CAC and CLTV by month, source and team.
 
     One row per month, company, source and team, holding the spend, the new
-    clients, the won revenue, the active and the churned clients. A client is
+    clients, the client revenue, the active and the churned clients. The
+    revenue of a client is invoiced revenue where Invoicing is used for it (it
+    has posted customer invoices), the value of its won deals otherwise. A client is
     attributed to the source, team and company of its first won deal, from its
     first month on: its later revenue and its churn count for that source.
     Ratios are ratios of sums (``_custom_aggregates``), right over any grouping.
@@ -22,6 +24,7 @@ class CrmCacReport(models.Model):
         "crm.lead": ["type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id"],
         "res.partner": ["commercial_partner_id", "crm_date_past"],
         "res.company": ["crm_gross_margin"],
+        "account.move": ["state", "move_type", "commercial_partner_id", "invoice_date", "amount_untaxed_signed"],
     }
 
     month = fields.Date(readonly=True)
@@ -42,7 +45,10 @@ class CrmCacReport(models.Model):
         string="Client Revenue",
         readonly=True,
         aggregator="sum",
-        help="Value of the deals won in the period by the clients acquired from the source, in company currency.",
+        help="Revenue of the period of the clients acquired from the source, in company currency: for a client "
+        "with posted customer invoices (Invoicing is used for it), its invoiced revenue (untaxed, less credit "
+        "notes, by invoice date); for the others, the value of the deals it won. Revenue before the client's first "
+        "won deal is left out.",
     )
     active_clients = fields.Integer(
         string="Client Months",
@@ -78,7 +84,8 @@ class CrmCacReport(models.Model):
         readonly=True,
         aggregator="avg",
         help="Client lifetime value: revenue per client per month × gross margin % (setting) ÷ monthly churn. "
-        "Empty while no client churned.",
+        "The revenue is the invoiced revenue for clients with posted customer invoices (where Invoicing is "
+        "used), the won deal value for the others. Empty while no client churned.",
     )
     ltv_cac = fields.Float(
         string="LTV:CAC",
@@ -93,6 +100,16 @@ class CrmCacReport(models.Model):
         help="CAC ÷ (revenue per client per month × gross margin %): the months a new client takes to repay "
         "its acquisition cost.",
     )
+
+    def init(self):
+        # the invoiced revenue of a client, and whether it has any
+        tools.create_index(
+            self.env.cr,
+            "account_move_crm_client_revenue_index",
+            "account_move",
+            ["commercial_partner_id", "invoice_date"],
+            where="state = 'posted' AND move_type IN ('out_invoice', 'out_refund')",
+        )
 
     def _custom_aggregates(self):
         def ratio(numerator, denominator, factor=None):
@@ -183,6 +200,19 @@ class CrmCacReport(models.Model):
                   JOIN res_partner cp ON cp.id = won.client_id
               ORDER BY won.client_id, won.date_closed, won.id
             ),
+            -- the client's revenue: its posted customer invoices (untaxed, in company currency, credit
+            -- notes deducted) where it is invoiced through Invoicing, else the value of its won deals
+            revenue AS (
+                SELECT m.commercial_partner_id AS client_id, date_trunc('month', m.invoice_date)::date AS month,
+                       m.amount_untaxed_signed AS amount
+                  FROM account_move m
+                 WHERE %(invoiced)s
+                UNION ALL
+                SELECT won.client_id, date_trunc('month', won.date_closed)::date, won.amount
+                  FROM won
+                 WHERE NOT EXISTS (SELECT FROM account_move m WHERE m.commercial_partner_id = won.client_id
+                                                                AND %(invoiced)s)
+            ),
             fact AS (
                 SELECT date_trunc('month', c.date)::date AS month, c.company_id, c.source_id, c.team_id,
                        c.amount * %(company_rate)s / %(cost_rate)s AS spend,
@@ -192,9 +222,10 @@ class CrmCacReport(models.Model):
                 UNION ALL
                 SELECT month, company_id, source_id, team_id, 0.0, 1, 0.0, 0, 0 FROM client
                 UNION ALL
-                SELECT date_trunc('month', won.date_closed)::date, client.company_id, client.source_id,
-                       client.team_id, 0.0, 0, won.amount, 0, 0
-                  FROM won JOIN client ON client.client_id = won.client_id
+                SELECT revenue.month, client.company_id, client.source_id, client.team_id, 0.0, 0, revenue.amount,
+                       0, 0
+                  FROM revenue JOIN client ON client.client_id = revenue.client_id
+                 WHERE revenue.month >= client.month
                 UNION ALL
                 SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, 1, 0
                   FROM client,
@@ -223,4 +254,7 @@ class CrmCacReport(models.Model):
             company_rate=rate(SQL("company.currency_id")),
             cost_rate=rate(SQL("c.currency_id")),
             today=SQL("%s::date", today.replace(day=1)),
+            invoiced=SQL(
+                "m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund') AND m.invoice_date IS NOT NULL"
+            ),
         )

@@ -5,13 +5,49 @@ from ..models.res_partner import CLIENT_STATUSES, CLIENT_TYPES, ROLE_CATEGORIES
 
 
 class CrmContactReport(models.Model):
-    """One row per client or contact, for pivot and graph analysis."""
+    """One row per client or contact, for pivot and graph analysis.
+
+    Growth: ``count`` grouped by creation month gives the new clients and
+    contacts of each month, ``count_cumulative`` their running total.
+    Data quality: missing email or phone, possible duplicates (another active
+    partner with the same email, tax ID or phone number) and do-not-contact.
+    """
 
     _name = "crm.contact.report"
+    _inherit = ["crm.analytics.report.mixin"]  # noqa: RUF012
     _description = "Contact Analysis"
     _auto = False
     _rec_name = "partner_id"
     _order = "create_date desc"
+    _depends = {  # noqa: RUF012
+        "res.partner": [
+            "active",
+            "is_company",
+            "parent_id",
+            "commercial_partner_id",
+            "crm_client_type",
+            "crm_client_status",
+            "crm_role_category",
+            "user_id",
+            "team_id",
+            "source_id",
+            "country_id",
+            "company_id",
+            "create_date",
+            "email",
+            "email_normalized",
+            "phone",
+            "mobile",
+            "crm_vat_normalized",
+            "crm_phone_e164",
+            "crm_mobile_e164",
+            "crm_no_email",
+            "crm_no_call",
+            "crm_no_messenger",
+            "crm_no_social",
+        ],
+        "mail.blacklist": ["email", "active"],
+    }
 
     partner_id = fields.Many2one("res.partner", string="Client or Contact", readonly=True)
     kind = fields.Selection([("client", "Client"), ("contact", "Contact")], readonly=True)
@@ -25,15 +61,57 @@ class CrmContactReport(models.Model):
     country_id = fields.Many2one("res.country", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     create_date = fields.Datetime(string="Created On", readonly=True)
-    count = fields.Integer(readonly=True, aggregator="sum")
+    count = fields.Integer(
+        readonly=True, aggregator="sum", help="Clients and contacts; by creation month, the new ones of the month."
+    )
+    count_cumulative = fields.Integer(
+        string="Count (Cumulative)",
+        readonly=True,
+        aggregator="sum",
+        help="Running total of the clients and contacts over the creation months, among the rows shown: "
+        "without a creation date filter, how many there were at the end of each month. Without a grouping "
+        "by creation month, the plain count.",
+    )
     missing_email = fields.Integer(readonly=True, aggregator="sum")
     missing_phone = fields.Integer(readonly=True, aggregator="sum")
     missing_email_rate = fields.Float(string="Missing Email (%)", readonly=True, aggregator="avg")
     missing_phone_rate = fields.Float(string="Missing Phone (%)", readonly=True, aggregator="avg")
     missing_any_rate = fields.Float(string="Missing Email or Phone (%)", readonly=True, aggregator="avg")
+    duplicate_count = fields.Integer(
+        string="Possible Duplicates",
+        readonly=True,
+        aggregator="sum",
+        help="Clients and contacts sharing their email, tax ID or phone number with another active partner.",
+    )
+    duplicate_rate = fields.Float(string="Possible Duplicates (%)", readonly=True, aggregator="avg")
+    do_not_contact = fields.Integer(
+        readonly=True,
+        aggregator="sum",
+        help="Clients and contacts with a Do Not Email, Call, Message or Social flag, or whose email is "
+        "on the blacklist.",
+    )
+    do_not_contact_rate = fields.Float(string="Do Not Contact (%)", readonly=True, aggregator="avg")
+
+    def _read_group_select(self, aggregate_spec, query):
+        if aggregate_spec.split(":")[0] != "count_cumulative":
+            return super()._read_group_select(aggregate_spec, query)
+        self._field_to_sql(self._table, "count_cumulative", query)  # checks the field may be read
+        groupby = self.env.context.get("crm_analytics_groupby", ())
+        months = [spec for spec in groupby if spec.split(":")[0] == "create_date"]
+        total = SQL("SUM(%s)", SQL.identifier(self._table, "count_cumulative"))
+        if not months:
+            return total
+        others = [self._read_group_groupby(spec, query) for spec in groupby if spec not in months]
+        return SQL(
+            "SUM(%s) OVER (%s ORDER BY %s)",
+            total,
+            SQL("PARTITION BY %s", SQL(", ").join(others)) if others else SQL(),
+            SQL(", ").join(self._read_group_groupby(spec, query) for spec in months),
+        )
 
     @property
     def _table_query(self):
+        duplicate = self._duplicate_sql()
         return SQL(
             """
             SELECT p.id AS id,
@@ -50,6 +128,7 @@ class CrmContactReport(models.Model):
                    p.company_id AS company_id,
                    p.create_date AS create_date,
                    1 AS count,
+                   1 AS count_cumulative,
                    (COALESCE(p.email, '') = '')::int AS missing_email,
                    (COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = '')::int AS missing_phone,
                    CASE WHEN COALESCE(p.email, '') = '' THEN 100.0 ELSE 0.0 END AS missing_email_rate,
@@ -57,10 +136,45 @@ class CrmContactReport(models.Model):
                         THEN 100.0 ELSE 0.0 END AS missing_phone_rate,
                    CASE WHEN COALESCE(p.email, '') = ''
                           OR (COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = '')
-                        THEN 100.0 ELSE 0.0 END AS missing_any_rate
+                        THEN 100.0 ELSE 0.0 END AS missing_any_rate,
+                   %(duplicate)s::int AS duplicate_count,
+                   CASE WHEN %(duplicate)s THEN 100.0 ELSE 0.0 END AS duplicate_rate,
+                   %(no_contact)s::int AS do_not_contact,
+                   CASE WHEN %(no_contact)s THEN 100.0 ELSE 0.0 END AS do_not_contact_rate
               FROM res_partner p
          LEFT JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
+         LEFT JOIN mail_blacklist bl ON bl.email = p.email_normalized AND bl.active
              WHERE p.active
                AND (p.is_company OR p.parent_id IS NOT NULL)
-            """
+            """,
+            duplicate=duplicate,
+            no_contact=SQL(
+                "(p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social OR bl.id IS NOT NULL)"
+            ),
+        )
+
+    def _duplicate_sql(self):
+        """Whether another active partner shares the email, tax ID or a phone number of ``p`` (the keys of
+        the duplicate warning on the contact form): each key shared by two partners or more is found in one
+        grouped, hashed pass, and only when the measure is read."""
+
+        def grouped(column):
+            return SQL(
+                "SELECT %(column)s FROM res_partner WHERE active AND %(column)s IS NOT NULL "
+                "GROUP BY 1 HAVING count(*) > 1",
+                column=SQL.identifier(column),
+            )
+
+        # a number shared by two partners, in their phone or mobile (one partner's phone and mobile apart)
+        phones = SQL(
+            "SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner WHERE active "
+            "UNION ALL SELECT id, crm_mobile_e164 FROM res_partner WHERE active) n "
+            "WHERE n.k IS NOT NULL GROUP BY 1 HAVING count(DISTINCT n.id) > 1"
+        )
+        return SQL(
+            "COALESCE(p.email_normalized IN (%(email)s) OR p.crm_vat_normalized IN (%(vat)s) "
+            "OR p.crm_phone_e164 IN (%(phones)s) OR p.crm_mobile_e164 IN (%(phones)s), FALSE)",
+            email=grouped("email_normalized"),
+            vat=grouped("crm_vat_normalized"),
+            phones=phones,
         )

@@ -2,6 +2,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -457,3 +458,68 @@ class TestAnalyticsCustomFields(TestAnalyticsCommon):
         self.assertEqual(by_segment[wholesale], [7, 0.0])
         self.assertEqual(by_segment[self.env["crm.custom.field.option"]], [0, 100.0])  # D3 reopened, D5 won
         self.assertEqual(Outcome.fields_get(["x_deal_ana_seats"])["x_deal_ana_seats"]["aggregator"], "sum")
+
+
+class TestAnalyticsDashboardPdf(TestAnalyticsCommon):
+    """The PDF export: the dashboard's figures of a period, rendered by the QWeb report."""
+
+    REPORT = "crm_client_suite.report_analytics_dashboard"
+
+    def render(self, user, **data):
+        html, _kind = (
+            self.env["ir.actions.report"]
+            .with_user(user)
+            ._render_qweb_html(self.REPORT, [], data={"date_from": "2026-01-01", "date_to": "2026-02-28", **data})
+        )
+        return etree.fromstring(html, etree.HTMLParser())
+
+    @staticmethod
+    def cells(tree, selector):
+        [row] = tree.xpath(selector)
+        return [" ".join(cell.itertext()).split() for cell in row.xpath("./td")]
+
+    def test_pdf_shows_the_period_figures(self):
+        self.env.company.crm_team_isolation = False
+        tree = self.render(self.manager)
+        won = self.cells(tree, "//tr[@data-kpi='won_revenue']")
+        self.assertEqual(won[0], ["Won", "revenue"])
+        self.assertIn("6,000.00", " ".join(won[1]))
+        self.assertIn("0.00", " ".join(won[2]), "nothing won in the previous period")
+        self.assertEqual(won[3], ["–"], "no change from nothing")
+        self.assertEqual(self.cells(tree, "//tr[@data-kpi='win_rate']")[1], ["75.0"])
+        proposal = self.cells(
+            tree, "//table[contains(@class, 'o_crm_analytics_report_funnel')]//tr[@data-stage='Proposal']"
+        )
+        self.assertEqual(proposal[1], ["4"])  # D1, D2, D5 (skipped) in January, D3 in February
+        period = tree.xpath("//span[hasclass('o_crm_analytics_report_period')]")[0].text
+        self.assertEqual(period, "2026-01-01")
+        # the print action carries the period and filters to the same report
+        action = (
+            self.env["crm.analytics.dashboard"]
+            .with_user(self.manager)
+            .action_print_dashboard("2026-01-01", "2026-02-28", team_id=self.team_b.id)
+        )
+        self.assertEqual((action["report_name"], action["data"]["team_id"]), (self.REPORT, self.team_b.id))
+        filtered = self.render(self.manager, team_id=self.team_b.id)
+        self.assertIn("0.00", " ".join(self.cells(filtered, "//tr[@data-kpi='won_revenue']")[1]))
+        self.assertIn("Team DACH", " ".join(filtered.itertext()))
+
+    def test_pdf_follows_team_isolation_and_roles(self):
+        self.set_team_isolation(True)
+        tree = self.render(self.manager_b)
+        self.assertIn("0.00", " ".join(self.cells(tree, "//tr[@data-kpi='won_revenue']")[1]))
+        proposal = self.cells(
+            tree, "//table[contains(@class, 'o_crm_analytics_report_funnel')]//tr[@data-stage='Proposal']"
+        )
+        self.assertEqual(proposal[1], ["1"], "D3 only: team A's deals stay out")
+        for user in (self.contributor, self.guest):
+            with self.subTest(user=user.login), self.assertRefusedByAccessRights("read", "crm.deal.outcome.report"):
+                self.render(user)
+            with self.assertRefusedByAccessRights("read", "crm.deal.outcome.report"):
+                self.env["crm.analytics.dashboard"].with_user(user).action_print_dashboard("2026-01-01", "2026-02-28")
+
+    def test_pdf_refuses_a_bad_period(self):
+        with self.assertRaisesRegex(UserError, "end is on or after its start"):
+            self.env["crm.analytics.dashboard"].with_user(self.manager).action_print_dashboard(
+                "2026-02-01", "2026-01-01"
+            )

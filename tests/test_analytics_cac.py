@@ -3,6 +3,7 @@ from datetime import date, datetime
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import CrmClientSuiteCommon
@@ -179,3 +180,39 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
         self.assertEqual(months["2026-01"], (1000.0, False))  # 2000 for 2 new clients; no churn yet
         self.assertEqual(months["2026-02"], (False, 1000.0))  # no new client; 500 per client ÷ 50 % churn
         self.assertEqual(by_team_b["new_clients_by_source"], [], "the clients were acquired by team A")
+
+    def test_cltv_reads_invoiced_revenue_where_invoicing_is_used(self):
+        """Client A is invoiced through Invoicing: its posted invoices (less its credit notes) replace the
+        value of its won deals; client B, never invoiced, keeps its won deal value."""
+        self.env.company.crm_team_isolation = False
+        Move = self.env["account.move"]
+
+        def move(move_type, day, amount, post=True):
+            record = Move.create(
+                {
+                    "move_type": move_type,
+                    "partner_id": self.client_a.id,
+                    "invoice_date": day,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Obra", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                    ],
+                }
+            )
+            if post:
+                record.action_post()
+            return record
+
+        move("out_invoice", "2026-02-03", 2200)
+        move("out_refund", "2026-02-20", 200)
+        move("out_invoice", "2025-12-15", 999)  # before its first won deal: not client revenue
+        move("out_invoice", "2026-02-25", 5000, post=False)  # a draft is not revenue
+        measures = ["revenue:sum", "active_clients:sum", "revenue_per_client:avg", "cltv:avg"]
+        [(revenue, months, arpc, cltv)] = self.figures(
+            [], measures, [("source_id", "=", self.ads.id), ("month", "<", "2026-03-01")]
+        )
+        self.assertEqual((revenue, months), (3000.0, 4))  # 2200 - 200 invoiced to A, 1000 won from B
+        self.assertEqual(arpc, 750.0)
+        self.assertEqual(cltv, 3000.0)  # 750 × 100 % / 25 % churn
+        by_month = dict(self.figures(["month:month"], ["revenue:sum"], [("source_id", "=", self.ads.id)]))
+        self.assertEqual(by_month[date(2026, 1, 1)], 1000.0, "A's January deal is not counted: A is invoiced")
+        self.assertEqual(by_month[date(2026, 2, 1)], 2000.0)

@@ -56,6 +56,9 @@ ACL_RIGHTS = {
     "crm.automation.email.event": ("", "r", "r", "ru"),
     "crm.case": ("", "rwc", "rwc", "rwcu"),
     "crm.case.sla": ("", "", "r", "rwcu"),
+    "crm.client.engagement.report": ("", "", "r", "r"),
+    "crm.usage.report": ("", "", "r", "r"),
+    "crm.deal.competitor.report": ("", "", "r", "r"),
 }
 
 

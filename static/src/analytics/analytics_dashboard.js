@@ -112,6 +112,20 @@ export class CrmAnalyticsDashboard extends Component {
         }
     }
 
+    async onPrint() {
+        const action = await this.orm.call(
+            "crm.analytics.dashboard",
+            "action_print_dashboard",
+            [this.state.dateFrom, this.state.dateTo],
+            {
+                team_id: this.state.teamId || false,
+                user_id: this.state.userId || false,
+                source_id: this.state.sourceId || false,
+            }
+        );
+        await this.action.doAction(action);
+    }
+
     onFilter(field, ev) {
         this.state[field] = parseInt(ev.target.value) || false;
         this.reload();

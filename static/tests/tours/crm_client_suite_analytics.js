@@ -7,6 +7,12 @@ registry.category("web_tour.tours").add("crm_client_suite_analytics_dashboard", 
             trigger: ".o_crm_analytics_dashboard .o_crm_analytics_kpi[data-kpi=won_revenue]",
         },
         {
+            // the test's own team: the deals of other teams (demo data) stay out of the figures
+            content: "Show the test team's figures only",
+            trigger: "#crm_analytics_team:has(option:contains('Team Iberia'))",
+            run: "selectByLabel Team Iberia",
+        },
+        {
             content: "Choose last year: nothing entered Proposal then",
             trigger: ".o_crm_analytics_period",
             run: "select last_year",

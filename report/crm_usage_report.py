@@ -1,0 +1,183 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+# The areas of the CRM whose records the usage report counts: (area, table).
+USAGE_AREAS = [
+    ("contacts", "res_partner"),
+    ("deals", "crm_lead"),
+    ("activities", "mail_activity"),
+    ("outreach", "crm_outreach"),
+    ("imports", "crm_import_job"),
+    ("automation", "crm_automation_run"),
+]
+
+
+class CrmUsageReport(models.Model):
+    """CRM usage: who creates and updates what, and when.
+
+    One row per record created (by its creator, at its creation) and one per
+    record updated since (by its last editor, at its last change: a record
+    changed several times counts once, at its latest change), in each area,
+    plus one per sign-in. Internal users only. The rows of the contacts created
+    carry their completeness (the data-quality trend), the rows of the deals
+    created whether they are open and have a next activity: facts read from
+    the record itself, only when their measure is read.
+    """
+
+    _name = "crm.usage.report"
+    _inherit = ["crm.analytics.report.mixin"]  # noqa: RUF012
+    _description = "CRM Usage"
+    _auto = False
+    _rec_name = "user_id"
+    _order = "date desc"
+    _depends = {  # noqa: RUF012
+        "res.partner": ["create_uid", "create_date", "write_uid", "write_date", "team_id", "email", "phone", "mobile"],
+        "crm.lead": ["create_uid", "create_date", "write_uid", "write_date", "team_id", "type", "active", "stage_id"],
+        "mail.activity": ["create_uid", "create_date", "write_uid", "write_date", "res_model", "res_id"],
+        "crm.outreach": ["create_uid", "create_date", "write_uid", "write_date"],
+        "crm.import.job": ["create_uid", "create_date", "write_uid", "write_date"],
+        "crm.automation.run": ["create_uid", "create_date", "write_uid", "write_date"],
+        "res.users": ["share", "sale_team_id"],
+        "crm.stage": ["is_won", "is_lost"],
+    }
+
+    user_id = fields.Many2one("res.users", readonly=True)
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", readonly=True, help="The record's team, else the user's main team."
+    )
+    company_id = fields.Many2one("res.company", readonly=True)
+    area = fields.Selection(
+        [
+            ("contacts", "Contacts"),
+            ("deals", "Deals"),
+            ("activities", "Activities"),
+            ("outreach", "Outreach"),
+            ("imports", "Imports"),
+            ("automation", "Automation Runs"),
+            ("login", "Sign-ins"),
+        ],
+        readonly=True,
+    )
+    action = fields.Selection([("create", "Created"), ("update", "Updated"), ("login", "Signed In")], readonly=True)
+    date = fields.Datetime(readonly=True)
+    record_count = fields.Integer(string="Records", readonly=True, aggregator="sum")
+    created_count = fields.Integer(string="Created", readonly=True, aggregator="sum")
+    updated_count = fields.Integer(
+        string="Updated",
+        readonly=True,
+        aggregator="sum",
+        help="Records changed after their creation, each counted once, at its latest change, for its last editor.",
+    )
+    login_count = fields.Integer(string="Sign-ins", readonly=True, aggregator="sum")
+    active_users = fields.Integer(
+        readonly=True,
+        aggregator="sum",
+        help="Distinct internal users who signed in, created or updated a record in the group: by week of Date, "
+        "the active users per week.",
+    )
+    incomplete_rate = fields.Float(
+        string="Incomplete New Contacts (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the clients and contacts created that have no email or no phone: by month of Date, "
+        "the data-quality trend.",
+    )
+    open_deal_count = fields.Integer(
+        string="Open Deals", readonly=True, aggregator="sum", help="Open opportunities, counted on their creation."
+    )
+    next_activity_rate = fields.Float(
+        string="Open Deals with a Next Activity (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the open opportunities that have a planned activity.",
+    )
+
+    def _custom_aggregates(self):
+        return {
+            "active_users": lambda column, _others: SQL("COUNT(DISTINCT %s)", column("user_id")),
+            "next_activity_rate": lambda column, _others: SQL(
+                "100.0 * SUM(%s) / NULLIF(SUM(%s), 0)", column("next_activity"), column("open_deal_count")
+            ),
+        }
+
+    def _area_rows(self, code, area, table):
+        """The created and updated rows of one area's table, as ``(id, record, user, team, company, area,
+        action, date)``."""
+        alias = SQL.identifier("r")
+        team = SQL("r.team_id") if table in ("res_partner", "crm_lead") else SQL("NULL::int")
+        company = SQL("r.company_id") if table in ("res_partner", "crm_lead", "crm_outreach") else SQL("NULL::int")
+        where = {
+            "res_partner": SQL("(r.is_company OR r.parent_id IS NOT NULL)"),
+            "mail_activity": SQL("r.res_model IN ('res.partner', 'crm.lead')"),
+        }.get(table, SQL("TRUE"))
+        return SQL(
+            """
+            SELECT r.id * 16 + %(code)s AS id, r.id AS res_id, r.create_uid AS user_id, %(team)s AS team_id,
+                   %(company)s AS company_id, %(area)s AS area, 'create' AS action, r.create_date AS date
+              FROM %(table)s %(alias)s WHERE %(where)s
+         UNION ALL
+            SELECT r.id * 16 + %(code)s + 1, r.id, r.write_uid, %(team)s, %(company)s, %(area)s, 'update',
+                   r.write_date
+              FROM %(table)s %(alias)s
+             WHERE %(where)s AND r.write_date > r.create_date + interval '1 second'
+            """,
+            code=2 * code,
+            team=team,
+            company=company,
+            area=area,
+            table=SQL.identifier(table),
+            alias=alias,
+            where=where,
+        )
+
+    @property
+    def _table_query(self):
+        # ids: 16 × the record's id + 2 × its area + 1 for an update (the sign-ins: 15)
+        rows = [self._area_rows(code, area, table) for code, (area, table) in enumerate(USAGE_AREAS)]
+        is_open = SQL(
+            """CASE WHEN e.area = 'deals' AND e.action = 'create' THEN COALESCE((
+                    SELECT (r.type = 'opportunity' AND r.active AND NOT COALESCE(s.is_won OR s.is_lost, FALSE))::int
+                      FROM crm_lead r LEFT JOIN crm_stage s ON s.id = r.stage_id WHERE r.id = e.res_id), 0)
+                    ELSE 0 END"""
+        )
+        rows.append(
+            SQL(
+                "SELECT r.id * 16 + 15, r.id, r.create_uid, NULL::int, NULL::int, 'login', 'login', r.create_date "
+                "FROM res_users_log r"
+            )
+        )
+        return SQL(
+            """
+            SELECT e.id,
+                   e.user_id, COALESCE(e.team_id, u.sale_team_id) AS team_id,
+                   COALESCE(e.company_id, u.company_id) AS company_id,
+                   e.area, e.action, e.date,
+                   1 AS record_count,
+                   (e.action = 'create')::int AS created_count,
+                   (e.action = 'update')::int AS updated_count,
+                   (e.action = 'login')::int AS login_count,
+                   0 AS active_users,
+                   %(incomplete)s AS incomplete_rate,
+                   %(is_open)s AS open_deal_count,
+                   %(next_activity)s AS next_activity,
+                   0.0 AS next_activity_rate
+              FROM (%(rows)s) e
+              JOIN res_users u ON u.id = e.user_id AND NOT u.share AND u.id <> 1
+            """,
+            rows=SQL(" UNION ALL ").join(rows),
+            # the facts of the record created, read (scalar subqueries) only when their measure is
+            incomplete=SQL(
+                """CASE WHEN e.area = 'contacts' AND e.action = 'create' THEN (
+                        SELECT CASE WHEN COALESCE(r.email, '') = ''
+                                      OR (COALESCE(r.phone, '') = '' AND COALESCE(r.mobile, '') = '')
+                                    THEN 100.0 ELSE 0.0 END
+                          FROM res_partner r WHERE r.id = e.res_id) END"""
+            ),
+            is_open=is_open,
+            next_activity=SQL(
+                """CASE WHEN %s = 1 THEN EXISTS (
+                        SELECT FROM mail_activity a WHERE a.res_model = 'crm.lead' AND a.res_id = e.res_id)::int
+                        ELSE 0 END""",
+                is_open,
+            ),
+        )
