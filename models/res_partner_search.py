@@ -171,14 +171,21 @@ class ResPartner(models.Model):
                     ELSIF TG_OP = 'DELETE' THEN
                         DELETE FROM {PREFIX_TABLE} t USING old_rows o WHERE t.partner_id = o.id;
                     ELSE
+                        -- EXECUTE plans the join of the two transition tables for
+                        -- their real sizes: a plan cached after single-row writes
+                        -- would loop over one table for each row of the other.
+                        EXECUTE $sql$
                         DELETE FROM {PREFIX_TABLE} t
                               USING old_rows o JOIN new_rows n ON n.id = o.id
-                              WHERE t.partner_id = o.id AND ({changed});
+                              WHERE t.partner_id = o.id AND ({changed})
+                        $sql$;
+                        EXECUTE $sql$
                         INSERT INTO {PREFIX_TABLE} (partner_id, prefix, sort_name)
                              SELECT n.id, prefix, n.complete_name
                                FROM old_rows o JOIN new_rows n ON n.id = o.id,
                                     res_partner_crm_search_prefixes({columns}) AS prefix
-                              WHERE {changed};
+                              WHERE {changed}
+                        $sql$;
                     END IF;
                     RETURN NULL;
                 END
