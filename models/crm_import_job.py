@@ -26,7 +26,6 @@ import time
 
 import openpyxl
 import polib
-from psycopg2.extras import execute_values
 
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
@@ -352,8 +351,7 @@ class CrmImportJob(models.Model):
         uid, now = self.env.uid, fields.Datetime.now()
 
         def flush(batch):
-            execute_values(
-                cr._obj,
+            cr.execute_values(
                 "INSERT INTO crm_import_job_row (job_id, row_number, data, state, synthetic,"
                 " create_uid, create_date, write_uid, write_date) VALUES %s",
                 batch,
@@ -644,8 +642,7 @@ class CrmImportJob(models.Model):
         # psycopg2 types VALUES by their first row: no Python False for NULL.
         updates = [tuple(None if value is False else value for value in update) for update in updates]
         assignments = ", ".join(f"{column} = v.{column}::{kind}" for column, kind in zip(columns, types, strict=True))
-        execute_values(
-            self.env.cr._obj,
+        self.env.cr.execute_values(
             f"UPDATE crm_import_job_row r SET {assignments}, write_date = now() at time zone 'UTC' "
             f"FROM (VALUES %s) AS v(id, {', '.join(columns)}) WHERE r.id = v.id",
             updates,
@@ -1003,9 +1000,8 @@ class CrmImportJob(models.Model):
 
     def _execute(self, rows):
         """Create or update the records of ``rows`` (valid rows of one kind):
-        one create(vals_list) for the batch, one write per updated row, each
-        failure isolated in a savepoint, every row's outcome stored."""
-        Partner = self.env["res.partner"]
+        one create(vals_list) for the batch, the updates written together,
+        each failure isolated in a savepoint, every row's outcome stored."""
         is_client = rows[:1].kind == "client"
         parents = {} if is_client else self._parents()
         plans = self._plan(rows, parents)
@@ -1033,7 +1029,7 @@ class CrmImportJob(models.Model):
         if to_create:
             try:
                 with self.env.cr.savepoint():
-                    records = Partner.create([vals for _row, vals in to_create])
+                    records = self._create_partners([vals for _row, vals in to_create])
                     records.flush_recordset()
                 for (row, _vals), record in zip(to_create, records, strict=True):
                     outcomes[row] = ("created", record.id, False, None)
@@ -1041,8 +1037,7 @@ class CrmImportJob(models.Model):
                 for row, vals in to_create:
                     outcomes[row] = self._create_one(row, vals)
         written = {row: vals for row, vals in to_create}
-        for row, match, vals in to_update:
-            outcomes[row], written[row] = self._update_one(match, vals)
+        outcomes.update(self._update_partners(to_update, written))
         self._store_outcomes(outcomes, written)
         self._store_external_ids(rows, outcomes)
         return True
@@ -1050,25 +1045,152 @@ class CrmImportJob(models.Model):
     def _create_one(self, row, vals):
         try:
             with self.env.cr.savepoint():
-                record = self.env["res.partner"].create(vals)
+                record = self._create_partners([vals])
                 record.flush_recordset()
             return ("created", record.id, False, None)
         except Exception as e:
             return ("failed", False, self._error_text(e), None)
 
-    def _update_one(self, record, vals):
-        if self.mode == "fill":
-            vals = {k: v for k, v in vals.items() if not record[k]}
-        vals.pop("is_company", None)
-        old = {fname: self._plain(record, fname) for fname in vals}
+    def _create_partners(self, vals_list):
+        """``res.partner.create(vals_list)`` without its per-record sync.
+
+        Stock ``create`` syncs each new contact from its client one record
+        at a time: a ``write`` of the commercial fields, one of the address,
+        the language, and the client's address from its first contact (a
+        dozen queries per contact, each through the audit log and the
+        pipelines' hooks). The same values are put in ``vals_list`` from the
+        clients read once, the way stock ``_load_records_create`` batches
+        them for data files; the first-contact address is written per client.
+        """
+        Partner = self.env["res.partner"]
+        commercial, address = Partner._commercial_fields(), Partner._address_fields()
+        parents = Partner.browse({vals["parent_id"] for vals in vals_list if vals.get("parent_id")})
+        parents.fetch([*commercial, *address, "lang", "is_company", "parent_id", "commercial_partner_id"])
+        synced = {}
+        for parent in parents:
+            values = parent.commercial_partner_id._update_fields_values(commercial)
+            if any(parent[fname] for fname in address):
+                values.update(parent._update_fields_values(address))
+            synced[parent.id] = values
+        default_lang = self.env.context.get("default_lang") or self.env.lang
+        for vals in vals_list:
+            parent = vals.get("parent_id") and Partner.browse(vals["parent_id"])
+            if not parent:
+                continue
+            if "lang" not in vals:
+                vals["lang"] = parent.lang or default_lang
+            if vals.get("type", "contact") == "contact":
+                vals.update(synced[parent.id])
+            else:
+                vals.update({f: v for f, v in synced[parent.id].items() if f in commercial})
+        self._pricelist_values(vals_list)
+        # Defaults depend on the context, not on the values: read them once
+        # for the batch, not once per record.
+        defaults = Partner._add_missing_default_values({})
+        vals_list = [{**defaults, **vals} for vals in vals_list]
+        records = Partner.with_context(_partners_skip_fields_sync=True).create(vals_list).with_env(self.env)
+        dependent = Partner._company_dependent_commercial_fields()
+        others = self.env["res.company"].sudo().search([("id", "!=", self.env.company.id)]) if dependent else []
+        for company in others:
+            children = records.filtered("parent_id").sudo().with_company(company)
+            for commercial_partner, group in children.grouped("commercial_partner_id").items():
+                group.write(commercial_partner._update_fields_values(dependent))
+        # The first contact of a client without an address gives it its own.
+        bare = parents.filtered(lambda p: (p.is_company or not p.parent_id) and not any(p[f] for f in address))
+        if bare:
+            children = dict(Partner._read_group([("parent_id", "in", bare.ids)], ["parent_id"], ["__count"]))
+            for record in records:
+                if children.get(record.parent_id) == 1 and any(record[f] for f in address):
+                    record.parent_id.update_address(record._update_fields_values(address))
+        return records
+
+    def _pricelist_values(self, vals_list):
+        """The client's pricelist of a new contact as stock sets it, for the
+        whole batch: ``product`` writes it through an inverse that searches
+        the country's default pricelist once per contact; here once per
+        country, with the same rule (a pricelist that is the country's
+        default is not stored on the contact)."""
+        Partner = self.env["res.partner"]
+        if "specific_property_product_pricelist" not in Partner._fields:
+            return
+        defaults = {}
+        for vals in vals_list:
+            if "property_product_pricelist" not in vals:
+                continue
+            pricelist = vals.pop("property_product_pricelist")
+            if not pricelist:
+                continue
+            code = self.env["res.country"].browse(vals.get("country_id")).code or False
+            if code not in defaults:
+                defaults[code] = (
+                    self.env["product.pricelist"]
+                    .search([("country_group_ids.country_ids.code", "=", code)], limit=1)
+                    .id
+                )
+            vals["specific_property_product_pricelist"] = False if pricelist == defaults[code] else pricelist
+
+    def _update_partners(self, to_update, written):
+        """Update the matched records of ``to_update`` [(row, record, vals)]:
+        only the values that differ, all in one savepoint and one flush, a
+        savepoint per row only when that fails. {row: outcome}; ``written``
+        gets the values each row wrote."""
+        if not to_update:
+            return {}
+        Partner = self.env["res.partner"]
+        records = Partner.browse([match.id for _row, match, _vals in to_update])
+        records.fetch(list({fname for _row, _match, vals in to_update for fname in vals} - {"is_company"}))
+        planned = []
+        for row, match, vals in to_update:
+            record = match.with_prefetch(records._prefetch_ids)
+            vals = {k: v for k, v in vals.items() if k != "is_company"}
+            if self.mode == "fill":
+                vals = {k: v for k, v in vals.items() if not record[k]}
+            old = {fname: self._plain(record, fname) for fname in vals}
+            vals = {k: v for k, v in vals.items() if self._json_value(record._fields[k], v) != old[k]}
+            old = {fname: old[fname] for fname in vals}
+            written[row] = vals
+            planned.append((row, record, vals, old))
+        errors = self._write_each([(row, record, vals) for row, record, vals, _old in planned])
+        return {
+            row: ("failed", record.id, errors[row], None) if errors[row] else ("updated", record.id, False, old)
+            for row, record, _vals, old in planned
+        }
+
+    def _write_each(self, items):
+        """Write each of ``items`` [(key, record, vals)]: all in one savepoint
+        and one flush, a savepoint per item only when that fails, so that a
+        bad record never takes the others down. {key: error text or False}."""
         try:
             with self.env.cr.savepoint():
-                if vals:
-                    record.write(vals)
-                    record.flush_recordset()
-            return ("updated", record.id, False, old), vals
-        except Exception as e:
-            return ("failed", record.id, self._error_text(e), None), vals
+                for _key, record, vals in items:
+                    if vals:
+                        record.write(vals)
+            return dict.fromkeys((key for key, _record, _vals in items), False)
+        except Exception:
+            pass  # the savepoint's rollback cleared the cache: retry one by one
+        errors = {}
+        for key, record, vals in items:
+            try:
+                with self.env.cr.savepoint():
+                    if vals:
+                        record.write(vals)
+                errors[key] = False
+            except Exception as e:
+                errors[key] = self._error_text(e)
+        return errors
+
+    @api.model
+    def _json_value(self, field, value):
+        """A value to write, as ``_plain`` reads it back."""
+        if field.type in ("many2many", "one2many"):
+            ids = set()
+            for command in value or []:
+                if command[0] == Command.SET:
+                    ids = set(command[2])
+                elif command[0] == Command.LINK:
+                    ids.add(command[1])
+            return sorted(ids)
+        return value if value is not None else False
 
     def _error_text(self, error):
         if isinstance(error, UserError | AccessError):
@@ -1309,7 +1431,7 @@ class CrmImportJob(models.Model):
                 [("job_id", "=", self.id), ("state", "=", "created"), ("kind", "=", kind)], order="id desc"
             )
             for batch in tools.split_every(BATCH_SIZE, created.ids, Row.browse):
-                batch = batch.filtered(lambda r: r.record_id.exists())
+                batch = self._existing(batch)
                 changed = self._changed(batch)
                 referenced = self._referenced(batch.record_id)
                 deletable = Partner
@@ -1334,8 +1456,9 @@ class CrmImportJob(models.Model):
                 reverted += len(deletable)
         updated = Row.search([("job_id", "=", self.id), ("state", "=", "updated")], order="id desc")
         for batch in tools.split_every(BATCH_SIZE, updated.ids, Row.browse):
-            batch = batch.filtered(lambda r: r.record_id.exists())
+            batch = self._existing(batch)
             changed = self._changed(batch)
+            items = []
             for row in batch:
                 if row.id in changed:
                     conflicts.append((row, self.env._("Changed again since the import.")))
@@ -1344,12 +1467,12 @@ class CrmImportJob(models.Model):
                 for fname, value in (row.old_values or {}).items():
                     field = Partner._fields[fname]
                     vals[fname] = [Command.set(value)] if field.type == "many2many" else value
-                try:
-                    with self.env.cr.savepoint():
-                        row.record_id.write(vals)
+                items.append((row, row.record_id, vals))
+            for row, error in self._write_each(items).items():
+                if error:
+                    conflicts.append((row, error))
+                else:
                     reverted += 1
-                except Exception as e:
-                    conflicts.append((row, self._error_text(e)))
         self._update_rows(
             [(row.id, json.dumps([{"column": "", "message": message}])) for row, message in conflicts],
             ["revert_conflict"],
@@ -1367,6 +1490,11 @@ class CrmImportJob(models.Model):
             }
         )
         return reverted, conflicts
+
+    def _existing(self, rows):
+        """The part of ``rows`` whose record still exists, in one query."""
+        existing = set(rows.record_id.exists().ids)
+        return rows.filtered(lambda row: row.record_id.id in existing)
 
     def _referenced(self, records):
         """{partner id: reason} for ``records`` that other records refer to."""
