@@ -187,6 +187,7 @@ class CrmImportJob(models.Model):
             ("running", "Running"),
             ("done", "Done"),
             ("cancelled", "Cancelled"),
+            ("reverting", "Reverting"),
             ("reverted", "Reverted"),
         ],
         default="draft",
@@ -1323,7 +1324,7 @@ class CrmImportJob(models.Model):
             SQL(
                 """
                 SELECT id FROM crm_import_job
-                 WHERE state IN ('queued', 'running')
+                 WHERE state IN ('queued', 'running', 'reverting')
                  ORDER BY id LIMIT 1
                    FOR UPDATE SKIP LOCKED
                 """
@@ -1345,6 +1346,12 @@ class CrmImportJob(models.Model):
         chunks = 0
         for job in claimed_batches(self.env, self.sudo()._lock_job, time_budget):
             # The job runs with the rights of its author.
+            if job.state == "reverting":
+                # A revert runs with the rights of whoever asked for it.
+                user = job.reverted_by or job.user_id
+                job.with_user(user).with_context(lang=user.lang, tracking_disable=True)._revert_chunk(batch_size)
+                chunks += 1
+                continue
             job = job.with_user(job.user_id).with_context(lang=job.user_id.lang)
             job.state = "running"
             job._run_chunk(batch_size)
@@ -1390,13 +1397,25 @@ class CrmImportJob(models.Model):
 
     def action_revert(self):
         """Delete the records the job created and restore those it updated,
-        unless changed or referenced since: each conflict stays listed."""
+        unless changed or referenced since: each conflict stays listed. A
+        job above the background threshold is reverted by the cron, in
+        committed chunks, resumable like the import."""
         self._check_import_rights()
         for job in self:
             if job.state != "done":
                 raise UserError(self.env._("Only a finished import can be reverted, and only once."))
-            job.with_context(tracking_disable=True)._revert()
+            job.write({"state": "reverting", "reverted_by": self.env.uid})
+            if job.row_count <= setting(self.env, "import_background_threshold"):
+                job._revert()
+            else:
+                self.env.ref("crm_client_suite.ir_cron_crm_import_jobs")._trigger()
         return True
+
+    def _revert(self):
+        """Revert the whole job now, chunk after chunk."""
+        job = self.with_context(tracking_disable=True)
+        while job._revert_chunk(BATCH_SIZE):
+            pass
 
     def _changed(self, rows):
         """Ids of the rows whose record changed since the import: saved again
@@ -1420,76 +1439,99 @@ class CrmImportJob(models.Model):
                     break
         return changed
 
-    def _revert(self):
+    def _revert_chunk(self, batch_size):
+        """Revert the next ``batch_size`` rows: the created contacts, then the
+        created clients (no longer referenced by their imported contacts),
+        then the updated records. Each row is marked done with its chunk, so
+        a crashed chunk is redone and a committed one never. Whether rows
+        were left; the last call finishes the job and logs the revert."""
         Row = self.env["crm.import.job.row"]
-        Partner = self.env["res.partner"]
-        conflicts, reverted = [], 0
-        # Contacts before clients: a client whose imported contacts are gone
-        # is no longer referenced by them.
-        for kind in ("contact", "client"):
-            created = Row.search(
-                [("job_id", "=", self.id), ("state", "=", "created"), ("kind", "=", kind)], order="id desc"
-            )
-            for batch in tools.split_every(BATCH_SIZE, created.ids, Row.browse):
-                batch = self._existing(batch)
-                changed = self._changed(batch)
-                referenced = self._referenced(batch.record_id)
-                deletable = Partner
-                for row in batch:
-                    if row.id in changed:
-                        conflicts.append((row, self.env._("Changed since the import.")))
-                    elif row.record_id.id in referenced:
-                        conflicts.append((row, referenced[row.record_id.id]))
-                    else:
-                        deletable |= row.record_id
-                try:
-                    with self.env.cr.savepoint():
-                        deletable.unlink()
-                except Exception:
-                    for row in batch.filtered(lambda r, todo=deletable: r.record_id in todo):
-                        try:
-                            with self.env.cr.savepoint():
-                                row.record_id.unlink()
-                        except Exception as e:
-                            conflicts.append((row, self._error_text(e)))
-                            deletable -= row.record_id
-                reverted += len(deletable)
-        updated = Row.search([("job_id", "=", self.id), ("state", "=", "updated")], order="id desc")
-        for batch in tools.split_every(BATCH_SIZE, updated.ids, Row.browse):
-            batch = self._existing(batch)
-            changed = self._changed(batch)
-            items = []
-            for row in batch:
-                if row.id in changed:
-                    conflicts.append((row, self.env._("Changed again since the import.")))
-                    continue
-                vals = {}
-                for fname, value in (row.old_values or {}).items():
-                    field = Partner._fields[fname]
-                    vals[fname] = [Command.set(value)] if field.type == "many2many" else value
-                items.append((row, row.record_id, vals))
-            for row, error in self._write_each(items).items():
-                if error:
-                    conflicts.append((row, error))
-                else:
-                    reverted += 1
+        for state, kind in (("created", "contact"), ("created", "client"), ("updated", None)):
+            domain = [("job_id", "=", self.id), ("state", "=", state), ("revert_done", "=", False)]
+            rows = Row.search(domain + ([("kind", "=", kind)] if kind else []), order="id desc", limit=batch_size)
+            if rows:
+                break
+        else:
+            self._finish_revert()
+            return False
+        existing = self._existing(rows)
+        if state == "created":
+            reverted, conflicts = self._revert_created(existing)
+        else:
+            reverted, conflicts = self._revert_updated(existing)
+        updates = {row.id: (row.id, False, None) for row in rows}
+        for row in reverted:
+            updates[row.id] = (row.id, True, None)
+        for row, message in conflicts:
+            updates[row.id] = (row.id, False, json.dumps([{"column": "", "message": message}]))
         self._update_rows(
-            [(row.id, json.dumps([{"column": "", "message": message}])) for row, message in conflicts],
-            ["revert_conflict"],
-            ["jsonb"],
+            [(*update, True) for update in updates.values()],
+            ["reverted", "revert_conflict", "revert_done"],
+            ["bool", "jsonb", "bool"],
         )
-        log = self.env._(
-            "%(count)s records reverted, %(conflicts)s conflicts.", count=reverted, conflicts=len(conflicts)
-        )
-        self.write(
-            {
-                "state": "reverted",
-                "reverted_at": fields.Datetime.now(),
-                "reverted_by": self.env.uid,
-                "revert_log": log,
-            }
-        )
+        return True
+
+    def _revert_created(self, rows):
+        """Delete the records of ``rows`` that nothing changed or refers to since."""
+        Partner = self.env["res.partner"]
+        changed = self._changed(rows)
+        referenced = self._referenced(rows.record_id)
+        conflicts, deletable = [], []
+        for row in rows:
+            if row.id in changed:
+                conflicts.append((row, self.env._("Changed since the import.")))
+            elif row.record_id.id in referenced:
+                conflicts.append((row, referenced[row.record_id.id]))
+            else:
+                deletable.append(row)
+        try:
+            with self.env.cr.savepoint():
+                Partner.browse([row.record_id.id for row in deletable]).unlink()
+            return deletable, conflicts
+        except Exception:
+            pass  # the savepoint's rollback cleared the cache: one by one
+        reverted = []
+        for row in deletable:
+            try:
+                with self.env.cr.savepoint():
+                    row.record_id.unlink()
+                reverted.append(row)
+            except Exception as e:
+                conflicts.append((row, self._error_text(e)))
         return reverted, conflicts
+
+    def _revert_updated(self, rows):
+        """Restore the values that ``rows`` overwrote, unless changed again since."""
+        Partner = self.env["res.partner"]
+        changed = self._changed(rows)
+        conflicts, items = [], []
+        for row in rows:
+            if row.id in changed:
+                conflicts.append((row, self.env._("Changed again since the import.")))
+                continue
+            vals = {}
+            for fname, value in (row.old_values or {}).items():
+                field = Partner._fields[fname]
+                vals[fname] = [Command.set(value)] if field.type == "many2many" else value
+            items.append((row, row.record_id, vals))
+        reverted = []
+        for row, error in self._write_each(items).items():
+            if error:
+                conflicts.append((row, error))
+            else:
+                reverted.append(row)
+        return reverted, conflicts
+
+    def _finish_revert(self):
+        [(reverted, conflicts)] = self.env.execute_query(
+            SQL(
+                """SELECT count(*) FILTER (WHERE reverted), count(*) FILTER (WHERE revert_conflict IS NOT NULL)
+                     FROM crm_import_job_row WHERE job_id = %s AND revert_done""",
+                self.id,
+            )
+        )
+        log = self.env._("%(count)s records reverted, %(conflicts)s conflicts.", count=reverted, conflicts=conflicts)
+        self.write({"state": "reverted", "reverted_at": fields.Datetime.now(), "revert_log": log})
 
     def _existing(self, rows):
         """The part of ``rows`` whose record still exists, in one query."""
@@ -1551,6 +1593,8 @@ class CrmImportJobRow(models.Model):
     old_values = fields.Json(readonly=True, help="Values an update overwrote, restored by a revert.")
     new_values = fields.Json(readonly=True, help="Values the import wrote, compared by a revert.")
     revert_conflict = fields.Json(readonly=True)
+    revert_done = fields.Boolean(readonly=True, help="The revert has dealt with this row.")
+    reverted = fields.Boolean(readonly=True, help="The revert deleted or restored this row's record.")
     duplicate_of = fields.Many2one("crm.import.job.row", readonly=True, index="btree_not_null", ondelete="set null")
     company_key = fields.Char(readonly=True)
     key_external_id = fields.Char(readonly=True)
