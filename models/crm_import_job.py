@@ -1065,14 +1065,20 @@ class CrmImportJob(models.Model):
         """
         Partner = self.env["res.partner"]
         commercial, address = Partner._commercial_fields(), Partner._address_fields()
-        parents = Partner.browse({vals["parent_id"] for vals in vals_list if vals.get("parent_id")})
+        # Stock syncs as superuser: some commercial fields (credit limit,
+        # accounts) are not the user's to read or write. Those are written
+        # after the create, as superuser, once per distinct set of values.
+        restricted = [f for f in commercial if not Partner._fields[f].is_accessible(self.env)]
+        parents = Partner.sudo().browse({vals["parent_id"] for vals in vals_list if vals.get("parent_id")})
         parents.fetch([*commercial, *address, "lang", "is_company", "parent_id", "commercial_partner_id"])
-        synced = {}
+        synced, protected = {}, {}
         for parent in parents:
             values = parent.commercial_partner_id._update_fields_values(commercial)
+            protected[parent.id] = {f: values.pop(f) for f in restricted}
             if any(parent[fname] for fname in address):
                 values.update(parent._update_fields_values(address))
             synced[parent.id] = values
+        parents = parents.with_env(self.env)
         default_lang = self.env.context.get("default_lang") or self.env.lang
         for vals in vals_list:
             parent = vals.get("parent_id") and Partner.browse(vals["parent_id"])
@@ -1090,6 +1096,14 @@ class CrmImportJob(models.Model):
         defaults = Partner._add_missing_default_values({})
         vals_list = [{**defaults, **vals} for vals in vals_list]
         records = Partner.with_context(_partners_skip_fields_sync=True).create(vals_list).with_env(self.env)
+        if restricted:
+            groups = {}
+            for record, vals in zip(records, vals_list, strict=True):
+                if vals.get("parent_id"):
+                    key = json.dumps(protected[vals["parent_id"]], sort_keys=True, default=str)
+                    groups.setdefault(key, (protected[vals["parent_id"]], []))[1].append(record.id)
+            for values, ids in groups.values():
+                Partner.sudo().browse(ids).write(values)
         dependent = Partner._company_dependent_commercial_fields()
         others = self.env["res.company"].sudo().search([("id", "!=", self.env.company.id)]) if dependent else []
         for company in others:
