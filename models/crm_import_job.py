@@ -1181,8 +1181,9 @@ class CrmImportJob(models.Model):
                     if vals:
                         record.write(vals)
             return dict.fromkeys((key for key, _record, _vals in items), False)
-        except Exception:
-            pass  # the savepoint's rollback cleared the cache: retry one by one
+        except Exception as e:
+            # The savepoint's rollback cleared the cache: one by one.
+            _logger.info("Import batch write failed, retrying record by record: %s", e)
         errors = {}
         for key, record, vals in items:
             try:
@@ -1502,8 +1503,9 @@ class CrmImportJob(models.Model):
             with self.env.cr.savepoint():
                 Partner.browse([row.record_id.id for row in deletable]).unlink()
             return deletable, conflicts
-        except Exception:
-            pass  # the savepoint's rollback cleared the cache: one by one
+        except Exception as e:
+            # The savepoint's rollback cleared the cache: one by one.
+            _logger.info("Revert batch delete failed, retrying record by record: %s", e)
         reverted = []
         for row in deletable:
             try:

@@ -501,7 +501,7 @@ class TestImportBatchSync(TestImportCommon):
 
         def refuse_other(records, vals):
             if other in records and vals.get("city"):
-                raise UserError("No change for this one")
+                raise UserError(records.env._("No change for this one"))
             return origin(records, vals)
 
         with patch.object(type(self.Partner), "write", refuse_other):
