@@ -151,7 +151,10 @@ def generate(size, domain, logins, teams, rnd):
         n = len(rows)
         if n > 20 and rnd.random() < 0.05:
             # A duplicate of an earlier row: other case, other phone format.
-            row = list(rows[rnd.randrange(n)])
+            source = rnd.randrange(n)
+            if source in invalid:
+                invalid.add(n)  # a copy of an invalid row is invalid too: stock gets neither
+            row = list(rows[source])
             row[0], row[1], row[2] = row[0].upper(), row[1].upper(), row[2].upper()
             row[4] = row[4].replace(" ", "")
             rows.append(row)
