@@ -14,6 +14,16 @@ XLSX (``--format``).
   mapped to ``parent_id`` with "create if missing". Stock refuses a whole
   file with an invalid row, so it gets the same file without them, and it
   has no dedupe: it creates the duplicates.
+* OCA: ``base_import_match`` 18.0 with an email and a VAT match rule (the
+  file has no VAT column, so only the email rule applies), importing stock's
+  file the same way. It runs in a process of its own on a separate database
+  (``--oca-db``, a copy of ``--db`` with base_import_match installed), the
+  only one whose addons path holds ``--oca-addons``; the add-on never
+  depends on it. Without that folder the OCA side is skipped, and says so.
+  Get it without installing it into Odoo's venv:
+
+      pip download --no-deps 'odoo-addon-base_import_match==18.0.*' -d DIR
+      unzip the wheel's odoo/addons/base_import_match into DIR/addons
 
 Figures: rows/s, SQL queries per row (Odoo's per-thread counter), growth of
 the peak RSS and the tracemalloc peak of each side, the longest transaction
@@ -21,15 +31,19 @@ the peak RSS and the tracemalloc peak of each side, the longest transaction
 
 Usage (installs crm_client_suite into --db when needed):
 
-    /opt/odoo-venv/bin/python bench/import_contacts.py --db ccs_bench_import --size 10000
+    /opt/odoo-venv/bin/python bench/import_contacts.py --db ccs_bench_import --size 10000 \
+        --oca-addons /work/oca/addons
 """
 
 import argparse
 import csv
 import io
+import json
+import os
 import random
 import resource
 import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -103,7 +117,15 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-tracemalloc", action="store_true", help="time without tracing memory")
     parser.add_argument("--addons-path", default=addons_path())
+    parser.add_argument(
+        "--oca-addons",
+        default=os.environ.get("CCS_OCA_ADDONS", "/work/oca/addons"),
+        help="folder holding OCA base_import_match 18.0 (default: $CCS_OCA_ADDONS or /work/oca/addons)",
+    )
+    parser.add_argument("--oca-db", help="database of the OCA side (default: --db + _oca)")
+    parser.add_argument("--oca-side", help=argparse.SUPPRESS)  # internal: run the OCA side on this file
     args = parser.parse_args()
+    args.oca_db = args.oca_db or f"{args.db}_oca"
     args.stock_size = args.stock_size or min(args.size, 4000)
     return args
 
@@ -129,7 +151,10 @@ def generate(size, domain, logins, teams, rnd):
         n = len(rows)
         if n > 20 and rnd.random() < 0.05:
             # A duplicate of an earlier row: other case, other phone format.
-            row = list(rows[rnd.randrange(n)])
+            source = rnd.randrange(n)
+            if source in invalid:
+                invalid.add(n)  # a copy of an invalid row is invalid too: stock gets neither
+            row = list(rows[source])
             row[0], row[1], row[2] = row[0].upper(), row[1].upper(), row[2].upper()
             row[4] = row[4].replace(" ", "")
             rows.append(row)
@@ -224,9 +249,171 @@ class Measure:
         return False
 
 
+STOCK_OPTIONS = {
+    "separator": ";",
+    "quoting": '"',
+    "encoding": "cp1252",
+    "has_headers": True,
+    "limit": 2000,
+    "skip": 0,
+    "date_format": "",
+    "datetime_format": "",
+    "float_thousand_separator": ",",
+    "float_decimal_separator": ".",
+    "advanced": True,
+    "import_skip_records": [],
+    "import_set_empty_fields": [],
+    "fallback_values": {},
+    "name_create_enabled_fields": {"parent_id": True, "category_id": True, "source_id": True},
+}
+
+
+def import_like_web_client(cr, env, content, name, args):
+    """base_import's execute_import over the file, 2,000 rows a call, each
+    batch committed, tracking off: (Measure, error messages)."""
+    mimetype = (
+        "text/csv" if args.format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    env = env(context={**env.context, "import_file": True, "name_create_enabled_fields": {}})
+    messages = []
+    with Measure(cr, not args.no_tracemalloc) as measure:
+        wizard = env["base_import.import"].create(
+            {"res_model": "res.partner", "file": content, "file_name": name, "file_type": mimetype}
+        )
+        skip = 0
+        while skip is not False:
+            result = wizard.execute_import(STOCK_FIELDS, HEADERS, {**STOCK_OPTIONS, "skip": skip})
+            messages += [m for m in result.get("messages", []) if m.get("type") == "error"]
+            cr.commit()
+            skip = result.get("nextrow") or False
+    return measure, messages
+
+
+def run_oca_side(args, content, existing, domain, size):
+    """Figures of OCA base_import_match on stock's file, from a process of
+    its own on --oca-db; None (and a line saying so) when it is absent."""
+    if not oca_available(args):
+        print(f"   oca: skipped, no base_import_match in {args.oca_addons!r} (see --oca-addons)", flush=True)
+        return None
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"import_contacts_oca_{os.getpid()}.{args.format}")
+    with open(path, "wb") as f:
+        f.write(content)
+    with open(f"{path}.json", "w") as f:
+        json.dump({"existing": existing, "domain": domain}, f)
+    command = [sys.executable, os.path.abspath(__file__), "--db", args.db, "--oca-db", args.oca_db]
+    command += ["--oca-addons", args.oca_addons, "--oca-side", path, "--format", args.format]
+    command += ["--addons-path", args.addons_path] + (["--no-tracemalloc"] if args.no_tracemalloc else [])
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=False)
+    finally:
+        os.unlink(path)
+        os.unlink(f"{path}.json")
+    line = next((line for line in out.stdout.splitlines() if line.startswith("OCA ")), None)
+    if not line:
+        print(f"   oca: failed (exit {out.returncode}): {out.stderr.strip()[-600:]}", flush=True)
+        return None
+    oca = json.loads(line[4:])
+    print(
+        f"   oca: {size} rows in {oca['seconds']:.1f}s = {oca['rows_s']:.0f} rows/s, "
+        f"{oca['queries_row']:.2f} queries/row, longest transaction {oca['longest_s']:.1f}s, "
+        f"RSS +{oca['rss_mb']:.0f} MiB, tracemalloc peak {oca['peak_mb']:.0f} MiB, {oca['errors']} errors; "
+        f"{oca['contacts']} contacts in the end ({oca['existing']} existed before)",
+        flush=True,
+    )
+    return oca
+
+
+def oca_available(args):
+    return os.path.isdir(os.path.join(args.oca_addons or "", "base_import_match"))
+
+
+def ensure_oca_database(args):
+    """--oca-db: a copy of --db (the add-on installed) with base_import_match,
+    made before this process connects to --db."""
+    exists = subprocess.run(["psql", "-lqt"], capture_output=True, text=True, check=True).stdout.split("\n")
+    if any(line.split("|")[0].strip() == args.oca_db for line in exists):
+        return
+    print(f"copying {args.db} into {args.oca_db} and installing base_import_match there...", flush=True)
+    subprocess.run(["createdb", "-T", args.db, args.oca_db], check=True)
+    subprocess.run(
+        ["odoo", "-d", args.oca_db, "--addons-path", f"{args.addons_path},{os.path.abspath(args.oca_addons)}"]
+        + ["-i", "base_import_match", "--without-demo=all", "--stop-after-init", "--log-level=warn"]
+        + ["--max-cron-threads=0"],
+        check=True,
+    )
+
+
+def oca_side(args):
+    """The OCA side, in its own process on --oca-db, the only database whose
+    addons path holds --oca-addons."""
+    addons = f"{args.addons_path},{os.path.abspath(args.oca_addons)}"
+    import odoo
+    from odoo import api
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(["-d", args.oca_db, "--addons-path", addons, "--log-level=error"])
+    registry = Registry(args.oca_db)
+    ctx = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
+    with open(args.oca_side, "rb") as f:
+        content = f.read()
+    with open(f"{args.oca_side}.json") as f:
+        data = json.load(f)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, ctx)
+        env["res.partner"].create(
+            [{"name": f"{r[0]} {r[1]}", "email": r[2].lower(), "phone": r[4]} for r in data["existing"]]
+        )
+        Match = env["base_import.match"]
+        model = env["ir.model"]._get("res.partner")
+        for fname in ("email", "vat"):
+            field = env["ir.model.fields"]._get("res.partner", fname)
+            if not Match.search([("model_id", "=", model.id), ("field_ids.field_id", "=", field.id)]):
+                Match.create({"model_id": model.id, "field_ids": [(0, 0, {"field_id": field.id})]})
+        env.registry.clear_cache()
+        cr.commit()
+        admin = env.ref("base.user_admin")
+        name = os.path.basename(args.oca_side)
+        measure, messages = import_like_web_client(cr, api.Environment(cr, admin.id, ctx), content, name, args)
+        size = sum(1 for _line in csv.reader(io.StringIO(content.decode("cp1252")), delimiter=";")) - 1
+        if args.format != "csv":
+            size = openpyxl_rows(content) - 1
+        contacts = env["res.partner"].search([("email", "=ilike", f"%@{data['domain']}")])
+        print(
+            "OCA "
+            + json.dumps(
+                {
+                    "seconds": measure.seconds,
+                    "rows_s": size / measure.seconds,
+                    "queries_row": measure.queries / size,
+                    "longest_s": measure.longest,
+                    "rss_mb": measure.rss_mb,
+                    "peak_mb": measure.peak_mb,
+                    "errors": len(messages),
+                    "contacts": len(contacts),
+                    "existing": len(data["existing"]),
+                }
+            ),
+            flush=True,
+        )
+        # Leave the database reusable.
+        contacts.unlink()
+        cr.commit()
+
+
+def openpyxl_rows(content):
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    return sum(1 for _row in book.active.iter_rows())
+
+
 def main():
     args = parse_args()
+    if args.oca_side:
+        return oca_side(args)
     ensure_database(args)
+    if oca_available(args):
+        ensure_oca_database(args)
     import base64
 
     import odoo
@@ -255,7 +442,7 @@ def main():
             )
             if side == "stock":
                 rows = [row for n, row in enumerate(rows) if n not in invalid]
-            files[side] = (*write_file(rows, args.format), len(rows), len(existing), len(invalid))
+            files[side] = (*write_file(rows, args.format), len(rows), len(existing), len(invalid), existing)
         cr.commit()
         print(
             f"file: {args.size} rows ({files['ours'][3]} pre-existing, {files['ours'][4]} invalid), "
@@ -285,46 +472,25 @@ def main():
             flush=True,
         )
         reverted_records = job.count_created + job.count_updated
-        started = time.perf_counter()
-        job.action_revert()
-        cr.commit()
-        revert_seconds = time.perf_counter() - started
-        print(f"  ours: revert of {reverted_records} records in {revert_seconds:.1f}s ({job.revert_log})", flush=True)
+        # Above the background threshold (0 here), the cron reverts the job in committed chunks.
+        with Measure(cr, False) as revert:
+            job.action_revert()
+            cr.commit()
+            env["crm.import.job"].with_context(crm_cron_commit=True)._cron_run_jobs(
+                batch_size=args.batch, time_budget=None
+            )
+        revert_seconds = revert.seconds
+        job.invalidate_recordset()
+        print(
+            f"  ours: revert of {reverted_records} records in {revert_seconds:.1f}s "
+            f"= {reverted_records / revert_seconds:.0f} rows/s, {revert.queries / max(reverted_records, 1):.2f} "
+            f"queries/row, longest transaction {revert.longest:.1f}s, state {job.state} ({job.revert_log})",
+            flush=True,
+        )
 
         # Stock: base_import the way the web client calls it.
         content, name, size = files["stock"][:3]
-        options = {
-            "separator": ";",
-            "quoting": '"',
-            "encoding": "cp1252",
-            "has_headers": True,
-            "limit": 2000,
-            "skip": 0,
-            "date_format": "",
-            "datetime_format": "",
-            "float_thousand_separator": ",",
-            "float_decimal_separator": ".",
-            "advanced": True,
-            "import_skip_records": [],
-            "import_set_empty_fields": [],
-            "fallback_values": {},
-            "name_create_enabled_fields": {"parent_id": True, "category_id": True, "source_id": True},
-        }
-        mimetype = (
-            "text/csv" if args.format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        stock_env = api.Environment(cr, admin.id, {**ctx, "import_file": True, "name_create_enabled_fields": {}})
-        messages = []
-        with Measure(cr, not args.no_tracemalloc) as stock:
-            wizard = stock_env["base_import.import"].create(
-                {"res_model": "res.partner", "file": content, "file_name": name, "file_type": mimetype}
-            )
-            skip = 0
-            while skip is not False:
-                result = wizard.execute_import(STOCK_FIELDS, HEADERS, {**options, "skip": skip})
-                messages += [m for m in result.get("messages", []) if m.get("type") == "error"]
-                cr.commit()
-                skip = result.get("nextrow") or False
+        stock, messages = import_like_web_client(cr, api.Environment(cr, admin.id, ctx), content, name, args)
         print(
             f" stock: {size} rows in {stock.seconds:.1f}s = {size / stock.seconds:.0f} rows/s, "
             f"{stock.queries / size:.2f} queries/row, longest transaction {stock.longest:.1f}s, "
@@ -332,8 +498,17 @@ def main():
             + (f" (first: {messages[0].get('message')})" if messages else ""),
             flush=True,
         )
-
+        cr.commit()
+        oca = run_oca_side(args, content, files["stock"][5], f"stock-{tag}.example", size)
         ours_rate, stock_rate = args.size / ours.seconds, size / stock.seconds
+        if oca:
+            oca_result = (
+                f"oca_rows_s={oca['rows_s']:.0f} oca_queries_row={oca['queries_row']:.2f} "
+                f"oca_peak_mb={oca['peak_mb']:.0f} oca_rss_mb={oca['rss_mb']:.0f} "
+                f"oca_longest_tx_s={oca['longest_s']:.1f} oca_ratio={ours_rate / oca['rows_s']:.2f} "
+            )
+        else:
+            oca_result = "oca=skipped "
         print(
             f"RESULT name=import_contacts size={args.size} stock_size={size} format={args.format} "
             f"ours_rows_s={ours_rate:.0f} stock_rows_s={stock_rate:.0f} "
@@ -341,7 +516,7 @@ def main():
             f"ours_peak_mb={ours.peak_mb:.0f} stock_peak_mb={stock.peak_mb:.0f} "
             f"ours_rss_mb={ours.rss_mb:.0f} stock_rss_mb={stock.rss_mb:.0f} "
             f"ours_longest_tx_s={ours.longest:.1f} stock_longest_tx_s={stock.longest:.1f} "
-            f"revert_rows_s={reverted_records / revert_seconds:.0f} ratio={ours_rate / stock_rate:.2f}",
+            f"revert_rows_s={reverted_records / revert_seconds:.0f} {oca_result}ratio={ours_rate / stock_rate:.2f}",
             flush=True,
         )
         # Leave the database reusable.

@@ -26,7 +26,6 @@ import time
 
 import openpyxl
 import polib
-from psycopg2.extras import execute_values
 
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
@@ -188,6 +187,7 @@ class CrmImportJob(models.Model):
             ("running", "Running"),
             ("done", "Done"),
             ("cancelled", "Cancelled"),
+            ("reverting", "Reverting"),
             ("reverted", "Reverted"),
         ],
         default="draft",
@@ -352,8 +352,7 @@ class CrmImportJob(models.Model):
         uid, now = self.env.uid, fields.Datetime.now()
 
         def flush(batch):
-            execute_values(
-                cr._obj,
+            cr.execute_values(
                 "INSERT INTO crm_import_job_row (job_id, row_number, data, state, synthetic,"
                 " create_uid, create_date, write_uid, write_date) VALUES %s",
                 batch,
@@ -644,8 +643,7 @@ class CrmImportJob(models.Model):
         # psycopg2 types VALUES by their first row: no Python False for NULL.
         updates = [tuple(None if value is False else value for value in update) for update in updates]
         assignments = ", ".join(f"{column} = v.{column}::{kind}" for column, kind in zip(columns, types, strict=True))
-        execute_values(
-            self.env.cr._obj,
+        self.env.cr.execute_values(
             f"UPDATE crm_import_job_row r SET {assignments}, write_date = now() at time zone 'UTC' "
             f"FROM (VALUES %s) AS v(id, {', '.join(columns)}) WHERE r.id = v.id",
             updates,
@@ -1003,9 +1001,8 @@ class CrmImportJob(models.Model):
 
     def _execute(self, rows):
         """Create or update the records of ``rows`` (valid rows of one kind):
-        one create(vals_list) for the batch, one write per updated row, each
-        failure isolated in a savepoint, every row's outcome stored."""
-        Partner = self.env["res.partner"]
+        one create(vals_list) for the batch, the updates written together,
+        each failure isolated in a savepoint, every row's outcome stored."""
         is_client = rows[:1].kind == "client"
         parents = {} if is_client else self._parents()
         plans = self._plan(rows, parents)
@@ -1033,7 +1030,7 @@ class CrmImportJob(models.Model):
         if to_create:
             try:
                 with self.env.cr.savepoint():
-                    records = Partner.create([vals for _row, vals in to_create])
+                    records = self._create_partners([vals for _row, vals in to_create])
                     records.flush_recordset()
                 for (row, _vals), record in zip(to_create, records, strict=True):
                     outcomes[row] = ("created", record.id, False, None)
@@ -1041,8 +1038,7 @@ class CrmImportJob(models.Model):
                 for row, vals in to_create:
                     outcomes[row] = self._create_one(row, vals)
         written = {row: vals for row, vals in to_create}
-        for row, match, vals in to_update:
-            outcomes[row], written[row] = self._update_one(match, vals)
+        outcomes.update(self._update_partners(to_update, written))
         self._store_outcomes(outcomes, written)
         self._store_external_ids(rows, outcomes)
         return True
@@ -1050,25 +1046,167 @@ class CrmImportJob(models.Model):
     def _create_one(self, row, vals):
         try:
             with self.env.cr.savepoint():
-                record = self.env["res.partner"].create(vals)
+                record = self._create_partners([vals])
                 record.flush_recordset()
             return ("created", record.id, False, None)
         except Exception as e:
             return ("failed", False, self._error_text(e), None)
 
-    def _update_one(self, record, vals):
-        if self.mode == "fill":
-            vals = {k: v for k, v in vals.items() if not record[k]}
-        vals.pop("is_company", None)
-        old = {fname: self._plain(record, fname) for fname in vals}
+    def _create_partners(self, vals_list):
+        """``res.partner.create(vals_list)`` without its per-record sync.
+
+        Stock ``create`` syncs each new contact from its client one record
+        at a time: a ``write`` of the commercial fields, one of the address,
+        the language, and the client's address from its first contact (a
+        dozen queries per contact, each through the audit log and the
+        pipelines' hooks). The same values are put in ``vals_list`` from the
+        clients read once, the way stock ``_load_records_create`` batches
+        them for data files; the first-contact address is written per client.
+        """
+        Partner = self.env["res.partner"]
+        commercial, address = Partner._commercial_fields(), Partner._address_fields()
+        # Stock syncs as superuser: some commercial fields (credit limit,
+        # accounts) are not the user's to read or write. Those are written
+        # after the create, as superuser, once per distinct set of values.
+        restricted = [f for f in commercial if not Partner._fields[f].is_accessible(self.env)]
+        parents = Partner.sudo().browse({vals["parent_id"] for vals in vals_list if vals.get("parent_id")})
+        parents.fetch([*commercial, *address, "lang", "is_company", "parent_id", "commercial_partner_id"])
+        synced, protected = {}, {}
+        for parent in parents:
+            values = parent.commercial_partner_id._update_fields_values(commercial)
+            protected[parent.id] = {f: values.pop(f) for f in restricted}
+            if any(parent[fname] for fname in address):
+                values.update(parent._update_fields_values(address))
+            synced[parent.id] = values
+        parents = parents.with_env(self.env)
+        default_lang = self.env.context.get("default_lang") or self.env.lang
+        for vals in vals_list:
+            parent = vals.get("parent_id") and Partner.browse(vals["parent_id"])
+            if not parent:
+                continue
+            if "lang" not in vals:
+                vals["lang"] = parent.lang or default_lang
+            if vals.get("type", "contact") == "contact":
+                vals.update(synced[parent.id])
+            else:
+                vals.update({f: v for f, v in synced[parent.id].items() if f in commercial})
+        self._pricelist_values(vals_list)
+        # Defaults depend on the context, not on the values: read them once
+        # for the batch, not once per record.
+        defaults = Partner._add_missing_default_values({})
+        vals_list = [{**defaults, **vals} for vals in vals_list]
+        records = Partner.with_context(_partners_skip_fields_sync=True).create(vals_list).with_env(self.env)
+        if restricted:
+            groups = {}
+            for record, vals in zip(records, vals_list, strict=True):
+                if vals.get("parent_id"):
+                    key = json.dumps(protected[vals["parent_id"]], sort_keys=True, default=str)
+                    groups.setdefault(key, (protected[vals["parent_id"]], []))[1].append(record.id)
+            for values, ids in groups.values():
+                Partner.sudo().browse(ids).write(values)
+        dependent = Partner._company_dependent_commercial_fields()
+        others = self.env["res.company"].sudo().search([("id", "!=", self.env.company.id)]) if dependent else []
+        for company in others:
+            children = records.filtered("parent_id").sudo().with_company(company)
+            for commercial_partner, group in children.grouped("commercial_partner_id").items():
+                group.write(commercial_partner._update_fields_values(dependent))
+        # The first contact of a client without an address gives it its own.
+        bare = parents.filtered(lambda p: (p.is_company or not p.parent_id) and not any(p[f] for f in address))
+        if bare:
+            children = dict(Partner._read_group([("parent_id", "in", bare.ids)], ["parent_id"], ["__count"]))
+            for record in records:
+                if children.get(record.parent_id) == 1 and any(record[f] for f in address):
+                    record.parent_id.update_address(record._update_fields_values(address))
+        return records
+
+    def _pricelist_values(self, vals_list):
+        """The client's pricelist of a new contact as stock sets it, for the
+        whole batch: ``product`` writes it through an inverse that searches
+        the country's default pricelist once per contact; here once per
+        country, with the same rule (a pricelist that is the country's
+        default is not stored on the contact)."""
+        Partner = self.env["res.partner"]
+        if "specific_property_product_pricelist" not in Partner._fields:
+            return
+        defaults = {}
+        for vals in vals_list:
+            if "property_product_pricelist" not in vals:
+                continue
+            pricelist = vals.pop("property_product_pricelist")
+            if not pricelist:
+                continue
+            code = self.env["res.country"].browse(vals.get("country_id")).code or False
+            if code not in defaults:
+                defaults[code] = (
+                    self.env["product.pricelist"]
+                    .search([("country_group_ids.country_ids.code", "=", code)], limit=1)
+                    .id
+                )
+            vals["specific_property_product_pricelist"] = False if pricelist == defaults[code] else pricelist
+
+    def _update_partners(self, to_update, written):
+        """Update the matched records of ``to_update`` [(row, record, vals)]:
+        only the values that differ, all in one savepoint and one flush, a
+        savepoint per row only when that fails. {row: outcome}; ``written``
+        gets the values each row wrote."""
+        if not to_update:
+            return {}
+        Partner = self.env["res.partner"]
+        records = Partner.browse([match.id for _row, match, _vals in to_update])
+        records.fetch(list({fname for _row, _match, vals in to_update for fname in vals} - {"is_company"}))
+        planned = []
+        for row, match, vals in to_update:
+            record = match.with_prefetch(records._prefetch_ids)
+            vals = {k: v for k, v in vals.items() if k != "is_company"}
+            if self.mode == "fill":
+                vals = {k: v for k, v in vals.items() if not record[k]}
+            old = {fname: self._plain(record, fname) for fname in vals}
+            vals = {k: v for k, v in vals.items() if self._json_value(record._fields[k], v) != old[k]}
+            old = {fname: old[fname] for fname in vals}
+            written[row] = vals
+            planned.append((row, record, vals, old))
+        errors = self._write_each([(row, record, vals) for row, record, vals, _old in planned])
+        return {
+            row: ("failed", record.id, errors[row], None) if errors[row] else ("updated", record.id, False, old)
+            for row, record, _vals, old in planned
+        }
+
+    def _write_each(self, items):
+        """Write each of ``items`` [(key, record, vals)]: all in one savepoint
+        and one flush, a savepoint per item only when that fails, so that a
+        bad record never takes the others down. {key: error text or False}."""
         try:
             with self.env.cr.savepoint():
-                if vals:
-                    record.write(vals)
-                    record.flush_recordset()
-            return ("updated", record.id, False, old), vals
+                for _key, record, vals in items:
+                    if vals:
+                        record.write(vals)
+            return dict.fromkeys((key for key, _record, _vals in items), False)
         except Exception as e:
-            return ("failed", record.id, self._error_text(e), None), vals
+            # The savepoint's rollback cleared the cache: one by one.
+            _logger.info("Import batch write failed, retrying record by record: %s", e)
+        errors = {}
+        for key, record, vals in items:
+            try:
+                with self.env.cr.savepoint():
+                    if vals:
+                        record.write(vals)
+                errors[key] = False
+            except Exception as e:
+                errors[key] = self._error_text(e)
+        return errors
+
+    @api.model
+    def _json_value(self, field, value):
+        """A value to write, as ``_plain`` reads it back."""
+        if field.type in ("many2many", "one2many"):
+            ids = set()
+            for command in value or []:
+                if command[0] == Command.SET:
+                    ids = set(command[2])
+                elif command[0] == Command.LINK:
+                    ids.add(command[1])
+            return sorted(ids)
+        return value if value is not None else False
 
     def _error_text(self, error):
         if isinstance(error, UserError | AccessError):
@@ -1201,7 +1339,7 @@ class CrmImportJob(models.Model):
             SQL(
                 """
                 SELECT id FROM crm_import_job
-                 WHERE state IN ('queued', 'running')
+                 WHERE state IN ('queued', 'running', 'reverting')
                  ORDER BY id LIMIT 1
                    FOR UPDATE SKIP LOCKED
                 """
@@ -1223,6 +1361,12 @@ class CrmImportJob(models.Model):
         chunks = 0
         for job in claimed_batches(self.env, self.sudo()._lock_job, time_budget):
             # The job runs with the rights of its author.
+            if job.state == "reverting":
+                # A revert runs with the rights of whoever asked for it.
+                user = job.reverted_by or job.user_id
+                job.with_user(user).with_context(lang=user.lang, tracking_disable=True)._revert_chunk(batch_size)
+                chunks += 1
+                continue
             job = job.with_user(job.user_id).with_context(lang=job.user_id.lang)
             job.state = "running"
             job._run_chunk(batch_size)
@@ -1268,13 +1412,25 @@ class CrmImportJob(models.Model):
 
     def action_revert(self):
         """Delete the records the job created and restore those it updated,
-        unless changed or referenced since: each conflict stays listed."""
+        unless changed or referenced since: each conflict stays listed. A
+        job above the background threshold is reverted by the cron, in
+        committed chunks, resumable like the import."""
         self._check_import_rights()
         for job in self:
             if job.state != "done":
                 raise UserError(self.env._("Only a finished import can be reverted, and only once."))
-            job.with_context(tracking_disable=True)._revert()
+            job.write({"state": "reverting", "reverted_by": self.env.uid})
+            if job.row_count <= setting(self.env, "import_background_threshold"):
+                job._revert()
+            else:
+                self.env.ref("crm_client_suite.ir_cron_crm_import_jobs")._trigger()
         return True
+
+    def _revert(self):
+        """Revert the whole job now, chunk after chunk."""
+        job = self.with_context(tracking_disable=True)
+        while job._revert_chunk(BATCH_SIZE):
+            pass
 
     def _changed(self, rows):
         """Ids of the rows whose record changed since the import: saved again
@@ -1298,75 +1454,105 @@ class CrmImportJob(models.Model):
                     break
         return changed
 
-    def _revert(self):
+    def _revert_chunk(self, batch_size):
+        """Revert the next ``batch_size`` rows: the created contacts, then the
+        created clients (no longer referenced by their imported contacts),
+        then the updated records. Each row is marked done with its chunk, so
+        a crashed chunk is redone and a committed one never. Whether rows
+        were left; the last call finishes the job and logs the revert."""
         Row = self.env["crm.import.job.row"]
-        Partner = self.env["res.partner"]
-        conflicts, reverted = [], 0
-        # Contacts before clients: a client whose imported contacts are gone
-        # is no longer referenced by them.
-        for kind in ("contact", "client"):
-            created = Row.search(
-                [("job_id", "=", self.id), ("state", "=", "created"), ("kind", "=", kind)], order="id desc"
-            )
-            for batch in tools.split_every(BATCH_SIZE, created.ids, Row.browse):
-                batch = batch.filtered(lambda r: r.record_id.exists())
-                changed = self._changed(batch)
-                referenced = self._referenced(batch.record_id)
-                deletable = Partner
-                for row in batch:
-                    if row.id in changed:
-                        conflicts.append((row, self.env._("Changed since the import.")))
-                    elif row.record_id.id in referenced:
-                        conflicts.append((row, referenced[row.record_id.id]))
-                    else:
-                        deletable |= row.record_id
-                try:
-                    with self.env.cr.savepoint():
-                        deletable.unlink()
-                except Exception:
-                    for row in batch.filtered(lambda r, todo=deletable: r.record_id in todo):
-                        try:
-                            with self.env.cr.savepoint():
-                                row.record_id.unlink()
-                        except Exception as e:
-                            conflicts.append((row, self._error_text(e)))
-                            deletable -= row.record_id
-                reverted += len(deletable)
-        updated = Row.search([("job_id", "=", self.id), ("state", "=", "updated")], order="id desc")
-        for batch in tools.split_every(BATCH_SIZE, updated.ids, Row.browse):
-            batch = batch.filtered(lambda r: r.record_id.exists())
-            changed = self._changed(batch)
-            for row in batch:
-                if row.id in changed:
-                    conflicts.append((row, self.env._("Changed again since the import.")))
-                    continue
-                vals = {}
-                for fname, value in (row.old_values or {}).items():
-                    field = Partner._fields[fname]
-                    vals[fname] = [Command.set(value)] if field.type == "many2many" else value
-                try:
-                    with self.env.cr.savepoint():
-                        row.record_id.write(vals)
-                    reverted += 1
-                except Exception as e:
-                    conflicts.append((row, self._error_text(e)))
+        for state, kind in (("created", "contact"), ("created", "client"), ("updated", None)):
+            domain = [("job_id", "=", self.id), ("state", "=", state), ("revert_done", "=", False)]
+            rows = Row.search(domain + ([("kind", "=", kind)] if kind else []), order="id desc", limit=batch_size)
+            if rows:
+                break
+        else:
+            self._finish_revert()
+            return False
+        existing = self._existing(rows)
+        if state == "created":
+            reverted, conflicts = self._revert_created(existing)
+        else:
+            reverted, conflicts = self._revert_updated(existing)
+        updates = {row.id: (row.id, False, None) for row in rows}
+        for row in reverted:
+            updates[row.id] = (row.id, True, None)
+        for row, message in conflicts:
+            updates[row.id] = (row.id, False, json.dumps([{"column": "", "message": message}]))
         self._update_rows(
-            [(row.id, json.dumps([{"column": "", "message": message}])) for row, message in conflicts],
-            ["revert_conflict"],
-            ["jsonb"],
+            [(*update, True) for update in updates.values()],
+            ["reverted", "revert_conflict", "revert_done"],
+            ["bool", "jsonb", "bool"],
         )
-        log = self.env._(
-            "%(count)s records reverted, %(conflicts)s conflicts.", count=reverted, conflicts=len(conflicts)
-        )
-        self.write(
-            {
-                "state": "reverted",
-                "reverted_at": fields.Datetime.now(),
-                "reverted_by": self.env.uid,
-                "revert_log": log,
-            }
-        )
+        return True
+
+    def _revert_created(self, rows):
+        """Delete the records of ``rows`` that nothing changed or refers to since."""
+        Partner = self.env["res.partner"]
+        changed = self._changed(rows)
+        referenced = self._referenced(rows.record_id)
+        conflicts, deletable = [], []
+        for row in rows:
+            if row.id in changed:
+                conflicts.append((row, self.env._("Changed since the import.")))
+            elif row.record_id.id in referenced:
+                conflicts.append((row, referenced[row.record_id.id]))
+            else:
+                deletable.append(row)
+        try:
+            with self.env.cr.savepoint():
+                Partner.browse([row.record_id.id for row in deletable]).unlink()
+            return deletable, conflicts
+        except Exception as e:
+            # The savepoint's rollback cleared the cache: one by one.
+            _logger.info("Revert batch delete failed, retrying record by record: %s", e)
+        reverted = []
+        for row in deletable:
+            try:
+                with self.env.cr.savepoint():
+                    row.record_id.unlink()
+                reverted.append(row)
+            except Exception as e:
+                conflicts.append((row, self._error_text(e)))
         return reverted, conflicts
+
+    def _revert_updated(self, rows):
+        """Restore the values that ``rows`` overwrote, unless changed again since."""
+        Partner = self.env["res.partner"]
+        changed = self._changed(rows)
+        conflicts, items = [], []
+        for row in rows:
+            if row.id in changed:
+                conflicts.append((row, self.env._("Changed again since the import.")))
+                continue
+            vals = {}
+            for fname, value in (row.old_values or {}).items():
+                field = Partner._fields[fname]
+                vals[fname] = [Command.set(value)] if field.type == "many2many" else value
+            items.append((row, row.record_id, vals))
+        reverted = []
+        for row, error in self._write_each(items).items():
+            if error:
+                conflicts.append((row, error))
+            else:
+                reverted.append(row)
+        return reverted, conflicts
+
+    def _finish_revert(self):
+        [(reverted, conflicts)] = self.env.execute_query(
+            SQL(
+                """SELECT count(*) FILTER (WHERE reverted), count(*) FILTER (WHERE revert_conflict IS NOT NULL)
+                     FROM crm_import_job_row WHERE job_id = %s AND revert_done""",
+                self.id,
+            )
+        )
+        log = self.env._("%(count)s records reverted, %(conflicts)s conflicts.", count=reverted, conflicts=conflicts)
+        self.write({"state": "reverted", "reverted_at": fields.Datetime.now(), "revert_log": log})
+
+    def _existing(self, rows):
+        """The part of ``rows`` whose record still exists, in one query."""
+        existing = set(rows.record_id.exists().ids)
+        return rows.filtered(lambda row: row.record_id.id in existing)
 
     def _referenced(self, records):
         """{partner id: reason} for ``records`` that other records refer to."""
@@ -1423,6 +1609,8 @@ class CrmImportJobRow(models.Model):
     old_values = fields.Json(readonly=True, help="Values an update overwrote, restored by a revert.")
     new_values = fields.Json(readonly=True, help="Values the import wrote, compared by a revert.")
     revert_conflict = fields.Json(readonly=True)
+    revert_done = fields.Boolean(readonly=True, help="The revert has dealt with this row.")
+    reverted = fields.Boolean(readonly=True, help="The revert deleted or restored this row's record.")
     duplicate_of = fields.Many2one("crm.import.job.row", readonly=True, index="btree_not_null", ondelete="set null")
     company_key = fields.Char(readonly=True)
     key_external_id = fields.Char(readonly=True)

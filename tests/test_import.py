@@ -2,6 +2,7 @@ import base64
 import csv
 import io
 import zipfile
+from unittest.mock import patch
 
 import openpyxl
 
@@ -442,3 +443,111 @@ class TestImportQueue(TestImportCommon):
         self.env["crm.import.job"]._cron_run_jobs(batch_size=2)
         self.assertEqual(job.state, "cancelled")
         self.assertFalse(job.row_ids.record_id)
+
+
+class TestImportBatchSync(TestImportCommon):
+    """Contacts are created in one batch without stock's per-record sync:
+    they must end up as stock's ``create`` leaves them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.existing = cls.Partner.create({"name": "Sofía Ortega", "email": "sofia.ortega@example.es"})
+
+    def test_an_imported_contact_gets_what_stock_create_gives_it(self):
+        client = self.Partner.create(
+            {
+                "name": "Sincro Industrial S.L.",
+                "is_company": True,
+                "vat": "ESA12345674",
+                "street": "Calle Mayor 1",
+                "city": "Toledo",
+                "country_id": self.spain.id,
+                "lang": "en_US",
+            }
+        )
+        reference = self.Partner.create({"name": "Stock Contact", "parent_id": client.id})
+        job = self.job(csv_bytes([["Name", "Company", "City"], ["Imported Contact", client.name, "Cuenca"]]))
+        job.action_import()
+        contact = self.rows(job)[2].record_id
+        self.assertEqual(contact.parent_id, client)
+        compared = ["vat", "street", "city", "country_id", "lang", "property_product_pricelist"]
+        compared += ["specific_property_product_pricelist", "commercial_partner_id", "type"]
+        for fname in compared:
+            with self.subTest(field=fname):
+                self.assertEqual(contact[fname], reference[fname])
+        self.assertEqual(contact.city, "Toledo", "a client's address replaces the row's, as stock does")
+
+    def test_the_first_contact_gives_a_client_without_address_its_own(self):
+        job = self.job(csv_bytes([["Name", "Company", "City"], ["Lena Vogel", "Adresslos GmbH", "Bonn"]]))
+        job.action_import()
+        contact = self.rows(job)[2].record_id
+        self.assertEqual(contact.parent_id.name, "Adresslos GmbH")
+        self.assertEqual(contact.parent_id.city, "Bonn")
+        self.assertEqual(contact.city, "Bonn")
+
+    def test_a_failing_update_keeps_the_other_updates(self):
+        other = self.Partner.create({"name": "Other Update", "email": "other.update@example.es"})
+        job = self.job(
+            csv_bytes(
+                [
+                    ["Email", "City", "Company"],
+                    ["sofia.ortega@example.es", "Toledo", ""],
+                    ["other.update@example.es", "Cuenca", ""],
+                ]
+            )
+        )
+        origin = type(self.Partner).write
+
+        def refuse_other(records, vals):
+            if other in records and vals.get("city"):
+                raise UserError(records.env._("No change for this one"))
+            return origin(records, vals)
+
+        with patch.object(type(self.Partner), "write", refuse_other):
+            job.action_import()
+        rows = self.rows(job)
+        self.assertEqual((rows[2].state, self.existing.city), ("updated", "Toledo"))
+        self.assertEqual((rows[3].state, rows[3].error_text, other.city), ("failed", "No change for this one", False))
+
+    def test_an_update_writes_only_what_differs(self):
+        self.existing.city = "Toledo"
+        job = self.job(csv_bytes([["Email", "City", "Zip"], ["sofia.ortega@example.es", "Toledo", "45001"]]))
+        job.action_import()
+        row = self.rows(job)[2]
+        self.assertEqual(row.state, "updated")
+        self.assertEqual(row.old_values, {"zip": False})
+        self.assertEqual(self.existing.zip, "45001")
+
+
+class TestImportRevertBackground(TestImportCommon):
+    def test_a_large_job_is_reverted_by_the_cron_in_chunks_once(self):
+        self.env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2")
+        job = self.job(csv_bytes([["Name", "Email"], ["A", "a@rv.es"], ["B", "b@rv.es"], ["C", "c@rv.es"]]))
+        job.action_import()
+        self.env["crm.import.job"]._cron_run_jobs()
+        records = job.row_ids.record_id
+        self.assertEqual((job.state, len(records)), ("done", 3))
+        job.action_revert()
+        self.assertEqual((job.state, job.reverted_by), ("reverting", self.manager))
+        self.assertEqual(len(records.exists()), 3, "nothing is reverted before the cron runs")
+        with self.assertRaisesRegex(UserError, "only once"):
+            job.action_revert()
+        # One chunk, then the job waits for the next cron call: resumable.
+        self.assertTrue(job._revert_chunk(2))
+        self.assertEqual(len(records.exists()), 1)
+        self.assertEqual(job.state, "reverting")
+        self.env["crm.import.job"]._cron_run_jobs(batch_size=2)
+        self.assertFalse(records.exists())
+        self.assertEqual(job.state, "reverted")
+        self.assertEqual(job.revert_log, "3 records reverted, 0 conflicts.")
+        self.assertTrue(job.reverted_at)
+        with self.assertRaisesRegex(UserError, "only once"):
+            job.action_revert()
+
+    def test_a_small_job_is_reverted_at_once(self):
+        job = self.job(csv_bytes([["Name"], ["A"]]))
+        job.action_import()
+        job.action_revert()
+        self.assertEqual(job.state, "reverted")
+        self.assertEqual(job.revert_log, "1 records reverted, 0 conflicts.")

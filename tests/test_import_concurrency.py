@@ -117,3 +117,38 @@ class TestImportBackground(TransactionCase):
         self._run_in_thread()
         state, _rows, partners, _records, _clients = self._state()
         self.assertEqual((state, partners), ("cancelled", 0))
+
+    @mute_logger("odoo.sql_db")
+    def test_a_crashed_revert_chunk_is_redone_and_the_revert_finishes_once(self):
+        self._run_in_thread()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "4")
+            env["crm.import.job"].browse(self.job_id).action_revert()
+        self.addCleanup(self._reset_threshold)
+        origin = CrmImportJob._revert_created
+        calls = []
+
+        def crash_on_second_chunk(job, rows):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("worker killed")
+            return origin(job, rows)
+
+        errors = []
+        with patch.object(CrmImportJob, "_revert_created", crash_on_second_chunk):
+            self._run_in_thread(None, None, errors)
+        self.assertEqual([str(e) for e in errors], ["worker killed"])
+        state, _rows, partners, _records, clients = self._state()
+        self.assertEqual((state, partners, clients), ("reverting", CONTACTS - 4, 2), "the first chunk is committed")
+        self._run_in_thread()
+        state, _rows, partners, _records, clients = self._state()
+        self.assertEqual((state, partners, clients), ("reverted", 0, 0))
+        with self.registry.cursor() as cr:
+            job = api.Environment(cr, SUPERUSER_ID, {})["crm.import.job"].browse(self.job_id)
+            self.assertEqual(job.revert_log, f"{CONTACTS + 2} records reverted, 0 conflicts.")
+
+    def _reset_threshold(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2000")
