@@ -32,7 +32,11 @@ the peak RSS and the tracemalloc peak of each side, the longest transaction
 Usage (installs crm_client_suite into --db when needed):
 
     /opt/odoo-venv/bin/python bench/import_contacts.py --db ccs_bench_import --size 10000 \
-        --oca-addons /work/oca/addons
+        --oca-addons DIR
+
+DIR holds base_import_match (and its OCA dependencies) unzipped from the
+18.0 wheels on PyPI (`pip download --no-deps odoo-addon-base_import_match`);
+they are never a dependency of the add-on.
 """
 
 import argparse
@@ -119,8 +123,8 @@ def parse_args():
     parser.add_argument("--addons-path", default=addons_path())
     parser.add_argument(
         "--oca-addons",
-        default=os.environ.get("CCS_OCA_ADDONS", "/work/oca/addons"),
-        help="folder holding OCA base_import_match 18.0 (default: $CCS_OCA_ADDONS or /work/oca/addons)",
+        default=os.environ.get("CCS_OCA_ADDONS"),
+        help="folder holding OCA base_import_match 18.0 (default: $CCS_OCA_ADDONS; the OCA side is skipped without it)",
     )
     parser.add_argument("--oca-db", help="database of the OCA side (default: --db + _oca)")
     parser.add_argument("--oca-side", help=argparse.SUPPRESS)  # internal: run the OCA side on this file
