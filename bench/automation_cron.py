@@ -28,13 +28,12 @@ Usage (installs crm_client_suite, base_automation and automation_oca into --db w
 import argparse
 import gc
 import os
-import subprocess
 import sys
 import threading
 import time
 import tracemalloc
 
-from benchlib import addons_path
+from benchlib import addons_path, ensure_modules
 
 CHUNK = 2000
 ACTIONS = ("activity", "email", "stage")
@@ -82,33 +81,10 @@ def parse_args():
 
 
 def ensure_database(args):
-    modules = ["crm_client_suite", "base_automation"] + (["automation_oca"] if args.oca_addons else [])
-    exists = subprocess.run(["psql", "-lqt"], capture_output=True, text=True, check=True).stdout.split("\n")
-    if any(line.split("|")[0].strip() == args.db for line in exists):
-        installed = subprocess.run(
-            ["psql", "-d", args.db, "-Atc", "SELECT name FROM ir_module_module WHERE state = 'installed'"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        modules = [name for name in modules if name not in installed]
-        if not modules:
-            return
-    print(f"installing {', '.join(modules)} into {args.db}...", flush=True)
-    subprocess.run(
-        [
-            "odoo",
-            "-d",
-            args.db,
-            "--addons-path",
-            args.addons_path,
-            "-i",
-            ",".join(modules),
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
-        check=True,
+    ensure_modules(
+        args.db,
+        ["crm_client_suite", "base_automation"] + (["automation_oca"] if args.oca_addons else []),
+        args.addons_path,
     )
 
 

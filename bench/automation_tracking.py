@@ -24,11 +24,10 @@ Without --oca-addons (nor $CCS_OCA_ADDONS) only our side runs and the ratio is 1
 import argparse
 import os
 import re
-import subprocess
 import threading
 import time
 
-from benchlib import addons_path
+from benchlib import addons_path, ensure_modules
 
 OPEN_RE = re.compile(r"/crm_client_suite/track/open/(\d+)/(\d+)/(\d+)/(\w+)/blank\.gif")
 
@@ -52,34 +51,7 @@ def parse_args():
 
 
 def ensure_database(args):
-    modules = ["crm_client_suite"] + (["automation_oca"] if args.oca_addons else [])
-    listing = subprocess.run(["psql", "-lqt"], capture_output=True, text=True, check=True).stdout.split("\n")
-    if any(line.split("|")[0].strip() == args.db for line in listing):
-        installed = subprocess.run(
-            ["psql", "-d", args.db, "-Atc", "SELECT name FROM ir_module_module WHERE state = 'installed'"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        modules = [name for name in modules if name not in installed]
-        if not modules:
-            return
-    print(f"installing {', '.join(modules)} into {args.db}...", flush=True)
-    subprocess.run(
-        [
-            "odoo",
-            "-d",
-            args.db,
-            "--addons-path",
-            args.addons_path,
-            "-i",
-            ",".join(modules),
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
-        check=True,
-    )
+    ensure_modules(args.db, ["crm_client_suite"] + (["automation_oca"] if args.oca_addons else []), args.addons_path)
 
 
 def timed(fn):

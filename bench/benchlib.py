@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: where Odoo finds this add-on.
+"""Shared by the benchmark scripts: where Odoo finds this add-on, and the
+database a script works on.
 
 The repository root is the add-on, whatever the clone is called; like
 scripts/lib.sh, expose it as ``crm_client_suite`` in a cache folder and put
@@ -9,6 +10,7 @@ Odoo installation). scripts/test passes the path it computed in
 """
 
 import os
+import subprocess
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,3 +31,25 @@ def addons_path():
 
     config.parse_config([], setup_logging=False)
     return ",".join([cache] + [path for path in config["addons_path"].split(",") if path and path != cache])
+
+
+def ensure_modules(db, modules, addons_path):
+    """Install into ``db`` (created when missing) those of ``modules`` it does
+    not have yet, without demo data; nothing when it has them all."""
+    listing = subprocess.run(["psql", "-lqt"], capture_output=True, text=True, check=True).stdout.split("\n")
+    if any(line.split("|")[0].strip() == db for line in listing):
+        installed = subprocess.run(
+            ["psql", "-d", db, "-Atc", "SELECT name FROM ir_module_module WHERE state = 'installed'"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        modules = [name for name in modules if name not in installed]
+        if not modules:
+            return
+    print(f"installing {', '.join(modules)} into {db}...", flush=True)
+    subprocess.run(
+        ["odoo", "-d", db, "--addons-path", addons_path, "-i", ",".join(modules), "--without-demo=all"]
+        + ["--stop-after-init", "--log-level=warn", "--max-cron-threads=0"],
+        check=True,
+    )

@@ -25,13 +25,12 @@ Usage (installs crm_client_suite and sale_timesheet into --db when needed):
 import argparse
 import gc
 import os
-import subprocess
 import threading
 import time
 import tracemalloc
 from datetime import date, timedelta
 
-from benchlib import addons_path
+from benchlib import addons_path, ensure_modules
 
 EMPLOYEES = 20
 
@@ -58,35 +57,7 @@ def parse_args():
 
 
 def ensure_database(args):
-    modules = ["crm_client_suite"] + ([] if args.no_stock else ["sale_timesheet"])
-    listed = subprocess.run(["psql", "-lqt"], capture_output=True, text=True, check=True).stdout.split("\n")
-    if any(line.split("|")[0].strip() == args.db for line in listed):
-        installed = subprocess.run(
-            ["psql", "-d", args.db, "-Atc", "SELECT name FROM ir_module_module WHERE state = 'installed'"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        modules = [name for name in modules if name not in installed]
-        if not modules:
-            return
-    print(f"installing {', '.join(modules)} into {args.db}...", flush=True)
-    subprocess.run(
-        [
-            "odoo",
-            "-d",
-            args.db,
-            "--addons-path",
-            args.addons_path,
-            "-i",
-            ",".join(modules),
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-            "--max-cron-threads=0",
-        ],
-        check=True,
-    )
+    ensure_modules(args.db, ["crm_client_suite"] + ([] if args.no_stock else ["sale_timesheet"]), args.addons_path)
 
 
 def measure(label, clients, fn, trace=True):
