@@ -417,11 +417,16 @@ class ResPartner(models.Model):
         its E.164 form (read in the user's company's country when it has no
         country code), or a run of digits inside an E.164 number."""
         digits = re.sub(r"\D", "", term).lstrip("0")
-        domains = [[(fname, "like", digits)] for fname in PHONE_TRIGRAM_COLUMNS]
+        domains = [self._crm_phone_digits_domain(digits)]
         e164 = self._crm_phone_e164(term, self.env.company.country_id)
         if e164:
             domains += [[(fname, "=", e164)] for fname in PHONE_TRIGRAM_COLUMNS]
         return expression.OR(domains)
+
+    @api.model
+    def _crm_phone_digits_domain(self, digits):
+        """Partners with the run of ``digits`` inside their phone or mobile."""
+        return expression.OR([[(fname, "like", digits)] for fname in PHONE_TRIGRAM_COLUMNS])
 
     def _search_phone_mobile_search(self, operator, value):
         """The search view's Phone/Mobile filter (sms) compares E.164 too."""

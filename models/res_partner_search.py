@@ -40,7 +40,7 @@ from odoo.modules.db import FunctionStatus
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .res_partner import DISPLAY_ORDER, NAME_SEARCH_MIN_INFIX
+from .res_partner import DISPLAY_ORDER, NAME_SEARCH_MIN_INFIX, PHONE_TRIGRAM_COLUMNS
 
 _logger = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ PREFIX_KEY_SHARE = 0.05
 # Extended statistics on the trigrams of each searched column (see
 # ``_crm_rare_trigram_select``): ANALYZE keeps their most common trigrams.
 TRIGRAM_STATS = "res_partner_crm_%s_trgm_stats"
+# The columns with those statistics: the searched ones and the E.164 phones.
+TRIGRAM_STATS_COLUMNS = PREFIX_COLUMNS + PHONE_TRIGRAM_COLUMNS
 # A rare term's trigram lookup keeps adding the term's commoner trigrams until
 # this few partners are expected to have them all.
 RARE_TERM_TARGET_ROWS = 100
@@ -89,6 +91,15 @@ class ResPartner(models.Model):
         """SQL of ``value`` as stored in (and looked up from) the table: what
         ``ilike`` compares, lowercased."""
         return SQL("lower(%s)", self.env.registry.unaccent(value))
+
+    @api.model
+    def _crm_normalized_term(self, term):
+        """``term`` as the table stores its keys, asked of the database once
+        per cursor (a typed search normalises its term twice)."""
+        cache = self.env.cr.cache.setdefault("crm_normalized_terms", {})
+        if term not in cache:
+            [[cache[term]]] = self.env.execute_query(SQL("SELECT %s", self._crm_prefix_normalize_sql(SQL("%s", term))))
+        return cache[term]
 
     @api.model
     def _crm_prefix_table_install(self):
@@ -302,7 +313,7 @@ class ResPartner(models.Model):
         if not cr.fetchone() or cr._cnx.server_version < 140000:
             return
         created = False
-        for column in PREFIX_COLUMNS:
+        for column in TRIGRAM_STATS_COLUMNS:
             name = TRIGRAM_STATS % column
             cr.execute("SELECT 1 FROM pg_statistic_ext WHERE stxname = %s", [name])
             if cr.fetchone():
@@ -327,9 +338,10 @@ class ResPartner(models.Model):
 
     @api.model
     def _crm_trigram_column_sql(self, column, alias=None):
-        """A searched column as its trigram index reads it."""
+        """A searched column as its trigram index reads it: unaccented, but
+        for the phones (digits, compared with ``like``)."""
         value = SQL.identifier(alias, column) if alias else SQL.identifier(column)
-        return self.env.registry.unaccent(value)
+        return value if column in PHONE_TRIGRAM_COLUMNS else self.env.registry.unaccent(value)
 
     # Lookup ------------------------------------------------------------------
 
@@ -344,7 +356,7 @@ class ResPartner(models.Model):
             return None
         if not set(self._rec_names_search) <= set(PREFIX_COLUMNS):
             return None
-        [[key]] = self.env.execute_query(SQL("SELECT %s", self._crm_prefix_normalize_sql(SQL("%s", term))))
+        key = self._crm_normalized_term(term)
         if not key or len(term) < NAME_SEARCH_MIN_INFIX <= len(key):
             # Nothing left, or unaccent() made a short term long ("ßß" is
             # "ssss"): the table has no such start of the other columns.
@@ -530,27 +542,51 @@ class ResPartner(models.Model):
         rows, stats = self._crm_trigram_stats()
         if not stats:
             return None
-        [[text]] = self.env.execute_query(SQL("SELECT %s", self._crm_prefix_normalize_sql(SQL("%s", term))))
+        text = self._crm_normalized_term(term)
         patterns = {column: self._crm_rare_pattern(text, stats.get(column), rows) for column in columns}
         if not any(patterns.values()):
             return None
-        table = SQL.identifier(self._table)
         lookups = SQL(" OR ").join(
             SQL("%s ILIKE %s", self._crm_trigram_column_sql(column, self._table), patterns[column])
             if patterns[column]
             else Partner._where_calc([(column, "ilike", term)]).where_clause
             for column in columns
         )
+        return SQL("%s LIMIT %s", self._crm_rare_lookup_sql(lookups, matches.where_clause), limit)
+
+    @api.model
+    def _crm_rare_lookup_sql(self, lookups, matches):
+        """Ids of the partners found by the rare-trigram ``lookups`` that
+        satisfy ``matches``, the full comparison."""
         # OFFSET 0 keeps the term out of the index scans, which would read
         # all its trigrams again.
         return SQL(
             "SELECT %(table)s.id FROM (SELECT * FROM %(table)s WHERE %(lookups)s OFFSET 0) AS %(table)s "
-            "WHERE %(matches)s LIMIT %(limit)s",
-            table=table,
+            "WHERE %(matches)s",
+            table=SQL.identifier(self._table),
             lookups=lookups,
-            matches=matches.where_clause,
-            limit=limit,
+            matches=matches,
         )
+
+    @api.model
+    def _crm_phone_digits_domain(self, digits):
+        """The run of ``digits`` looked up through its rare trigrams, as a
+        rare term is: the digits of a phone are common trigrams (``600``,
+        ``346`` of every Spanish mobile), and the index would read the
+        partners of each."""
+        domain = super()._crm_phone_digits_domain(digits)
+        rows, stats = self._crm_trigram_stats()
+        patterns = {column: self._crm_rare_pattern(digits, stats.get(column), rows) for column in PHONE_TRIGRAM_COLUMNS}
+        if not any(patterns.values()):
+            return domain
+        Partner = self.with_context(active_test=False)
+        lookups = SQL(" OR ").join(
+            SQL("%s LIKE %s", SQL.identifier(self._table, column), patterns[column])
+            if patterns[column]
+            else Partner._where_calc([(column, "like", digits)]).where_clause
+            for column in PHONE_TRIGRAM_COLUMNS
+        )
+        return [("id", "in", SQL("(%s)", self._crm_rare_lookup_sql(lookups, Partner._where_calc(domain).where_clause)))]
 
     @api.model
     def _crm_trigram_stats(self):
@@ -563,7 +599,7 @@ class ResPartner(models.Model):
         cached = _trigram_stats_cache.get(dbname)
         if cached and time.monotonic() - cached[0] < TRIGRAM_STATS_TTL:
             return cached[1]
-        names = {TRIGRAM_STATS % column: column for column in PREFIX_COLUMNS}
+        names = {TRIGRAM_STATS % column: column for column in TRIGRAM_STATS_COLUMNS}
         rows = self.env.execute_query(
             SQL(
                 """
@@ -588,37 +624,42 @@ class ResPartner(models.Model):
 
     @api.model
     def _crm_rare_pattern(self, text, stats, rows):
-        """The ``ilike`` pattern that looks ``text`` up through its rare
+        """The ``like`` pattern that looks ``text`` up through its rare
         trigrams in a column of ``rows`` values with trigram ``stats``
         (``(floor, {trigram: frequency})``); None when every trigram of the
         term is needed (or the column has no statistics).
 
-        The trigrams the statistics do not keep are rarer than their floor:
-        all of them are kept, and at least the rarest trigram. The commoner
-        ones follow, rarest first, until the values expected to have them all
-        are few. Overlapping trigrams
-        make one piece of the pattern (``890`` and ``902`` are ``8902``);
-        the pieces keep the term's order."""
+        The index reads the list of values of each trigram of the pattern:
+        the trigrams are taken rarest first (one the statistics do not keep
+        is rarer than their floor), until the values expected to have them
+        all are few; a common trigram (``c05`` of a reference, ``600`` of a
+        Spanish mobile) is then left out. A trigram that overlaps those
+        taken brings only its new letters: two letters in three shared,
+        about a third of its selectivity. Overlapping trigrams make one piece
+        of the pattern (``890`` and ``902`` are ``8902``); the pieces keep
+        the term's order."""
         windows = [(match.start(), match.group(1)) for match in TRIGRAM_WINDOW.finditer(text)]
         if not windows or not stats or stats[0] is None:
             return None
         floor, kept = stats
-        chosen, counted, estimate = [], [], rows
+        chosen, covered, estimate = [], set(), rows
         for position, trigram in sorted(windows, key=lambda window: (kept.get(window[1], 0.0), window[0])):
-            frequency = kept.get(trigram)
-            if frequency is not None and chosen and estimate <= RARE_TERM_TARGET_ROWS:
+            if chosen and estimate <= RARE_TERM_TARGET_ROWS:
                 break
+            letters = set(range(position, position + 3))
+            new = len(letters - covered)
+            if not new:
+                # Inside the pieces already taken: the pattern reads it anyway.
+                continue
             chosen.append(position)
-            # Overlapping trigrams are far from independent: one of them counts.
-            if all(abs(position - other) >= 3 for other in counted):
-                counted.append(position)
-                estimate *= floor if frequency is None else frequency
-        if len(chosen) == len(windows):
-            return None
+            covered |= letters
+            estimate *= kept.get(trigram, floor) ** (new / 3)
         pieces = []
         for position in sorted(chosen):
             if pieces and position < pieces[-1][1]:
                 pieces[-1][1] = position + 3
             else:
                 pieces.append([position, position + 3])
+        if all(any(start <= position < end - 2 for start, end in pieces) for position, _trigram in windows):
+            return None
         return "%" + "%".join(text[start:end] for start, end in pieces) + "%"

@@ -200,9 +200,15 @@ class TestPartnerSearchRareTrigrams(CrmClientSuiteCommon):
         kept = {"lau": 0.02, "aur": 0.02, "ura": 0.02, "mar": 0.13, "art": 0.05, "rti": 0.04, "tin": 0.04}
         kept["in8"] = 0.0046
         stats = (0.0042, kept)
-        self.assertEqual(Partner._crm_rare_pattern("laura.martin890217", stats, 1_000_000), "%n890217%")
+        # The rare digits until few values are expected: each overlapping
+        # trigram brings one letter, a third of its selectivity.
+        self.assertEqual(Partner._crm_rare_pattern("laura.martin890217", stats, 1_000_000), "%n89021%")
         # Not enough rare trigrams to expect few values: the commonest follow.
         self.assertEqual(Partner._crm_rare_pattern("laura.martin8", stats, 1_000_000), "%lau%in8%")
+        # A reference: its commonest trigrams ("c05" of every C05... code)
+        # are left out, although rarer than the floor alone would not do.
+        stats = (0.0034, {"c05": 0.099, "052": 0.0152, "527": 0.0054, "770": 0.0037, "709": 0.004})
+        self.assertEqual(Partner._crm_rare_pattern("c0527709", stats, 1_000_000), "%27709%")
         # Pieces that only touch stay apart, in the term's order.
         stats = (0.01, {"bcd": 0.5, "cde": 0.5})
         self.assertEqual(Partner._crm_rare_pattern("abcdef", stats, 1_000_000), "%abc%def%")
@@ -258,3 +264,38 @@ class TestPartnerSearchRareTrigrams(CrmClientSuiteCommon):
         )
         self.assertEqual(found, expected)
         self.assertEqual(Partner.search([("display_name", "ilike", term), ("id", "in", people.ids)]), expected)
+
+    @users("ccs_manager")
+    def test_phone_digits_found_through_their_rare_trigrams(self):
+        if self.env.cr._cnx.server_version < 140000:
+            self.skipTest("Trigram statistics need PostgreSQL 14.")
+        Partner = self.env["res.partner"]
+        # Every phone shares the digits "600 527 70", the commonest trigrams;
+        # "709" is rare: the number's and a partner's that has only it.
+        people = Partner.sudo().create(
+            [{"name": f"Phone Sample {i}", "phone": f"+34 600 527 70{i % 9}"} for i in range(80)]
+        )
+        number, piece_only, mobile = Partner.sudo().create(
+            [
+                {"name": "Rita Number", "phone": "+34 600 527 709"},
+                {"name": "Piet Piece", "phone": "+34 699 709 000"},
+                {"name": "Mona Mobile", "mobile": "+34 600 527 709"},
+            ]
+        )
+        people |= number | piece_only | mobile
+        self.env.flush_all()
+        self.env.cr.execute("ANALYZE res_partner")
+        res_partner_search._trigram_stats_cache.clear()
+        self.addCleanup(res_partner_search._trigram_stats_cache.clear)
+
+        [(field, operator, subquery)] = Partner._crm_phone_digits_domain("600527709")
+        self.assertEqual((field, operator), ("id", "in"))
+        # The phones are looked up by "709" alone, then compared in full.
+        self.assertIn("%709%", subquery.params)
+        self.assertIn("%600527709%", subquery.params)
+        found = Partner.search([("phone_mobile_search", "ilike", "600 527 709"), ("id", "in", people.ids)])
+        self.assertEqual(found, number | mobile)
+        self.assertEqual(
+            found, Partner.search([("crm_phone_e164", "like", "600527709"), ("id", "in", people.ids)]) | mobile
+        )
+        self.assertNotIn(piece_only, found)
