@@ -4,6 +4,7 @@ from odoo.tests import tagged, users
 from odoo.tools import SQL
 
 from ..models import res_partner_search
+from ..models.res_partner import TRIGRAM_PENDING_LIST_KB
 from ..models.res_partner_search import PREFIX_TABLE
 from .common import CrmClientSuiteCommon
 
@@ -299,3 +300,15 @@ class TestPartnerSearchRareTrigrams(CrmClientSuiteCommon):
             found, Partner.search([("crm_phone_e164", "like", "600527709"), ("id", "in", people.ids)]) | mobile
         )
         self.assertNotIn(piece_only, found)
+
+    def test_trigram_indexes_keep_a_short_pending_list(self):
+        # Every search reads the whole pending list of each trigram index:
+        # the install bounds them all (PostgreSQL's default is 4 MB).
+        self.env.cr.execute(
+            """SELECT c.relname, c.reloptions FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                WHERE i.indrelid = 'res_partner'::regclass AND c.relname LIKE 'res\\_partner\\_crm\\_%%trgm\\_index'"""
+        )
+        indexes = dict(self.env.cr.fetchall())
+        self.assertGreaterEqual(len(indexes), 8, indexes)
+        for name, options in indexes.items():
+            self.assertIn(f"gin_pending_list_limit={TRIGRAM_PENDING_LIST_KB}", options or [], name)
