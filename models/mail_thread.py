@@ -13,7 +13,7 @@ class MailThread(models.AbstractModel):
         """An email answering no thread and no alias, from the address of a
         known contact whose team logs such emails, goes to that contact's
         chatter instead of being refused; to the chatter of the contact's open
-        deal when the subject names that deal."""
+        deal when the subject holds that deal's reference or names it."""
         try:
             return super().message_route(
                 message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
@@ -23,7 +23,7 @@ class MailThread(models.AbstractModel):
             if not contact:
                 raise
             message_dict.pop("parent_id", None)
-            deal = contact._crm_open_deal_named_in(message_dict.get("subject"))
+            deal = contact._crm_open_deal_for_subject(message_dict.get("subject"))
             target = ("crm.lead", deal.id) if deal else ("res.partner", contact.id)
             route = self._routing_check_route(
                 message, message_dict, (*target, {}, self.env.uid, None), raise_exception=True
