@@ -57,11 +57,22 @@ class ResPartner(models.Model):
         subject names no deal, or holds the references of several."""
         self.ensure_one()
         deals = self._crm_open_deals()
-        references = set(self.env["crm.lead"]._crm_references_in(subject))
-        by_reference = deals.filtered(lambda d: d.crm_reference in references) if references else deals.browse()
+        by_reference = self._crm_open_deal_by_reference(subject, deals, ambiguous=True)
         if by_reference:
             return by_reference if len(by_reference) == 1 else deals.browse()
         return self._crm_open_deal_named_in(subject, deals)
+
+    def _crm_open_deal_by_reference(self, subject, deals=None, ambiguous=False):
+        """The open deal of this contact whose reference ``subject`` holds;
+        none when it holds the references of several (all of them, with
+        ``ambiguous``)."""
+        self.ensure_one()
+        references = set(self.env["crm.lead"]._crm_references_in(subject))
+        if not references:
+            return self.env["crm.lead"]
+        deals = self._crm_open_deals() if deals is None else deals
+        found = deals.filtered(lambda d: d.crm_reference in references)
+        return found if ambiguous or len(found) == 1 else deals.browse()
 
     def _crm_open_deal_named_in(self, subject, deals):
         """The deal of ``deals`` whose name the email ``subject`` contains, one

@@ -124,3 +124,39 @@ class TestIncomingEmailByReference(CrmClientSuiteCommon):
         self.assertEqual(self.filed_on(self.process(subject, "ref-9")), self.deal_manager)
         twin.crm_reference = "N-7"
         self.assertEqual(self.filed_on(self.process("Planos N-7", "ref-10")), self.contact_a)
+
+
+@tagged("post_install", "-at_install")
+class TestAliasEmailByReference(CrmClientSuiteCommon):
+    """A known contact writing to the team's alias, which creates deals."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        domain = cls.env["mail.alias.domain"].create({"name": "construcciones.example.com"})
+        cls.team_a.write({"crm_log_known_senders": True, "use_opportunities": True, "alias_name": "ventas"})
+        cls.team_a.alias_id.write({"alias_domain_id": domain.id, "alias_contact": "everyone"})
+
+    def process(self, subject, msg_id):
+        email_from = "lucia@construcciones-ibericas.example.com"
+        raw = RAW_EMAIL.format(email_from=email_from, name="Lucía Fernández", subject=subject, msg_id=msg_id)
+        return self.env["crm.lead"].browse(self.env["mail.thread"].message_process(False, raw))
+
+    def test_reference_files_the_email_on_the_deal_instead_of_a_new_one(self):
+        subject = f"Re: {self.deal_manager.crm_reference} planos"
+        before = self.env["crm.lead"].search_count([])
+        self.assertEqual(self.process(subject, "alias-1"), self.deal_manager)
+        self.assertEqual(self.env["crm.lead"].search_count([]), before)
+        message = self.deal_manager.message_ids.filtered(lambda m: m.subject == subject)
+        self.assertEqual((message.message_type, message.author_id), ("email", self.contact_a))
+
+    def test_without_reference_the_alias_creates_a_deal_as_before(self):
+        lead = self.process("Obra nueva Madrid: nueva consulta", "alias-2")
+        self.assertNotIn(lead, self.deal_contributor | self.deal_manager)
+        self.assertEqual((lead.name, lead.team_id), ("Obra nueva Madrid: nueva consulta", self.team_a))
+
+    def test_team_that_does_not_log_creates_a_deal_as_before(self):
+        self.team_a.crm_log_known_senders = False
+        lead = self.process(f"Re: {self.deal_manager.crm_reference}", "alias-3")
+        self.assertNotEqual(lead, self.deal_manager)
+        self.assertEqual(lead.team_id, self.team_a)
