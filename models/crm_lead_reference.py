@@ -56,6 +56,15 @@ class CrmLead(models.Model):
         )
         self.invalidate_recordset(["crm_reference"])
 
+    def _message_compute_subject(self):
+        """Emails from a deal carry its reference ("Obra nueva Madrid
+        [D00042]"): the reply finds the deal by it even when the client's mail
+        program drops the thread headers."""
+        subject = super()._message_compute_subject()
+        if self.crm_reference and self.crm_reference not in (subject or ""):
+            return f"{subject} [{self.crm_reference}]"
+        return subject
+
     @api.model
     def _crm_fill_references(self):
         """Give a reference to the deals that have none (they existed before

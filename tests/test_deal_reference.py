@@ -160,3 +160,24 @@ class TestAliasEmailByReference(CrmClientSuiteCommon):
         lead = self.process(f"Re: {self.deal_manager.crm_reference}", "alias-3")
         self.assertNotEqual(lead, self.deal_manager)
         self.assertEqual(lead.team_id, self.team_a)
+
+
+@tagged("post_install", "-at_install")
+class TestOutgoingEmailReference(CrmClientSuiteCommon):
+    def test_email_from_a_deal_carries_its_reference_and_the_reply_comes_back(self):
+        self.team_a.write({"crm_log_known_senders": True, "company_id": self.env.company.id})
+        deal = self.deal_manager.with_user(self.manager).with_context(mail_notify_force_send=False)
+        message = deal.message_post(body="Adjunto la oferta", message_type="comment", partner_ids=self.contact_a.ids)
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+        expected = f"Reforma Sevilla [{self.deal_manager.crm_reference}]"
+        self.assertEqual(mail.subject, expected)
+        # the client answers from another mail program: no In-Reply-To, no References
+        email_from = "lucia@construcciones-ibericas.example.com"
+        raw = RAW_EMAIL.format(email_from=email_from, name="Lucía Fernández", subject=f"RE: {expected}", msg_id="out-1")
+        self.env["mail.thread"].message_process(False, raw)
+        reply = self.env["mail.message"].search([("subject", "=", f"RE: {expected}")])
+        self.assertEqual((reply.model, reply.res_id), ("crm.lead", self.deal_manager.id))
+
+    def test_a_subject_that_already_holds_the_reference_is_kept(self):
+        self.deal_manager.name = f"Reforma {self.deal_manager.crm_reference}"
+        self.assertEqual(self.deal_manager._message_compute_subject(), self.deal_manager.name)
