@@ -100,6 +100,8 @@
         "security/crm_analytics_usage_rules.xml",
         "views/crm_analytics_usage_views.xml",
         "report/crm_analytics_dashboard_report.xml",
+        "data/crm_lead_reference_data.xml",
+        "views/crm_lead_reference_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

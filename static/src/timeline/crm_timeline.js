@@ -2,7 +2,9 @@ import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
-import { useService } from "@web/core/utils/hooks";
+import { useBus, useService } from "@web/core/utils/hooks";
+import { useDebounced } from "@web/core/utils/timing";
+import { CHATTER_CHANGED } from "./chatter_patch";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 
 const PAGE_SIZE = 40;
@@ -27,7 +29,8 @@ const ICONS = {
  * The timeline of a contact or client (crm.timeline.get_page): one page of
  * entries newest first, filters by type, contact, deal, author, words and
  * period, "load more", each entry opening the record it came from (a
- * document's entry also offers its download).
+ * document's entry also offers its download). It reloads itself when the
+ * form's chatter changes the record.
  */
 export class CrmTimeline extends Component {
     static template = "crm_client_suite.CrmTimeline";
@@ -47,6 +50,14 @@ export class CrmTimeline extends Component {
         onWillStart(async () => {
             this.state.typeOptions = await this.orm.call("crm.timeline", "get_entry_types", []);
             await Promise.all([this.loadOptions(this.props.record.resId), this.load(this.props.record.resId)]);
+        });
+        // a message posted or an activity scheduled or done in the form's chatter
+        const reloadAfterChatter = useDebounced(() => this.reload(), 200);
+        useBus(this.env.bus, CHATTER_CHANGED, ({ detail }) => {
+            const record = this.props.record;
+            if (detail.model === record.resModel && detail.id === record.resId) {
+                reloadAfterChatter();
+            }
         });
         onWillUpdateProps(async (nextProps) => {
             if (nextProps.record.resId !== this.props.record.resId) {
@@ -95,16 +106,23 @@ export class CrmTimeline extends Component {
             this.state.hasMore = false;
             return;
         }
+        // only the answer to the latest request is shown (a reload may overtake a filter change)
+        const request = (this.lastRequest = (this.lastRequest || 0) + 1);
         this.state.loading = true;
         try {
             const page = await this.orm.call("crm.timeline", "get_page", [partnerId, this.serverFilters()], {
                 offset: append ? this.state.entries.length : 0,
                 limit: PAGE_SIZE,
             });
+            if (request !== this.lastRequest) {
+                return;
+            }
             this.state.entries = append ? [...this.state.entries, ...page.entries] : page.entries;
             this.state.hasMore = page.has_more;
         } finally {
-            this.state.loading = false;
+            if (request === this.lastRequest) {
+                this.state.loading = false;
+            }
         }
     }
 

@@ -43,6 +43,14 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
             trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains('Construcciones Ibéricas'):not(:contains('Lucía'))",
         },
         {
+            content: "Keep the client's timeline open beside the chatter",
+            trigger: ".o_notebook .nav-link[name=crm_timeline]",
+            run: "click",
+        },
+        {
+            trigger: ".o_crm_timeline_entry[data-type=email_in]:contains('Presupuesto nave')",
+        },
+        {
             content: "Schedule an activity from the chatter",
             trigger: ".o-mail-Chatter-topbar button:contains('Activities')",
             run: "click",
@@ -92,6 +100,10 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
             trigger: ".o-mail-Activity:contains('Llamada de seguimiento')",
         },
         {
+            content: "The timeline shows the planned call without a page reload",
+            trigger: ".o_crm_timeline_entry[data-type=call]:contains('Llamada de seguimiento'):has(.text-bg-warning)",
+        },
+        {
             content: "Mark it done",
             trigger: ".o-mail-Activity:contains('Llamada de seguimiento') .o-mail-Activity-markDone",
             run: "click",
@@ -110,9 +122,28 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
             trigger: ".o-mail-Message:contains('Cliente interesado en la ampliación')",
         },
         {
-            content: "Back on the client's timeline",
-            trigger: ".o_notebook .nav-link[name=crm_timeline]",
+            content: "The timeline shows the done call, no longer planned, without a page reload",
+            trigger: ".o_crm_timeline_entry[data-type=call]:contains('Cliente interesado en la ampliación'):not(:has(.text-bg-warning))",
+        },
+        {
+            trigger: ".o_crm_timeline_entries:not(:has(.o_crm_timeline_entry[data-type=call]:has(.text-bg-warning):contains('Llamada de seguimiento')))",
+        },
+        {
+            content: "Post a note from the chatter",
+            trigger: ".o-mail-Chatter-topbar button:contains('Log note')",
             run: "click",
+        },
+        {
+            trigger: ".o-mail-Composer-input",
+            run: "edit Enviar catálogo de fachadas",
+        },
+        {
+            trigger: ".o-mail-Composer-send:enabled",
+            run: "click",
+        },
+        {
+            content: "The note shows in the timeline without a page reload",
+            trigger: ".o_crm_timeline_entry[data-type=note]:contains('Enviar catálogo de fachadas')",
         },
         {
             content: "Filter the timeline to calls",

@@ -1,0 +1,183 @@
+import re
+
+from psycopg2.errors import UniqueViolation
+
+from odoo.tests import tagged, users
+from odoo.tools import mute_logger
+
+from .common import CrmClientSuiteCommon
+from .test_email import RAW_EMAIL
+
+
+@tagged("post_install", "-at_install")
+class TestDealReference(CrmClientSuiteCommon):
+    def number(self, deal):
+        return int(re.fullmatch(r"D(\d{5,})", deal.crm_reference).group(1))
+
+    @users("ccs_contributor")
+    def test_new_deals_get_consecutive_references(self):
+        deals = self.env["crm.lead"].create(
+            [{"name": f"Obra {i}", "type": "opportunity", "partner_id": self.client_a.id} for i in range(3)]
+        )
+        first = self.number(deals[0])
+        self.assertEqual([self.number(d) for d in deals], [first, first + 1, first + 2])
+        self.assertGreater(first, self.number(self.deal_unassigned_b))
+
+    def test_a_copy_gets_its_own_reference(self):
+        copy = self.deal_contributor.copy()
+        # the sequence is not rolled back between tests: only the order is known
+        self.assertGreater(self.number(copy), self.number(self.deal_unassigned_b))
+
+    def test_deals_without_reference_get_one_on_update(self):
+        self.env.cr.execute("UPDATE crm_lead SET crm_reference = NULL WHERE id = %s", [self.deal_manager.id])
+        self.deal_manager.invalidate_recordset(["crm_reference"])
+        kept = self.deal_contributor.crm_reference
+        self.env["crm.lead"]._crm_fill_references()
+        self.assertGreater(self.number(self.deal_manager), self.number(self.deal_unassigned_b))
+        self.assertEqual(self.deal_contributor.crm_reference, kept)
+
+    def test_a_company_with_its_own_sequence_draws_from_it(self):
+        other = self.env["res.company"].create({"name": "Ibérica Norte S.L."})
+        self.env["ir.sequence"].create(
+            {"name": "Norte", "code": "crm.lead.reference", "prefix": "N-", "padding": 3, "company_id": other.id}
+        )
+        deal = self.env["crm.lead"].create({"name": "Nave Bilbao", "type": "opportunity", "company_id": other.id})
+        self.assertEqual(deal.crm_reference, "N-001")
+        self.assertRegex(self.deal_contributor.copy().crm_reference, r"^D\d{5}$")
+
+    @mute_logger("odoo.sql_db")
+    def test_reference_is_unique_per_company(self):
+        with self.assertRaises(UniqueViolation), self.env.cr.savepoint():
+            self.deal_manager.write({"crm_reference": self.deal_contributor.crm_reference})
+            self.deal_manager.flush_recordset()
+        other = self.env["res.company"].create({"name": "Ibérica Norte S.L."})
+        elsewhere = self.env["crm.lead"].create({"name": "Nave Bilbao", "company_id": other.id})
+        elsewhere.write({"crm_reference": self.deal_contributor.crm_reference})
+        elsewhere.flush_recordset()
+        self.assertEqual(elsewhere.crm_reference, self.deal_contributor.crm_reference)
+
+    @users("ccs_manager")
+    def test_deals_are_found_by_reference(self):
+        reference = self.deal_contributor.crm_reference
+        found = self.env["crm.lead"].name_search(reference)
+        self.assertEqual([name for _id, name in found], ["Obra nueva Madrid"])
+        self.assertEqual(self.env["crm.lead"].search([("crm_reference", "=", reference)]), self.deal_contributor)
+
+
+@tagged("post_install", "-at_install")
+class TestIncomingEmailByReference(CrmClientSuiteCommon):
+    """A known contact's email, not a reply, holding a deal's reference."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team_a.write({"crm_log_known_senders": True, "company_id": cls.env.company.id})
+
+    def process(self, subject, msg_id):
+        email_from = "lucia@construcciones-ibericas.example.com"
+        raw = RAW_EMAIL.format(email_from=email_from, name="Lucía Fernández", subject=subject, msg_id=msg_id)
+        self.env["mail.thread"].message_process(False, raw)
+        return self.env["mail.message"].search([("subject", "=", subject), ("message_type", "=", "email")])
+
+    def filed_on(self, message):
+        return self.env[message.model].browse(message.res_id)
+
+    def test_reference_files_the_email_on_its_deal(self):
+        subject = f"Planos [{self.deal_manager.crm_reference}]"
+        self.assertEqual(self.filed_on(self.process(subject, "ref-1")), self.deal_manager)
+
+    def test_reference_in_small_letters_matches(self):
+        subject = f"planos {self.deal_manager.crm_reference.lower()}"
+        self.assertEqual(self.filed_on(self.process(subject, "ref-2")), self.deal_manager)
+
+    def test_reference_wins_over_another_deal_name(self):
+        subject = f"Obra nueva Madrid, ver {self.deal_manager.crm_reference}"
+        self.assertEqual(self.filed_on(self.process(subject, "ref-3")), self.deal_manager)
+
+    def test_unknown_reference_falls_back_to_the_name(self):
+        subject = "Obra nueva Madrid, ver D99999"
+        self.assertEqual(self.filed_on(self.process(subject, "ref-4")), self.deal_contributor)
+
+    def test_no_reference_and_no_name_stays_on_the_contact(self):
+        self.assertEqual(self.filed_on(self.process("Pedido 2026-03 D99999", "ref-5")), self.contact_a)
+
+    def test_references_of_two_deals_stay_on_the_contact(self):
+        subject = f"{self.deal_contributor.crm_reference} y {self.deal_manager.crm_reference}"
+        self.assertEqual(self.filed_on(self.process(subject, "ref-6")), self.contact_a)
+
+    def test_reference_of_another_client_deal_is_never_chosen(self):
+        subject = f"Consulta {self.deal_b.crm_reference}"
+        self.assertEqual(self.filed_on(self.process(subject, "ref-7")), self.contact_a)
+
+    def test_reference_of_a_won_deal_is_not_chosen(self):
+        self.deal_manager.stage_id = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        subject = f"Factura {self.deal_manager.crm_reference}"
+        self.assertEqual(self.filed_on(self.process(subject, "ref-8")), self.contact_a)
+
+    def test_same_reference_in_another_company_is_left_out(self):
+        other = self.env["res.company"].create({"name": "Ibérica Norte S.L."})
+        twin = self.env["crm.lead"].create(
+            {"name": "Nave Bilbao", "type": "opportunity", "partner_id": self.client_a.id, "company_id": other.id}
+        )
+        twin.crm_reference = self.deal_manager.crm_reference
+        subject = f"Planos {self.deal_manager.crm_reference}"
+        self.assertEqual(self.filed_on(self.process(subject, "ref-9")), self.deal_manager)
+        twin.crm_reference = "N-7"
+        self.assertEqual(self.filed_on(self.process("Planos N-7", "ref-10")), self.contact_a)
+
+
+@tagged("post_install", "-at_install")
+class TestAliasEmailByReference(CrmClientSuiteCommon):
+    """A known contact writing to the team's alias, which creates deals."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        domain = cls.env["mail.alias.domain"].create({"name": "construcciones.example.com"})
+        cls.team_a.write({"crm_log_known_senders": True, "use_opportunities": True, "alias_name": "ventas"})
+        cls.team_a.alias_id.write({"alias_domain_id": domain.id, "alias_contact": "everyone"})
+
+    def process(self, subject, msg_id):
+        email_from = "lucia@construcciones-ibericas.example.com"
+        raw = RAW_EMAIL.format(email_from=email_from, name="Lucía Fernández", subject=subject, msg_id=msg_id)
+        return self.env["crm.lead"].browse(self.env["mail.thread"].message_process(False, raw))
+
+    def test_reference_files_the_email_on_the_deal_instead_of_a_new_one(self):
+        subject = f"Re: {self.deal_manager.crm_reference} planos"
+        before = self.env["crm.lead"].search_count([])
+        self.assertEqual(self.process(subject, "alias-1"), self.deal_manager)
+        self.assertEqual(self.env["crm.lead"].search_count([]), before)
+        message = self.deal_manager.message_ids.filtered(lambda m: m.subject == subject)
+        self.assertEqual((message.message_type, message.author_id), ("email", self.contact_a))
+
+    def test_without_reference_the_alias_creates_a_deal_as_before(self):
+        lead = self.process("Obra nueva Madrid: nueva consulta", "alias-2")
+        self.assertNotIn(lead, self.deal_contributor | self.deal_manager)
+        self.assertEqual((lead.name, lead.team_id), ("Obra nueva Madrid: nueva consulta", self.team_a))
+
+    def test_team_that_does_not_log_creates_a_deal_as_before(self):
+        self.team_a.crm_log_known_senders = False
+        lead = self.process(f"Re: {self.deal_manager.crm_reference}", "alias-3")
+        self.assertNotEqual(lead, self.deal_manager)
+        self.assertEqual(lead.team_id, self.team_a)
+
+
+@tagged("post_install", "-at_install")
+class TestOutgoingEmailReference(CrmClientSuiteCommon):
+    def test_email_from_a_deal_carries_its_reference_and_the_reply_comes_back(self):
+        self.team_a.write({"crm_log_known_senders": True, "company_id": self.env.company.id})
+        deal = self.deal_manager.with_user(self.manager).with_context(mail_notify_force_send=False)
+        message = deal.message_post(body="Adjunto la oferta", message_type="comment", partner_ids=self.contact_a.ids)
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+        expected = f"Reforma Sevilla [{self.deal_manager.crm_reference}]"
+        self.assertEqual(mail.subject, expected)
+        # the client answers from another mail program: no In-Reply-To, no References
+        email_from = "lucia@construcciones-ibericas.example.com"
+        raw = RAW_EMAIL.format(email_from=email_from, name="Lucía Fernández", subject=f"RE: {expected}", msg_id="out-1")
+        self.env["mail.thread"].message_process(False, raw)
+        reply = self.env["mail.message"].search([("subject", "=", f"RE: {expected}")])
+        self.assertEqual((reply.model, reply.res_id), ("crm.lead", self.deal_manager.id))
+
+    def test_a_subject_that_already_holds_the_reference_is_kept(self):
+        self.deal_manager.name = f"Reforma {self.deal_manager.crm_reference}"
+        self.assertEqual(self.deal_manager._message_compute_subject(), self.deal_manager.name)
