@@ -22,6 +22,7 @@ from odoo.tools import SQL
 from odoo.tools.mail import validate_url
 
 from .crm_automation_run import claimed_batches
+from .crm_automation_step_tracking import NEGATIVE_CONDITIONS
 
 ABSENCE_TRIGGERS = ("not_opened", "not_clicked")
 ABSENCE_BATCH = 500
@@ -166,6 +167,44 @@ class CrmAutomationEmail(models.Model):
         for automation, fired_emails in fired.items():
             automation._crm_enrol_on_absence(fired_emails)
         return len(pairs)
+
+
+    @api.model
+    def _crm_undelivered_runs(self, runs, step):
+        """The ids of ``runs`` whose email of ``step`` bounced or failed (one query)."""
+        self.flush_model(["run_id", "step_id", "bounced", "message_id"])
+        self.env["mail.mail"].flush_model(["state", "mail_message_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT e.run_id
+                  FROM crm_automation_email e
+                 WHERE e.run_id IN %(runs)s AND e.step_id = %(step)s
+                   AND (e.bounced OR EXISTS (
+                        SELECT 1 FROM mail_mail m
+                         WHERE m.mail_message_id = e.message_id AND m.state IN ('exception', 'cancel')))
+                """,
+                runs=tuple(runs.ids),
+                step=step.id,
+            )
+        )
+        return {run_id for (run_id,) in rows}
+
+
+class CrmAutomationStep(models.Model):
+    _inherit = "crm.automation.step"
+
+    def _crm_condition_verdicts(self, runs):
+        # "Not opened" or "not clicked" does not hold for an email that never
+        # arrived: the bounced or failed ones take the Else path at once.
+        verdicts = super()._crm_condition_verdicts(runs)
+        if self.condition in NEGATIVE_CONDITIONS and runs:
+            undelivered = self.env["crm.automation.email"].sudo()._crm_undelivered_runs(
+                runs, self._crm_reference_email_step()
+            )
+            for run_id in undelivered:
+                verdicts[run_id] = ("no", verdicts[run_id][1])
+        return verdicts
 
 
 class CrmAutomation(models.Model):

@@ -127,6 +127,22 @@ class TestAbsenceTriggers(TrackingCommon):
             self.process()
         self.assertEqual(self.runs(nudge).partner_id, self.contact_a_other)
 
+    def test_a_not_opened_condition_takes_the_else_path_for_a_bounced_email(self):
+        automation = self.email_pipeline({"condition": "not_opened", "condition_days": 3})
+        with freeze_time(T0):
+            run = automation._enrol(self.contact_a, "manual")
+            self.process()
+            self.process()
+        self.assertEqual(run.state, "waiting", "not opened yet: wait for the 3 days")
+        with freeze_time(T0 + timedelta(hours=2)):
+            self.mail_of(self.contact_a).write({"state": "exception", "failure_reason": "Mailbox unavailable"})
+            run.next_due = fields.Datetime.now()
+            self.process()
+        self.assertEqual(run.state, "done", "the email never arrived: decided at once")
+        executed = run.log_ids.filtered(lambda log: log.result == "done").step_id
+        self.assertEqual(executed, automation.step_ids[0] | automation.step_ids[3], "the Else path")
+        self.assertFalse(self.activities(self.contact_a))
+
     def test_not_clicked_any_link_or_a_given_one(self):
         with freeze_time(T0):
             source = self.newsletter()
