@@ -14,8 +14,6 @@ recorded at any time before the check (even after the N days) prevents it;
 an email that bounced, failed or is still queued never fires.
 """
 
-from datetime import timedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -53,7 +51,7 @@ class CrmAutomationEmail(models.Model):
         help="The pipelines triggered by an unopened or unclicked email that have already checked this email.",
     )
 
-    _sql_constraints = [("message_uniq", "UNIQUE(message_id)", "An email is kept once.")]
+    _sql_constraints = (("message_uniq", "UNIQUE(message_id)", "An email is kept once."),)
 
     @api.model
     def _crm_claim_due(self, automations, started, limit):
@@ -61,7 +59,9 @@ class CrmAutomationEmail(models.Model):
         ``automations`` that it has not decided yet, skipping those another
         worker holds and those checked since ``started``."""
         self.flush_model()
-        self.env["crm.automation"].flush_model(["trigger_days", "trigger_source_automation_id", "trigger_absence_since"])
+        self.env["crm.automation"].flush_model(
+            ["trigger_days", "trigger_source_automation_id", "trigger_absence_since"]
+        )
         self.env["mail.mail"].flush_model(["state", "mail_message_id"])
         self.env.cr.execute(
             SQL(
@@ -168,7 +168,6 @@ class CrmAutomationEmail(models.Model):
             automation._crm_enrol_on_absence(fired_emails)
         return len(pairs)
 
-
     @api.model
     def _crm_undelivered_runs(self, runs, step):
         """The ids of ``runs`` whose email of ``step`` bounced or failed (one query)."""
@@ -199,8 +198,8 @@ class CrmAutomationStep(models.Model):
         # arrived: the bounced or failed ones take the Else path at once.
         verdicts = super()._crm_condition_verdicts(runs)
         if self.condition in NEGATIVE_CONDITIONS and runs:
-            undelivered = self.env["crm.automation.email"].sudo()._crm_undelivered_runs(
-                runs, self._crm_reference_email_step()
+            undelivered = (
+                self.env["crm.automation.email"].sudo()._crm_undelivered_runs(runs, self._crm_reference_email_step())
             )
             for run_id in undelivered:
                 verdicts[run_id] = ("no", verdicts[run_id][1])
@@ -228,8 +227,7 @@ class CrmAutomation(models.Model):
             if automation.trigger_behaviour in ABSENCE_TRIGGERS and automation.trigger_days < 1:
                 raise ValidationError(
                     self.env._(
-                        "%(name)s enrols on an email not opened or not clicked: "
-                        "set within how many days (at least 1).",
+                        "%(name)s enrols on an email not opened or not clicked: set within how many days (at least 1).",
                         name=automation.name,
                     )
                 )
@@ -258,7 +256,9 @@ class CrmAutomation(models.Model):
         for source, source_emails in emails.grouped("automation_id").items():
             if self.trigger_behaviour == "not_opened":
                 reason = self.env._(
-                    "Did not open %(pipeline)s's email within %(days)s days", pipeline=source.name, days=self.trigger_days
+                    "Did not open %(pipeline)s's email within %(days)s days",
+                    pipeline=source.name,
+                    days=self.trigger_days,
                 )
             else:
                 reason = self.env._(

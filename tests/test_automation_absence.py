@@ -71,7 +71,9 @@ class TestAbsenceTriggers(TrackingCommon):
             self.process()
         run = self.runs(nudge)
         self.assertEqual(run.partner_id, self.contact_a, "only the contact who did not open")
-        self.assertEqual((run.trigger, run.enrol_reason), ("behaviour", "Did not open Newsletter's email within 3 days"))
+        self.assertEqual(
+            (run.trigger, run.enrol_reason), ("behaviour", "Did not open Newsletter's email within 3 days")
+        )
         self.assertEqual(run.state, "done", "enrolled and executed by the same cron call")
         with freeze_time(DUE + timedelta(days=5)):
             self.process()
