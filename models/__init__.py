@@ -81,3 +81,4 @@ from . import res_partner_case
 from . import crm_time_summary
 from . import res_partner_time_summary
 from . import crm_lead_reference
+from . import crm_automation_absence

@@ -9,6 +9,8 @@ BEHAVIOUR_TRIGGERS = [
     ("clicked", "Link clicked"),
     ("replied", "Contact replied"),
     ("form", "Web form submitted"),
+    ("not_opened", "Email not opened"),
+    ("not_clicked", "Link not clicked"),
 ]
 
 
@@ -20,7 +22,8 @@ class CrmAutomation(models.Model):
         string="On Prospect Behaviour",
         tracking=True,
         help="Enrol the contact (or deal) when it opens an automation email, clicks one of its links, "
-        "replies by email or submits the web form.",
+        "replies by email or submits the web form, or when it leaves an automation email unopened "
+        "(or unclicked) for some days.",
     )
     trigger_source_automation_id = fields.Many2one(
         "crm.automation",

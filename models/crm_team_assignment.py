@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -63,6 +64,19 @@ class CrmTeam(models.Model):
         string="When No Line Matches",
         default="round_robin",
         required=True,
+    )
+    crm_assignment_capacity = fields.Selection(
+        [
+            ("ignore", "Ignore Capacity"),
+            ("unassigned", "Skip Members at Capacity, Leave Unassigned When All Are"),
+            ("round_robin", "Skip Members at Capacity, Round Robin When All Are"),
+        ],
+        string="Members' Capacity",
+        default="ignore",
+        required=True,
+        help="A member's capacity is Odoo's “Average Leads Capacity (on 30 days)” of the team member: "
+        "a member who got that many leads of this team in the last 30 days takes no round-robin turn. "
+        "A capacity of 0 takes no leads.",
     )
     crm_assignment_line_ids = fields.One2many(
         "crm.team.assignment.line", "team_id", string="Assignment Lines", copy=True
@@ -170,8 +184,34 @@ class CrmTeam(models.Model):
                 return assignment
         members = self._crm_round_robin_members()
         if unmatched and members:
-            for lead, turn in zip(unmatched, self._crm_next_turns(len(unmatched)), strict=True):
-                assignment[lead] = members[(turn - 1) % len(members)].user_id
+            turns = self._crm_next_turns(len(unmatched))
+            if self.crm_assignment_capacity == "ignore" or leads._name != "crm.lead":
+                for lead, turn in zip(unmatched, turns, strict=True):
+                    assignment[lead] = members[(turn - 1) % len(members)].user_id
+            else:
+                assignment.update(self._crm_assign_within_capacity(unmatched, members, turns))
+        return assignment
+
+    def _crm_assign_within_capacity(self, leads, members, turns):
+        """{lead: user}: each lead goes to the member whose turn it is, or to
+        the next one with capacity left; when all are at capacity, by the
+        team's choice, to nobody or by plain round robin. One grouped count
+        of the members' leads of the last 30 days, as stock counts them."""
+        month_ago = fields.Datetime.now() - timedelta(days=30)
+        counts = members._get_lead_from_date(month_ago)
+        left = [member.assignment_max - counts.get((member.user_id.id, self.id), 0) for member in members]
+        size = len(members)
+        assignment = {}
+        for lead, turn in zip(leads, turns, strict=True):
+            start = (turn - 1) % size
+            index = next((i % size for i in range(start, start + size) if left[i % size] > 0), None)
+            if index is not None:
+                left[index] -= 1
+                assignment[lead] = members[index].user_id
+            elif self.crm_assignment_capacity == "round_robin":
+                assignment[lead] = members[start].user_id
+            else:
+                assignment[lead] = self.env["res.users"]
         return assignment
 
 

@@ -42,3 +42,6 @@ from . import test_client_billing_send
 from . import test_client_billing_ui
 from . import test_analytics_usage
 from . import test_deal_reference
+from . import test_automation_absence
+from . import test_team_capacity
+from . import test_automation_steps_ui

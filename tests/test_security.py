@@ -54,6 +54,7 @@ ACL_RIGHTS = {
     "crm.salesperson.activity.report": ("", "r", "r", "r"),
     "crm.timeline.export": ("", "rwc", "rwc", "rwc"),
     "crm.automation.email.event": ("", "r", "r", "ru"),
+    "crm.automation.email": ("", "", "", "ru"),
     "crm.case": ("", "rwc", "rwc", "rwcu"),
     "crm.case.sla": ("", "", "r", "rwcu"),
     "crm.client.engagement.report": ("", "", "r", "r"),

@@ -221,7 +221,10 @@ class TestWebsiteCrmForm(HttpCase):
 
     def test_website_crm_form_records_a_web_form_event(self):
         if not self.env["ir.module.module"].search_count([("name", "=", "website_crm"), ("state", "=", "installed")]):
-            raise unittest.SkipTest("website_crm is not installed: the route detection is tested without it")
+            raise unittest.SkipTest(
+                "website_crm is not installed: the route detection is tested without it "
+                "(run this in a database with it: see readme/CONFIGURE.md)"
+            )
         self.env["ir.model"]._get("crm.lead").website_form_access = True
         self.url_open("/contactus")  # a website session
         response = self.url_open(
