@@ -101,6 +101,7 @@
         "views/crm_analytics_usage_views.xml",
         "report/crm_analytics_dashboard_report.xml",
         "views/crm_import_deal_views.xml",
+        "views/crm_import_progress_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
@@ -117,6 +118,7 @@
             "crm_client_suite/static/src/views/**/*",
             "crm_client_suite/static/src/timeline/**/*",
             "crm_client_suite/static/src/analytics/**/*",
+            "crm_client_suite/static/src/import_progress/**/*",
         ],
         "web.assets_tests": [
             "crm_client_suite/static/tests/tours/*.js",

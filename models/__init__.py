@@ -81,3 +81,4 @@ from . import res_partner_case
 from . import crm_time_summary
 from . import res_partner_time_summary
 from . import crm_import_job_deal
+from . import crm_import_job_progress

@@ -43,3 +43,4 @@ from . import test_client_billing_ui
 from . import test_analytics_usage
 from . import test_import_formats
 from . import test_import_deal
+from . import test_import_progress
