@@ -42,14 +42,14 @@ class CrmImportJobColumn(models.Model):
         deals = self.filtered(lambda column: column.job_id.import_model == DEAL)
         for column in deals:
             column.target_type = column.job_id._target_type(column.deal_target)
-        super(CrmImportJobColumn, self - deals)._compute_target_type()
+        return super(CrmImportJobColumn, self - deals)._compute_target_type()
 
 
 class CrmImportJobRow(models.Model):
     _inherit = "crm.import.job.row"
 
     kind = fields.Selection(selection_add=[("deal", "Deal")])
-    deal_id = fields.Many2one(DEAL, string="Deal", readonly=True, ondelete="set null", index="btree_not_null")
+    deal_id = fields.Many2one(DEAL, readonly=True, ondelete="set null", index="btree_not_null")
 
 
 class CrmImportJob(models.Model):
@@ -70,7 +70,7 @@ class CrmImportJob(models.Model):
     # Mapping -------------------------------------------------------------------
 
     def _suggest_mapping(self, headers, samples):
-        super()._suggest_mapping(headers, samples)
+        result = super()._suggest_mapping(headers, samples)
         if self._is_deal_import():
             # Contact templates do not apply to deals: the deal mapping is suggested afresh.
             used = set()
@@ -79,6 +79,12 @@ class CrmImportJob(models.Model):
                 column.write({"target": False, "deal_target": target if target not in used else False})
                 used.add(target)
             self.template_id = False
+        return result
+
+    def action_save_template(self):
+        if any(job._is_deal_import() for job in self):
+            raise UserError(self.env._("Mapping templates are kept for contact imports only."))
+        return super().action_save_template()
 
     def _mapping(self):
         if self._is_deal_import():

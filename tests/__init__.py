@@ -44,3 +44,4 @@ from . import test_analytics_usage
 from . import test_import_formats
 from . import test_import_deal
 from . import test_import_progress
+from . import test_import_ui

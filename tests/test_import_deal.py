@@ -1,7 +1,7 @@
 import base64
 import datetime
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .test_import import TestImportCommon, csv_bytes
@@ -52,6 +52,8 @@ class TestImportDeals(TestImportCommon):
             },
         )
         self.assertFalse(any(job.column_ids.mapped("target")), "contact targets do not apply to deals")
+        with self.assertRaisesRegex(UserError, "Mapping templates are kept for contact imports only."):
+            job.action_save_template()
 
     def test_test_run_plans_every_deal_and_writes_nothing(self):
         before = self.Lead.search_count([])
