@@ -73,12 +73,29 @@ class CrmImportJob(models.Model):
         result = super()._suggest_mapping(headers, samples)
         if self._is_deal_import():
             # Contact templates do not apply to deals: the deal mapping is suggested afresh.
-            used = set()
-            for column in self.column_ids:
-                target = suggest(column.header, {}, DEAL_TARGETS)
-                column.write({"target": False, "deal_target": target if target not in used else False})
-                used.add(target)
+            self._suggest_targets()
+        return result
+
+    def _suggest_targets(self):
+        """Suggest each column's target again, for the job's kind of records."""
+        self.ensure_one()
+        deal = self._is_deal_import()
+        labels = {} if deal else self._custom_labels()
+        used = set()
+        for column in self.column_ids:
+            target = suggest(column.header, labels, DEAL_TARGETS if deal else None)
+            target = target if target not in used else False
+            used.add(target)
+            column.write({"target": False, "deal_target": target} if deal else {"target": target, "deal_target": False})
+        if deal:
             self.template_id = False
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "import_model" in vals:
+            # Switched between contacts and deals after loading the file.
+            for job in self.filtered(lambda job: job.column_ids and job.state in ("draft", "tested")):
+                job._suggest_targets()
         return result
 
     def action_save_template(self):

@@ -55,6 +55,17 @@ class TestImportDeals(TestImportCommon):
         with self.assertRaisesRegex(UserError, "Mapping templates are kept for contact imports only."):
             job.action_save_template()
 
+    def test_switching_a_loaded_file_to_deals_suggests_the_deal_mapping(self):
+        content = csv_bytes([HEADERS, self.file_rows()[0]], separator=";", encoding="cp1252")
+        job = self.job(content, name="deals.csv")
+        self.assertEqual(self.targets(job)["Kunde"], "company")
+        job.import_model = "crm.lead"
+        self.assertEqual({c.header: c.deal_target for c in job.column_ids}["Kunde"], "client")
+        self.assertFalse(any(job.column_ids.mapped("target")))
+        job.action_import()
+        self.assertEqual(job.row_ids.deal_id.partner_id, self.client_a)
+        self.assertFalse(self.Partner.search([("name", "=", "Neubau Berlin")]))
+
     def test_test_run_plans_every_deal_and_writes_nothing(self):
         before = self.Lead.search_count([])
         job = self.deal_job(self.file_rows())
