@@ -93,5 +93,9 @@ registry.category("web_tour.tours").add("crm_client_suite_import", {
             content: "Two contacts created",
             trigger: ".o_field_widget[name=count_created]:contains(2)",
         },
+        {
+            content: "The progress widget shows the finished job",
+            trigger: ".o_field_widget[name=progress] .o_crm_import_progress .progress-bar:contains('100%')",
+        },
     ],
 });
