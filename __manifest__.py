@@ -102,6 +102,8 @@
         "report/crm_analytics_dashboard_report.xml",
         "data/crm_lead_reference_data.xml",
         "views/crm_lead_reference_views.xml",
+        "views/crm_import_deal_views.xml",
+        "views/crm_import_progress_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
@@ -118,6 +120,7 @@
             "crm_client_suite/static/src/views/**/*",
             "crm_client_suite/static/src/timeline/**/*",
             "crm_client_suite/static/src/analytics/**/*",
+            "crm_client_suite/static/src/import_progress/**/*",
         ],
         "web.assets_tests": [
             "crm_client_suite/static/tests/tours/*.js",

@@ -82,3 +82,5 @@ from . import crm_time_summary
 from . import res_partner_time_summary
 from . import crm_lead_reference
 from . import crm_automation_absence
+from . import crm_import_job_deal
+from . import crm_import_job_progress

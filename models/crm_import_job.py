@@ -32,7 +32,10 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.misc import file_path
 
-from . import crm_import_file as reader
+from . import (
+    crm_import_file as reader,
+    crm_import_format as formats,
+)
 from .crm_automation import cron_commit
 from .crm_automation_run import claimed_batches
 from .crm_import_mapping import FALSE_WORDS, TARGETS, TRUE_WORDS, normalize_header, suggest, template_key
@@ -127,6 +130,55 @@ class CrmImportJobColumn(models.Model):
     header = fields.Char(readonly=True)
     sample = fields.Char(readonly=True, help="First values of the column.")
     target = fields.Selection(selection="_target_selection", string="Import As")
+    value_kind = fields.Selection(
+        [("number", "Number"), ("date", "Date")],
+        string="Detected Type",
+        readonly=True,
+        help="What the column's values look like, read from the first rows of the file.",
+    )
+    decimal_separator = fields.Selection(
+        formats.DECIMAL_SEPARATORS,
+        help="How the column writes its numbers, detected from the file. Change it if the detection is wrong.",
+    )
+    date_format = fields.Selection(
+        formats.DATE_FORMATS, help="How the column writes its dates, detected from the file. Change it if wrong."
+    )
+    date_ambiguous = fields.Boolean(
+        string="Day or Month?",
+        readonly=True,
+        help="The column's dates read both as day/month and as month/day: choose the date format before importing.",
+    )
+
+    target_type = fields.Selection(
+        [("number", "Number"), ("date", "Date")],
+        compute="_compute_target_type",
+        help="Whether the field the column is imported as holds numbers or dates.",
+    )
+
+    @api.depends("target")
+    def _compute_target_type(self):
+        for column in self:
+            column.target_type = column.job_id._target_type(column.target)
+
+    def _format_text(self):
+        """The format the column is read with, as the preview shows it."""
+        self.ensure_one()
+        env = self.env
+        kind = self.target_type or self.value_kind
+        if kind == "date":
+            text = env._("Date: %(format)s", format=self.date_format or "")
+            if self.date_ambiguous:
+                text += " " + env._("(day or month? choose the format)")
+            return text
+        if kind == "number":
+            return env._("Number: %(format)s", format=dict(formats.DECIMAL_SEPARATORS).get(self.decimal_separator))
+        return ""
+
+    def write(self, vals):
+        if "date_format" in vals and "date_ambiguous" not in vals:
+            # The user chose the format: the column is no longer ambiguous.
+            vals = {**vals, "date_ambiguous": False}
+        return super().write(vals)
 
     @api.model
     def _target_selection(self):
@@ -145,6 +197,8 @@ class CrmImportJobColumn(models.Model):
         return selection
 
 
+# Field types read with a column's number or date format.
+VALUE_TYPES = {"integer": "number", "float": "number", "monetary": "number", "date": "date", "datetime": "date"}
 # Cells naming a record, and the lookup table that resolves them.
 LOOKUP_KINDS = {"country": "countries", "owner": "users", "team": "teams"}
 IMPORTABLE_CUSTOM = ("char", "text", "integer", "float", "monetary", "date", "datetime", "boolean", "email")
@@ -249,6 +303,7 @@ class CrmImportJob(models.Model):
             pending = counts.get((job.id, "new"), 0) + counts.get((job.id, "valid"), 0)
             job.progress = 100.0 * (job.row_count - pending) / job.row_count if job.row_count else 0.0
 
+    @api.depends("column_ids.target", "column_ids.decimal_separator", "column_ids.date_format")
     def _compute_preview(self):
         for job in self:
             rows = job.row_ids[:PREVIEW_ROWS]
@@ -257,6 +312,13 @@ class CrmImportJob(models.Model):
                 job.preview = False
                 continue
             head = "".join(f"<th>{tools.html_escape(h)}</th>" for h in headers)
+            kinds = [column._format_text() for column in job.column_ids]
+            if any(kinds):
+                head += "</tr><tr>" + "".join(
+                    f'<th class="{"text-warning" if column.date_ambiguous and kind else "text-muted"}">'
+                    f"{tools.html_escape(kind)}</th>"
+                    for column, kind in zip(job.column_ids, kinds, strict=True)
+                )
             body = "".join(
                 "<tr>" + "".join(f"<td>{tools.html_escape(v)}</td>" for v in row.data or []) + "</tr>" for row in rows
             )
@@ -381,7 +443,8 @@ class CrmImportJob(models.Model):
             if not any(row):
                 continue
             for index, value in enumerate(row[: len(samples)]):
-                if value and len(samples[index]) < 3:
+                # The first values of each column: three are shown, all infer its formats.
+                if value and len(samples[index]) < formats.INFER_ROWS:
                     samples[index].append(value)
             batch.append((number, json.dumps(row), now, now))
             if len(batch) >= STAGE_BATCH:
@@ -417,15 +480,31 @@ class CrmImportJob(models.Model):
         labels = self._custom_labels()
         valid = dict(self.env["crm.import.job.column"]._target_selection())
         mapping = (template.mapping or {}) if template else {}
+        lang = self.env["res.lang"]._get_data(code=self.env.lang or "en_US")
+        # Excel stores numbers, not text: their decimal separator is always a point.
+        decimal = "." if self.file_format in ("xlsx", "xls") or lang.decimal_point != "," else ","
+        preferred_date = formats.lang_date_format(lang.date_format)
         used, commands = set(), []
         for index, header in enumerate(headers):
             target = mapping.get(str(index)) if template else suggest(header, labels)
             if target not in valid or target in used:
                 target = False
             used.add(target)
-            sample = ", ".join(samples[index]) if index < len(samples) else ""
+            values = samples[index] if index < len(samples) else []
+            kind, separator, date_format, ambiguous = formats.infer_column(values, decimal, preferred_date)
             commands.append(
-                Command.create({"sequence": index, "header": header, "sample": sample[:200], "target": target})
+                Command.create(
+                    {
+                        "sequence": index,
+                        "header": header,
+                        "sample": ", ".join(values[:3])[:200],
+                        "target": target,
+                        "value_kind": kind,
+                        "decimal_separator": separator or decimal,
+                        "date_format": date_format or preferred_date or "yyyy-mm-dd",
+                        "date_ambiguous": ambiguous,
+                    }
+                )
             )
         self.write({"column_ids": commands, "template_id": template.id if template else False})
 
@@ -442,6 +521,31 @@ class CrmImportJob(models.Model):
         return True
 
     # Validation ------------------------------------------------------------------
+
+    @api.model
+    def _target_type(self, target):
+        """'number' or 'date' when ``target`` is read with the column's formats."""
+        if not target:
+            return False
+        if target.startswith("x_"):
+            field = self.env["res.partner"]._fields.get(target)
+            kind = field.type if field else False
+        else:
+            kind = TARGETS.get(target, (False, False))[1]
+        return VALUE_TYPES.get(kind, False)
+
+    def _check_formats(self):
+        """Refuse to run while a mapped date column reads two ways."""
+        for job in self:
+            for column in job.column_ids:
+                if column.date_ambiguous and column.target_type == "date":
+                    raise UserError(
+                        self.env._(
+                            "Choose the date format of the column %(column)s: its dates read both as day/month"
+                            " and as month/day.",
+                            column=column.header,
+                        )
+                    )
 
     def _mapping(self):
         """[(column index, target key)] of the mapped columns."""
@@ -482,6 +586,8 @@ class CrmImportJob(models.Model):
         for field in env["crm.custom.field"].sudo().search([("model", "=", "res.partner")]):
             custom[field.field_name] = field
         return {
+            "formats": {c.sequence: (c.decimal_separator, c.date_format) for c in self.column_ids},
+            "excel": self.file_format in ("xlsx", "xls"),
             "countries": countries,
             "users": users,
             "teams": teams,
@@ -506,7 +612,8 @@ class CrmImportJob(models.Model):
                 continue
             header = headers.get(index, "")
             if target.startswith("x_"):
-                error = self._custom_value(lookups["custom"].get(target), text, values)
+                column_format = (*lookups["formats"].get(index, (".", False)), lookups["excel"])
+                error = self._custom_value(lookups["custom"].get(target), text, values, column_format)
                 if error:
                     errors.append({"column": header, "message": error})
                 continue
@@ -583,11 +690,43 @@ class CrmImportJob(models.Model):
             return [tag.strip() for tag in text.split(",") if tag.strip()]
         return text
 
-    def _custom_value(self, definition, text, values):
+    def _formatted_value(self, field, text, column_format):
+        """The value of a number or date cell read with its column's format
+        (decimal separator, date format, Excel file); ValueError with the reason."""
+        env = self.env
+        decimal, date_format, excel = column_format
+        if field.type in ("integer", "float", "monetary"):
+            try:
+                number = formats.parse_number(text, decimal or ".")
+            except ValueError:
+                example = dict(formats.DECIMAL_SEPARATORS).get(decimal or ".")
+                raise ValueError(
+                    env._("%(value)s is not a number written as %(example)s.", value=text, example=example)
+                ) from None
+            if field.type == "integer":
+                if not number.is_integer():
+                    raise ValueError(env._("%(value)s is not a whole number.", value=text))
+                return int(number)
+            return number
+        try:
+            moment = formats.parse_date(text, date_format, excel=excel)
+        except ValueError:
+            label = date_format or "yyyy-mm-dd"
+            message = env._("%(value)s is not a date written as %(format)s.", value=text, format=label)
+            raise ValueError(message) from None
+        return fields.Date.to_string(moment) if field.type == "date" else fields.Datetime.to_string(moment)
+
+    def _custom_value(self, definition, text, values, column_format=(".", False, False)):
         """Put the custom field value of ``text`` in ``values``; an error or False."""
         if not definition:
             return False
         field = self.env["res.partner"]._fields[definition.field_name]
+        if field.type in VALUE_TYPES:
+            try:
+                values[definition.field_name] = self._formatted_value(field, text, column_format)
+            except ValueError as e:
+                return e.args[0]
+            return False
         try:
             if definition.field_type == "selection":
                 options = {normalize_header(option.name): option.id for option in definition.option_ids}
@@ -837,6 +976,7 @@ class CrmImportJob(models.Model):
     def action_test(self):
         """Check the whole file and plan every row; write no contact."""
         self._check_import_rights()
+        self._check_formats()
         for job in self:
             if job.state not in ("draft", "tested"):
                 raise UserError(self.env._("This import has already run."))
@@ -881,6 +1021,7 @@ class CrmImportJob(models.Model):
                 raise UserError(self.env._("This import has already run."))
             if not job._mapping():
                 raise UserError(self.env._("Map at least one column before importing."))
+            job._check_formats()
             job._reset_rows()
             job.write({"state": "queued", "phase": "validate", "started_at": fields.Datetime.now()})
             if job.row_count <= setting(self.env, "import_background_threshold"):

@@ -95,13 +95,14 @@ def normalize_header(header):
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def suggest(header, custom_labels):
-    """The target key suggested for ``header``: a field of TARGETS, or
-    ``x_...`` for a custom field whose label (in any language) matches."""
+def suggest(header, custom_labels, targets=None):
+    """The target key suggested for ``header``: a field of ``targets``
+    (TARGETS by default), or ``x_...`` for a custom field whose label (in
+    any language) matches."""
     key = normalize_header(header)
     if not key:
         return False
-    for target, (_field, _kind, headers) in TARGETS.items():
+    for target, (_field, _kind, headers) in (targets or TARGETS).items():
         if key in headers:
             return target
     return custom_labels.get(key, False)
@@ -110,3 +111,42 @@ def suggest(header, custom_labels):
 def template_key(headers):
     """Identifies a file layout: its normalised headers, in order."""
     return "|".join(normalize_header(header) for header in headers)
+
+
+# Deals (crm.lead): key: (lead field, kind, normalised headers in en, es and de).
+# "number" and "date" cells are read with their column's formats.
+DEAL_TARGETS = {
+    "external_id": TARGETS["external_id"],
+    "name": (
+        "name",
+        "char",
+        ("name", "title", "deal", "dealname", "opportunity", "subject", "titulo", "oportunidad", "trato")
+        + ("titel", "chance", "verkaufschance", "betreff"),
+    ),
+    "client": (
+        "partner_id",
+        "client",
+        ("client", "customer", "company", "account", "clientreference", "reference", "ref", "cliente", "empresa")
+        + ("referencia", "kunde", "firma", "unternehmen", "referenz", "kundennummer"),
+    ),
+    "email": ("email_from", "email", TARGETS["email"][2]),
+    "phone": ("phone", "char", TARGETS["phone"][2]),
+    "stage": ("stage_id", "stage", ("stage", "etapa", "fase", "phase", "stufe")),
+    "owner": ("user_id", "owner", TARGETS["owner"][2]),
+    "team": ("team_id", "team", TARGETS["team"][2]),
+    "amount": (
+        "expected_revenue",
+        "monetary",
+        ("amount", "expectedrevenue", "revenue", "value", "importe", "ingresoesperado", "valor", "betrag")
+        + ("umsatz", "erwarteterumsatz"),
+    ),
+    "probability": ("probability", "float", ("probability", "probabilidad", "wahrscheinlichkeit")),
+    "close_date": (
+        "date_deadline",
+        "date",
+        ("expectedclosing", "closedate", "expectedclosedate", "closingdate", "deadline", "fechadecierre")
+        + ("fechaprevista", "cierre", "abschlussdatum", "erwartetesabschlussdatum", "abschluss"),
+    ),
+    "source": ("source_id", "source", TARGETS["source"][2]),
+    "notes": ("description", "char", TARGETS["comment"][2]),
+}

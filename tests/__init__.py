@@ -45,3 +45,7 @@ from . import test_deal_reference
 from . import test_automation_absence
 from . import test_team_capacity
 from . import test_automation_steps_ui
+from . import test_import_formats
+from . import test_import_deal
+from . import test_import_progress
+from . import test_import_ui
