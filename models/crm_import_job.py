@@ -1177,9 +1177,7 @@ class CrmImportJob(models.Model):
         bad record never takes the others down. {key: error text or False}."""
         try:
             with self.env.cr.savepoint():
-                for _key, record, vals in items:
-                    if vals:
-                        record.write(vals)
+                self._write_batch([(record, vals) for _key, record, vals in items])
             return dict.fromkeys((key for key, _record, _vals in items), False)
         except Exception as e:
             # The savepoint's rollback cleared the cache: one by one.
@@ -1194,6 +1192,33 @@ class CrmImportJob(models.Model):
             except Exception as e:
                 errors[key] = self._error_text(e)
         return errors
+
+    def _write_batch(self, items):
+        """Write each of ``items`` [(record, vals)] in order, as one batch for
+        the audit log and the pipelines (see ``_crm_audit_batch`` and
+        ``_crm_automation_batch``): their old and new values read once, their
+        exit conditions checked once; records given the same values share
+        one ``write``."""
+        items = [(record, vals) for record, vals in items if vals]
+        if not items:
+            return
+        Partner = self.env["res.partner"]
+        records = Partner.browse(dict.fromkeys(record.id for record, _vals in items))
+        fnames = {fname for _record, vals in items for fname in vals}
+        records._crm_prefetch_dependents()
+        with records._crm_audit_batch(fnames), records._crm_automation_batch():
+            groups, seen = {}, set()
+            for record, vals in items:
+                if record.id in seen:
+                    # A record written twice: the first values go first.
+                    for values, ids in groups.values():
+                        Partner.browse(ids).with_prefetch(records._prefetch_ids).write(values)
+                    groups, seen = {}, set()
+                seen.add(record.id)
+                key = json.dumps(vals, sort_keys=True, default=str)
+                groups.setdefault(key, (vals, []))[1].append(record.id)
+            for values, ids in groups.values():
+                Partner.browse(ids).with_prefetch(records._prefetch_ids).write(values)
 
     @api.model
     def _json_value(self, field, value):
