@@ -84,3 +84,4 @@ from . import crm_lead_reference
 from . import crm_automation_absence
 from . import crm_import_job_deal
 from . import crm_import_job_progress
+from . import res_partner_import

@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo import api, fields, models
 
 from .crm_audit_log import dump_values
@@ -20,6 +22,10 @@ EXCLUDED_FIELDS = {
     "signup_token",
     "calendar_last_notif_ack",
 }
+
+# Key of the cursor's cache (``cr.cache``, out of reach of RPC and context
+# keys) holding the audit batches open on the cursor: see ``_crm_audit_batch``.
+BATCH_KEY = "crm_audit_batches"
 
 
 class CrmAuditMixin(models.AbstractModel):
@@ -154,17 +160,84 @@ class CrmAuditMixin(models.AbstractModel):
             self.env["crm.audit.log"]._insert(records, "create", rows)
         return records
 
+    def _crm_audit_open_batch(self):
+        """The audit batch open on the cursor for some of these records, and
+        those of them it covers; (None, empty) if none."""
+        for batch in self.env.cr.cache.get(BATCH_KEY, ()):
+            if batch["model"] == self._name and not batch["ids"].isdisjoint(self._ids):
+                return batch, self.browse([rid for rid in self._ids if rid in batch["ids"]])
+        return None, self.browse()
+
+    def _crm_audit_capture(self, batch, fnames):
+        """Keep in ``batch`` the values of ``fnames`` of these records before
+        the batch changes them: the first time a field of a record is
+        written in the batch, later writes keep that first value."""
+        before = batch["before"]
+        missing = [fname for fname in fnames if any(fname not in before[rid] for rid in self._ids)]
+        if not missing:
+            return
+        snapshot = self._crm_audit_snapshot(missing)
+        for record_id in self._ids:
+            for fname in missing:
+                before[record_id].setdefault(fname, snapshot[record_id][fname])
+
+    @contextmanager
+    def _crm_audit_batch(self, fnames=()):
+        """Log the writes of these records made inside the block as one
+        batch: their old values read once for all records before the block
+        (``fnames``; a field the block writes that is not among them is read
+        when first written), their new values once after it, and one INSERT,
+        instead of the same for each ``write``. The import writes a batch of
+        records, each with its own values, this way.
+
+        The log is the one of a ``write`` per record, except that two writes
+        of one field of one record inside the block log one change, from the
+        value before the block to the value after it. Writes of other records
+        inside the block are logged as usual. If the block raises, nothing is
+        logged: its changes are expected to roll back with it.
+        """
+        if not self or not AUDIT["enabled"]:
+            yield
+            return
+        batch = {"model": self._name, "ids": set(self._ids), "before": {rid: {} for rid in self._ids}}
+        self._crm_audit_capture(batch, self._crm_audit_fields(fnames))
+        batches = self.env.cr.cache.setdefault(BATCH_KEY, [])
+        batches.append(batch)
+        try:
+            yield
+        finally:
+            batches.remove(batch)
+        written = sorted({fname for values in batch["before"].values() for fname in values})
+        if not written:
+            return
+        snapshot = self._crm_audit_snapshot(written)
+        name = snapshot["__name__"]
+        before, after = {"__name__": name}, {"__name__": name}
+        for record_id, values in batch["before"].items():
+            # A field another record wrote is unchanged on this one.
+            current = snapshot[record_id]
+            before[record_id] = {**current, **values}
+            after[record_id] = current
+        self.env["crm.audit.log"]._insert(self, "write", self._crm_audit_rows(before, after, written))
+
     def write(self, vals):
         if not self or not AUDIT["enabled"]:
             return super().write(vals)
         fnames = self._crm_audit_fields(vals)
         if not fnames:
             return super().write(vals)
-        before = self._crm_audit_snapshot(fnames)
+        batch, batched = self._crm_audit_open_batch()
+        if batch is not None:
+            # The batch logs its records' changes when it closes.
+            batched._crm_audit_capture(batch, fnames)
+        records = self - batched
+        if not records:
+            return super().write(vals)
+        before = records._crm_audit_snapshot(fnames)
         result = super().write(vals)
-        after = self._crm_audit_snapshot(fnames)
-        rows = self._crm_audit_rows(before, after, fnames)
-        self.env["crm.audit.log"]._insert(self, "write", rows)
+        after = records._crm_audit_snapshot(fnames)
+        rows = records._crm_audit_rows(before, after, fnames)
+        self.env["crm.audit.log"]._insert(records, "write", rows)
         return result
 
     def unlink(self):

@@ -1,4 +1,10 @@
+from contextlib import contextmanager
+
 from odoo import api, fields, models
+
+# Key of the cursor's cache holding the pipeline batches open on the cursor:
+# see ``_crm_automation_batch``.
+BATCH_KEY = "crm_automation_batches"
 
 
 class CrmAutomationTargetMixin(models.AbstractModel):
@@ -65,13 +71,39 @@ class CrmAutomationTargetMixin(models.AbstractModel):
         self.env["crm.automation"]._enrol_created(records)
         return records
 
+    @contextmanager
+    def _crm_automation_batch(self):
+        """Check the exit conditions of the runs of these records once for
+        the block, after it, for those of them that a ``write`` inside the
+        block changed (one search of runs and dependents for the batch),
+        instead of after each ``write``. If the block raises, nothing is
+        checked (its changes are expected to roll back with it)."""
+        batches = self.env.cr.cache.setdefault(BATCH_KEY, [])
+        batch = (self._name, set(self._ids), set())
+        batches.append(batch)
+        try:
+            yield
+        finally:
+            batches.remove(batch)
+        if batch[2]:
+            self.browse(sorted(batch[2]))._crm_automation_changed()
+
+    def _crm_automation_changed(self):
+        """These records changed in a way their runs may exit on: check them."""
+        Run = self.env["crm.automation.run"]
+        Run._on_records_changed(self)
+        for records in self._crm_automation_dependents():
+            Run._on_records_changed(records)
+
     def write(self, vals):
         res = super().write(vals)
         if self._crm_automation_exit_fields() & vals.keys():
-            Run = self.env["crm.automation.run"]
-            Run._on_records_changed(self)
-            for records in self._crm_automation_dependents():
-                Run._on_records_changed(records)
+            for model, ids, changed in self.env.cr.cache.get(BATCH_KEY, ()):
+                if model == self._name and ids.issuperset(self._ids):
+                    changed.update(self._ids)
+                    break
+            else:
+                self._crm_automation_changed()
         return res
 
     def unlink(self):

@@ -49,3 +49,4 @@ from . import test_import_formats
 from . import test_import_deal
 from . import test_import_progress
 from . import test_import_ui
+from . import test_import_batch
