@@ -1343,23 +1343,25 @@ class CrmImportJob(models.Model):
         items = [(record, vals) for record, vals in items if vals]
         if not items:
             return
-        Partner = self.env["res.partner"]
-        records = Partner.browse(dict.fromkeys(record.id for record, _vals in items))
+        # Contacts, or the deals of a deal import.
+        Model = items[0][0].browse()
+        records = Model.browse(dict.fromkeys(record.id for record, _vals in items))
         fnames = {fname for _record, vals in items for fname in vals}
-        records._crm_prefetch_dependents()
+        if Model._name == "res.partner":
+            records._crm_prefetch_dependents()
         with records._crm_audit_batch(fnames), records._crm_automation_batch():
             groups, seen = {}, set()
             for record, vals in items:
                 if record.id in seen:
                     # A record written twice: the first values go first.
                     for values, ids in groups.values():
-                        Partner.browse(ids).with_prefetch(records._prefetch_ids).write(values)
+                        Model.browse(ids).with_prefetch(records._prefetch_ids).write(values)
                     groups, seen = {}, set()
                 seen.add(record.id)
                 key = json.dumps(vals, sort_keys=True, default=str)
                 groups.setdefault(key, (vals, []))[1].append(record.id)
             for values, ids in groups.values():
-                Partner.browse(ids).with_prefetch(records._prefetch_ids).write(values)
+                Model.browse(ids).with_prefetch(records._prefetch_ids).write(values)
 
     @api.model
     def _json_value(self, field, value):

@@ -114,6 +114,22 @@ class TestImportDeals(TestImportCommon):
         self.assertEqual(again.row_ids.error_text, "Already exists.")
         self.assertEqual(first.row_ids.deal_id.expected_revenue, 12500.5)
 
+    def test_updated_deals_are_written_as_deals_in_one_batch(self):
+        # A field that contacts have too (the salesperson): the batch writes
+        # the deals.
+        madrid, sevilla = self.deal_contributor, self.deal_manager
+        job = self.deal_job(
+            [
+                ["Obra nueva Madrid", "C-001", "", "", "ccs_manager", "", "", ""],
+                ["Reforma Sevilla", "C-001", "", "", "ccs_contributor", "", "", ""],
+            ]
+        )
+        # In one batch: no retry row by row.
+        with self.assertNoLogs("odoo.addons.crm_client_suite.models.crm_import_job", "INFO"):
+            job.action_import()
+        self.assertEqual(job.row_ids.mapped("state"), ["updated", "updated"], job.row_ids.mapped("error_text"))
+        self.assertEqual((madrid.user_id, sevilla.user_id), (self.manager, self.contributor))
+
     def test_several_clients_with_the_name_refuse_the_row(self):
         self.env["res.partner"].create({"name": "Construcciones Ibéricas S.L.", "is_company": True})
         job = self.deal_job([["Obra Toledo", "Construcciones Ibéricas S.L.", "", "", "", "", "", ""]])
