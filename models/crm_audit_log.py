@@ -149,7 +149,8 @@ class CrmAuditLog(models.Model):
     @api.model
     def _audit_origin(self):
         context = self.env.context
-        if context.get("import_file"):
+        if context.get("import_file") or context.get("crm_import_job_id"):
+            # Odoo's importer, or the add-on's import jobs and their reverts.
             return "import"
         if context.get("crm_automation_processing_ids") is not None:
             return "automation"

@@ -1052,7 +1052,13 @@ class CrmImportJob(models.Model):
     def _run_chunk(self, batch_size):
         """One bounded step of the current phase."""
         Row = self.env["crm.import.job.row"]
-        ctx = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
+        ctx = {
+            "tracking_disable": True,
+            "mail_create_nolog": True,
+            "mail_create_nosubscribe": True,
+            # The audit log's origin.
+            "crm_import_job_id": self.id,
+        }
         job = self.with_context(**ctx)
         if self.phase == "validate":
             if not job._run_phase_validate(batch_size):
@@ -1532,7 +1538,9 @@ class CrmImportJob(models.Model):
             if job.state == "reverting":
                 # A revert runs with the rights of whoever asked for it.
                 user = job.reverted_by or job.user_id
-                job.with_user(user).with_context(lang=user.lang, tracking_disable=True)._revert_chunk(batch_size)
+                job.with_user(user).with_context(
+                    lang=user.lang, tracking_disable=True, crm_import_job_id=job.id
+                )._revert_chunk(batch_size)
                 chunks += 1
                 continue
             job = job.with_user(job.user_id).with_context(lang=job.user_id.lang)
@@ -1596,7 +1604,7 @@ class CrmImportJob(models.Model):
 
     def _revert(self):
         """Revert the whole job now, chunk after chunk."""
-        job = self.with_context(tracking_disable=True)
+        job = self.with_context(tracking_disable=True, crm_import_job_id=self.id)
         while job._revert_chunk(BATCH_SIZE):
             pass
 

@@ -71,6 +71,7 @@ class TestImportBatchedWrites(TestImportCommon):
                 self.assertEqual(entries["parent_id"].new_value, self.client.name)
                 self.assertEqual(entries["city"].user_id, self.manager)
                 self.assertEqual(entries["city"].record_name, person.name)
+                self.assertEqual(entries["city"].origin, "import")
 
     def test_an_opt_out_exits_the_runs_of_all_rows_in_one_check(self):
         automation = (
@@ -148,6 +149,14 @@ class TestImportBatchedWrites(TestImportCommon):
         self.assertEqual(people.mapped("city"), [False] * 3)
         self.assertFalse(people.parent_id)
         self.assertEqual(calls.count(("res.partner", "write")), 1)
+        reverted = [
+            entry
+            for person in people
+            for entry in self.log_of(person)
+            if entry.operation == "write" and entry.field_name == "city" and entry.old_value
+        ]
+        self.assertEqual(len(reverted), 3)
+        self.assertEqual({entry.origin for entry in reverted}, {"import"})
 
 
 class TestAuditBatch(TestImportCommon):
