@@ -200,6 +200,13 @@ class CrmCacReport(models.Model):
                   JOIN res_partner cp ON cp.id = won.client_id
               ORDER BY won.client_id, won.date_closed, won.id
             ),
+            -- the clients counted once per acquisition month, churn month, company, source and team,
+            -- before their months are spread out: a few hundred cohorts, not a row per client and month
+            cohort AS (
+                SELECT month, churn_month, company_id, source_id, team_id, count(*)::int AS clients
+                  FROM client
+              GROUP BY month, churn_month, company_id, source_id, team_id
+            ),
             -- the client's revenue: its posted customer invoices (untaxed, in company currency, credit
             -- notes deducted) where it is invoiced through Invoicing, else the value of its won deals
             revenue AS (
@@ -220,21 +227,21 @@ class CrmCacReport(models.Model):
                   FROM cost c
                   JOIN res_company company ON company.id = c.company_id
                 UNION ALL
-                SELECT month, company_id, source_id, team_id, 0.0, 1, 0.0, 0, 0 FROM client
+                SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort
                 UNION ALL
                 SELECT revenue.month, client.company_id, client.source_id, client.team_id, 0.0, 0, revenue.amount,
                        0, 0
                   FROM revenue JOIN client ON client.client_id = revenue.client_id
                  WHERE revenue.month >= client.month
                 UNION ALL
-                SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, 1, 0
-                  FROM client,
+                SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, clients, 0
+                  FROM cohort,
                        generate_series(month, LEAST(COALESCE(churn_month, %(today)s), %(today)s),
                                        interval '1 month') m
                  WHERE churn_month IS NULL OR churn_month >= month
                 UNION ALL
-                SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, 1
-                  FROM client WHERE churn_month >= month
+                SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, clients
+                  FROM cohort WHERE churn_month >= month
             )
             SELECT row_number() OVER (ORDER BY f.month, f.company_id, f.source_id, f.team_id) AS id,
                    f.month, f.company_id, f.source_id, f.team_id,

@@ -111,9 +111,9 @@ class CrmContactReport(models.Model):
 
     @property
     def _table_query(self):
-        duplicate = self._duplicate_sql()
         return SQL(
             """
+            WITH %(duplicate_keys)s
             SELECT p.id AS id,
                    p.id AS partner_id,
                    CASE WHEN p.is_company THEN 'client' ELSE 'contact' END AS kind,
@@ -147,34 +147,38 @@ class CrmContactReport(models.Model):
              WHERE p.active
                AND (p.is_company OR p.parent_id IS NOT NULL)
             """,
-            duplicate=duplicate,
+            duplicate_keys=self._duplicate_keys_sql(),
+            duplicate=SQL(
+                "COALESCE(p.email_normalized IN (SELECT k FROM dup_email) OR p.crm_vat_normalized IN "
+                "(SELECT k FROM dup_vat) OR p.crm_phone_e164 IN (SELECT k FROM dup_phone) "
+                "OR p.crm_mobile_e164 IN (SELECT k FROM dup_phone), FALSE)"
+            ),
             no_contact=SQL(
                 "(p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social OR bl.id IS NOT NULL)"
             ),
         )
 
-    def _duplicate_sql(self):
-        """Whether another active partner shares the email, tax ID or a phone number of ``p`` (the keys of
-        the duplicate warning on the contact form): each key shared by two partners or more is found in one
-        grouped, hashed pass, and only when the measure is read."""
+    def _duplicate_keys_sql(self):
+        """The emails, tax IDs and phone numbers two active partners or more share (the keys of the
+        duplicate warning on the contact form), as the CTEs ``dup_email``, ``dup_vat`` and ``dup_phone``.
+        Each is one grouped, hashed pass over the partners, run once per query (materialized: not once
+        per parallel worker nor once per column reading it) and only when a duplicate measure is read."""
 
-        def grouped(column):
+        def grouped(name, column):
             return SQL(
-                "SELECT %(column)s FROM res_partner WHERE active AND %(column)s IS NOT NULL "
-                "GROUP BY 1 HAVING count(*) > 1",
+                "%(name)s AS MATERIALIZED (SELECT %(column)s AS k FROM res_partner "
+                "WHERE active AND %(column)s IS NOT NULL GROUP BY 1 HAVING count(*) > 1)",
+                name=SQL.identifier(name),
                 column=SQL.identifier(column),
             )
 
-        # a number shared by two partners, in their phone or mobile (one partner's phone and mobile apart)
+        # a number shared by two partners, in their phone or mobile (one partner's phone and mobile apart):
+        # min(id) <> max(id) is count(DISTINCT id) > 1, hashed instead of sorted
         phones = SQL(
-            "SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner WHERE active "
-            "UNION ALL SELECT id, crm_mobile_e164 FROM res_partner WHERE active) n "
-            "WHERE n.k IS NOT NULL GROUP BY 1 HAVING count(DISTINCT n.id) > 1"
+            "dup_phone AS MATERIALIZED (SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner "
+            "WHERE active AND crm_phone_e164 IS NOT NULL UNION ALL SELECT id, crm_mobile_e164 FROM res_partner "
+            "WHERE active AND crm_mobile_e164 IS NOT NULL) n GROUP BY 1 HAVING min(n.id) <> max(n.id))"
         )
-        return SQL(
-            "COALESCE(p.email_normalized IN (%(email)s) OR p.crm_vat_normalized IN (%(vat)s) "
-            "OR p.crm_phone_e164 IN (%(phones)s) OR p.crm_mobile_e164 IN (%(phones)s), FALSE)",
-            email=grouped("email_normalized"),
-            vat=grouped("crm_vat_normalized"),
-            phones=phones,
+        return SQL(", ").join(
+            [grouped("dup_email", "email_normalized"), grouped("dup_vat", "crm_vat_normalized"), phones]
         )
