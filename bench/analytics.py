@@ -303,6 +303,40 @@ def build_extra(env, deals, contacts):
     return True
 
 
+def build_cac(env):
+    """The spend and churn of the CAC and CLTV figures, unless already there: a sales cost per month,
+    team and source over the two years, and one bench client in twenty become past clients in 2025."""
+    cr = env.cr
+    cr.execute(SQL("SELECT count(*) FROM crm_sales_cost WHERE name = 'Analytics bench cost'"))
+    if cr.fetchone()[0]:
+        return False
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO crm_sales_cost (name, date, team_id, amount, currency_id, company_id, source_id,
+                                        create_date, write_date, create_uid, write_uid)
+            SELECT 'Analytics bench cost', m::date, t.id, 500 + mod(t.id * 31 + s.id * 7, 400), c.currency_id,
+                   c.id, s.id, now(), now(), 1, 1
+              FROM generate_series(timestamp '2024-07-01', timestamp '2026-06-01', interval '1 month') m,
+                   crm_team t, utm_source s, res_company c
+             WHERE s.name LIKE %s AND c.id = %s
+            """,
+            "Analytics bench source %",
+            env.company.id,
+        )
+    )
+    cr.execute(
+        SQL(
+            """
+            UPDATE res_partner SET crm_client_type = 'past', crm_date_past = date '2025-01-01' + mod(id, 365)
+             WHERE name LIKE 'Analytics bench client %%' AND mod(id, 20) = 0
+            """
+        )
+    )
+    env.invalidate_all()
+    return True
+
+
 def vacuum(registry):
     """VACUUM ANALYZE the tables read (outside a transaction), as autovacuum would after the load."""
     with registry.cursor() as cr:
@@ -315,6 +349,7 @@ def vacuum(registry):
             "crm_outreach",
             "res_users_log",
             "crm_competitor_crm_lead_rel",
+            "crm_sales_cost",
         ):
             cr.execute(SQL("VACUUM ANALYZE %s", SQL.identifier(table)))
         cr._cnx.autocommit = False
@@ -375,6 +410,61 @@ def closed_figures_sql(low, high):
     )
 
 
+def cac_sql(low, high, by_source):
+    """Hand SQL of the CAC figures the dashboard shows: the new clients of the period by source
+    (``by_source``), or spend ÷ new clients and CLTV by month. A client is acquired with its first won
+    deal; its revenue is its won deal value (the bench has no invoices), its months run from then to
+    its churn or today. Spend in company currency (the bench company has one)."""
+    won = """
+        won AS (SELECT l.id, p.commercial_partner_id AS client_id, l.date_closed, l.source_id,
+                       COALESCE(l.expected_revenue, 0.0) AS amount
+                  FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id AND s.is_won
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL),
+        client AS (SELECT DISTINCT ON (w.client_id) w.client_id, date_trunc('month', w.date_closed)::date AS m,
+                          w.source_id, date_trunc('month', cp.crm_date_past)::date AS churn
+                     FROM won w JOIN res_partner cp ON cp.id = w.client_id
+                 ORDER BY w.client_id, w.date_closed, w.id)
+    """
+    if by_source:
+        return SQL(
+            "WITH " + won + " SELECT source_id, count(*) FROM client WHERE m >= %s AND m < %s "
+            "GROUP BY 1 ORDER BY 2 DESC",
+            low,
+            high,
+        )
+    return SQL(
+        "WITH "
+        + won
+        + """,
+        cohort AS (SELECT m, churn, count(*) AS n FROM client GROUP BY 1, 2),
+        today AS (SELECT date_trunc('month', now())::date AS m),
+        fact AS (
+            SELECT date_trunc('month', date)::date AS m, amount AS spend, 0 AS new, 0.0 AS revenue,
+                   0 AS active, 0 AS churned FROM crm_sales_cost
+            UNION ALL SELECT date_trunc('month', date)::date, amount, 0, 0.0, 0, 0 FROM crm_campaign_cost
+            UNION ALL SELECT m, 0.0, n, 0.0, 0, 0 FROM cohort
+            UNION ALL SELECT date_trunc('month', w.date_closed)::date, 0.0, 0, w.amount, 0, 0
+                        FROM won w JOIN client c ON c.client_id = w.client_id
+                       WHERE date_trunc('month', w.date_closed) >= c.m
+            UNION ALL SELECT g::date, 0.0, 0, 0.0, n, 0
+                        FROM cohort, today, generate_series(cohort.m, LEAST(COALESCE(churn, today.m), today.m),
+                                                            interval '1 month') g
+                       WHERE churn IS NULL OR churn >= cohort.m
+            UNION ALL SELECT churn, 0.0, 0, 0.0, 0, n FROM cohort WHERE churn >= m
+        )
+        SELECT f.m, sum(f.spend) / NULLIF(sum(f.new), 0),
+               sum(f.revenue) / NULLIF(sum(f.active), 0) * max(co.crm_gross_margin) / 100.0
+                   / NULLIF(sum(f.churned)::float / NULLIF(sum(f.active), 0), 0)
+          FROM fact f, res_company co
+         WHERE co.id = (SELECT min(id) FROM res_company) AND f.m >= %s AND f.m < %s
+      GROUP BY 1
+        """,
+        low,
+        high,
+    )
+
+
 def timed(function, repeat):
     function()  # warm caches
     runs = []
@@ -397,6 +487,7 @@ def main():
         cr.execute(SQL("ALTER TABLE res_partner DISABLE TRIGGER USER"))
         built = build(env, args.deals, args.history, args.contacts)
         built = build_extra(env, args.deals, args.contacts) or built
+        built = build_cac(env) or built
         cr.execute(SQL("ALTER TABLE res_partner ENABLE TRIGGER USER"))
         cr.commit()
         if built:
@@ -784,6 +875,28 @@ def main():
                 None,
             ),
         ]
+        Cac = admin["crm.cac.report"]
+        cases += [
+            (
+                "cac_by_source",
+                lambda: Cac._read_group(
+                    [("month", ">=", low), ("month", "<", high), ("new_clients", ">", 0)],
+                    ["source_id"],
+                    ["new_clients:sum"],
+                    order="new_clients:sum desc",
+                ),
+                sql(cac_sql(low, high, by_source=True)),
+                None,
+            ),
+            (
+                "cac_by_month",
+                lambda: Cac._read_group(
+                    [("month", ">=", low), ("month", "<", high)], ["month:month"], ["cac:avg", "cltv:avg"]
+                ),
+                sql(cac_sql(low, high, by_source=False)),
+                None,
+            ),
+        ]
         Dashboard = admin["crm.analytics.dashboard"]
         results = []
         for name, ours, hand, stock in cases:
@@ -824,6 +937,8 @@ def main():
             ),
             hand["ranking"],
             hand["ranking"],
+            hand["cac_by_source"],
+            hand["cac_by_month"],
         ]
         t_dash_hand = timed(lambda: [query() for query in hand_dash], args.repeat)
         results.append(("dashboard", t_dash, t_dash_hand, None))
