@@ -100,6 +100,7 @@
         "security/crm_analytics_usage_rules.xml",
         "views/crm_analytics_usage_views.xml",
         "report/crm_analytics_dashboard_report.xml",
+        "data/crm_client_acquisition_data.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

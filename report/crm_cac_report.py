@@ -20,6 +20,7 @@ class CrmCacReport(models.Model):
     _auto = False
     _order = "month desc"
     _depends = {  # noqa: RUF012
+        "crm.client.acquisition": ["client_id", "month", "source_id", "team_id", "company_id", "churn_month"],
         "crm.sales.cost": ["date", "team_id", "amount", "currency_id", "company_id", "source_id"],
         "crm.lead": ["type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id"],
         "res.partner": ["commercial_partner_id", "crm_date_past"],
@@ -192,13 +193,9 @@ class CrmCacReport(models.Model):
                   JOIN res_partner p ON p.id = l.partner_id
                  WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL
             ),
+            -- each client's first won deal and churn month, kept as deals move (crm.client.acquisition)
             client AS (
-                SELECT DISTINCT ON (won.client_id)
-                       won.client_id, date_trunc('month', won.date_closed)::date AS month, won.source_id,
-                       won.team_id, won.company_id, date_trunc('month', cp.crm_date_past)::date AS churn_month
-                  FROM won
-                  JOIN res_partner cp ON cp.id = won.client_id
-              ORDER BY won.client_id, won.date_closed, won.id
+                SELECT client_id, month, source_id, team_id, company_id, churn_month FROM crm_client_acquisition
             ),
             -- the clients counted once per acquisition month, churn month, company, source and team,
             -- before their months are spread out: a few hundred cohorts, not a row per client and month

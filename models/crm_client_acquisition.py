@@ -1,0 +1,120 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Columns of an acquisition row, in the order the fold writes them.
+ACQUISITION_COLUMNS = (
+    "client_id",
+    "lead_id",
+    "date_won",
+    "month",
+    "source_id",
+    "team_id",
+    "company_id",
+    "churn_month",
+)
+
+
+class CrmClientAcquisition(models.Model):
+    """When and where each client was won: one row per client with a won deal.
+
+    A client is acquired with its first won deal (by closing date, then id): the
+    CAC report attributes it to the month, source, team and company of that deal,
+    and counts it as churned from the month it became a Past Client. The rows of
+    the clients concerned are folded again from their deals whenever a deal is
+    won, lost, reopened, archived, deleted, or moved to another contact, source,
+    team or company, when a contact moves to another client and when a client's
+    Past Client date changes (``_refresh``): the CAC report reads one row per
+    client instead of ranking all won deals at query time. ``_fold_sql`` is the
+    one definition, used for the upkeep and for a recompute from scratch.
+    """
+
+    _name = "crm.client.acquisition"
+    _description = "Client Acquisition"
+    _order = "month desc, client_id"
+    _rec_name = "client_id"
+
+    client_id = fields.Many2one("res.partner", string="Client", required=True, ondelete="cascade", readonly=True)
+    lead_id = fields.Many2one("crm.lead", string="First Won Deal", required=True, ondelete="cascade", readonly=True)
+    date_won = fields.Datetime(string="Won On", readonly=True)
+    month = fields.Date(string="Acquired In", readonly=True, help="First day of the month of the first won deal.")
+    source_id = fields.Many2one("utm.source", readonly=True, ondelete="set null")
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True, ondelete="set null")
+    company_id = fields.Many2one("res.company", readonly=True, ondelete="set null")
+    churn_month = fields.Date(
+        string="Churned In", readonly=True, help="First day of the month the client became a Past Client."
+    )
+
+    _sql_constraints = [  # noqa: RUF012
+        ("client_uniq", "UNIQUE(client_id)", "A client has one acquisition row."),
+    ]
+
+    @api.model
+    def _init_acquisition(self):
+        """Install and update: fold every client once, while the table is empty."""
+        self.flush_model()
+        if not self.env.execute_query(SQL("SELECT 1 FROM crm_client_acquisition LIMIT 1")):
+            self._refresh()
+
+    @api.model
+    def _fold_sql(self, client_ids=None):
+        """``SELECT`` of the acquisition rows of these clients (all if None), from their deals."""
+        where = SQL("TRUE") if client_ids is None else SQL("p.commercial_partner_id = ANY(%s)", list(client_ids))
+        return SQL(
+            """
+            SELECT DISTINCT ON (p.commercial_partner_id)
+                   p.commercial_partner_id, l.id, l.date_closed, date_trunc('month', l.date_closed)::date,
+                   l.source_id, l.team_id, l.company_id, date_trunc('month', cp.crm_date_past)::date
+              FROM crm_lead l
+              JOIN crm_stage stage ON stage.id = l.stage_id AND stage.is_won
+              JOIN res_partner p ON p.id = l.partner_id
+              JOIN res_partner cp ON cp.id = p.commercial_partner_id
+             WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL AND %s
+          ORDER BY p.commercial_partner_id, l.date_closed, l.id
+            """,
+            where,
+        )
+
+    @api.model
+    def _refresh(self, client_ids=None):
+        """Fold again the rows of these clients (all if None): one DELETE and one INSERT."""
+        if client_ids is not None:
+            client_ids = [client_id for client_id in client_ids if client_id]
+            if not client_ids:
+                return
+        self.env["crm.lead"].flush_model(
+            ["type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id", "company_id"]
+        )
+        self.env["res.partner"].flush_model(["commercial_partner_id", "crm_date_past"])
+        self.env["crm.stage"].flush_model(["is_won"])
+        where = SQL("TRUE") if client_ids is None else SQL("client_id = ANY(%s)", client_ids)
+        self.env.cr.execute(SQL("DELETE FROM crm_client_acquisition WHERE %s", where))
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_client_acquisition (%s, create_uid, create_date, write_uid, write_date)
+                SELECT f.*, %s, now() at time zone 'UTC', %s, now() at time zone 'UTC' FROM (%s) f
+                """,
+                SQL(", ").join(SQL.identifier(column) for column in ACQUISITION_COLUMNS),
+                self.env.uid,
+                self.env.uid,
+                self._fold_sql(client_ids),
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _clients_of_won_deals(self, leads):
+        """The clients whose acquisition these deals may decide: those of the deals in a won stage."""
+        won = leads.sudo().with_context(active_test=False).filtered(lambda lead: lead.stage_id.is_won)
+        return set(won.partner_id.commercial_partner_id.ids)
+
+
+class CrmStage(models.Model):
+    _inherit = "crm.stage"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "is_won" in vals:
+            # a stage becoming won or not changes which deals are won: a rare setting, folded in full
+            self.env["crm.client.acquisition"].sudo()._refresh()
+        return res
