@@ -2,8 +2,20 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 # What decides a client's acquisition (crm.client.acquisition): which of its deals are won, and when,
-# from where and by whom.
-ACQUISITION_FIELDS = {"type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id", "company_id"}
+# from where, by whom and for how much.
+ACQUISITION_FIELDS = {
+    "type",
+    "active",
+    "stage_id",
+    "partner_id",
+    "date_closed",
+    "source_id",
+    "team_id",
+    "company_id",
+    "expected_revenue",
+    "amount_currency",
+    "currency_id",
+}
 
 
 class CrmLead(models.Model):

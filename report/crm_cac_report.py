@@ -21,6 +21,7 @@ class CrmCacReport(models.Model):
     _order = "month desc"
     _depends = {  # noqa: RUF012
         "crm.client.acquisition": ["client_id", "month", "source_id", "team_id", "company_id", "churn_month"],
+        "crm.client.won.month": ["client_id", "month", "amount"],
         "crm.sales.cost": ["date", "team_id", "amount", "currency_id", "company_id", "source_id"],
         "crm.lead": ["type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id"],
         "res.partner": ["commercial_partner_id", "crm_date_past"],
@@ -185,14 +186,6 @@ class CrmCacReport(models.Model):
         return SQL(
             """
             WITH cost AS (%(spend)s),
-            won AS (
-                SELECT l.id, p.commercial_partner_id AS client_id, l.date_closed, l.source_id, l.team_id,
-                       l.company_id, COALESCE(l.expected_revenue, 0.0) AS amount
-                  FROM crm_lead l
-                  JOIN crm_stage stage ON stage.id = l.stage_id AND stage.is_won
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL
-            ),
             -- each client's first won deal and churn month, kept as deals move (crm.client.acquisition)
             client AS (
                 SELECT client_id, month, source_id, team_id, company_id, churn_month FROM crm_client_acquisition
@@ -212,8 +205,8 @@ class CrmCacReport(models.Model):
                   FROM account_move m
                  WHERE %(invoiced)s
                 UNION ALL
-                SELECT won.client_id, date_trunc('month', won.date_closed)::date, won.amount
-                  FROM won
+                SELECT won.client_id, won.month, won.amount
+                  FROM crm_client_won_month won
                  WHERE NOT EXISTS (SELECT FROM account_move m WHERE m.commercial_partner_id = won.client_id
                                                                 AND %(invoiced)s)
             ),

@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from ..models.crm_client_acquisition import ACQUISITION_COLUMNS
+from ..models.crm_client_acquisition import ACQUISITION_COLUMNS, WON_MONTH_COLUMNS
 from .common import CrmClientSuiteCommon
 
 
@@ -55,6 +55,12 @@ class TestClientAcquisition(CrmClientSuiteCommon):
         kept = self.env.execute_query(SQL("SELECT %s FROM crm_client_acquisition", columns))
         scratch = self.env.execute_query(self.env["crm.client.acquisition"]._fold_sql())
         self.assertEqual(sorted(kept), sorted(scratch), "the kept rows differ from a recompute from scratch")
+        won_columns = SQL(", ").join(SQL.identifier(column) for column in WON_MONTH_COLUMNS)
+        self.assertEqual(
+            sorted(self.env.execute_query(SQL("SELECT %s FROM crm_client_won_month", won_columns))),
+            sorted(self.env.execute_query(self.env["crm.client.acquisition"]._won_months_sql())),
+            "the kept won values differ from a recompute from scratch",
+        )
         rows = {}
         for values in kept:
             row = dict(zip(ACQUISITION_COLUMNS, values, strict=True))
@@ -72,6 +78,19 @@ class TestClientAcquisition(CrmClientSuiteCommon):
         company = self.env.company.id
         self.assertEqual(rows[self.client_a.id], (self.deal_a1.id, date(2026, 1, 1), self.ads.id, company, None))
         self.assertEqual(rows[self.client_b.id], (self.deal_b1.id, date(2026, 3, 1), self.fairs.id, company, None))
+
+    def won_months(self, client):
+        self.acquisitions()
+        Month = self.env["crm.client.won.month"]
+        return {row.month: row.amount for row in Month.search([("client_id", "=", client.id)])}
+
+    def test_won_value_per_month(self):
+        self.assertEqual(self.won_months(self.client_a), {date(2026, 1, 1): 1000.0, date(2026, 2, 1): 1000.0})
+        self.deal_a2.expected_revenue = 2500
+        self.deal_a1.date_closed = "2026-02-27 10:00:00"
+        self.assertEqual(self.won_months(self.client_a), {date(2026, 2, 1): 3500.0})
+        self.deal_a2.action_set_lost()
+        self.assertEqual(self.won_months(self.client_a), {date(2026, 2, 1): 1000.0})
 
     def test_lost_reopened_and_archived_deals(self):
         self.deal_a1.action_set_lost()
@@ -123,6 +142,12 @@ class TestClientAcquisition(CrmClientSuiteCommon):
         self.won_stage.is_won = False
         self.assertFalse(self.acquisitions(), "no won stage: no client acquired")
         self.won_stage.is_won = True
+        self.assertEqual(self.acquisitions()[self.client_b.id][0], self.deal_b1.id)
+
+    def test_install_folds_every_client_while_a_table_is_empty(self):
+        self.env.cr.execute(SQL("DELETE FROM crm_client_won_month"))
+        self.env["crm.client.acquisition"]._init_acquisition()
+        self.assertEqual(self.won_months(self.client_b), {date(2026, 3, 1): 1000.0})
         self.assertEqual(self.acquisitions()[self.client_b.id][0], self.deal_b1.id)
 
     def test_cac_report_reads_the_acquisitions(self):
