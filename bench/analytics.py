@@ -13,7 +13,7 @@ Then, for each figure, in the same process on the same data, the median of
   (as the admin user);
 * hand SQL: the query a developer would write for the same figure on the same
   tables (the summary for stage figures, crm_lead for outcomes, the client
-  acquisitions for CAC);
+  acquisitions and won values per month for CAC);
 * stock: the closest ``crm.lead`` ``_read_group`` stock Odoo offers, where one
   exists (stock has no stage conversion, time in stage or ranking).
 
@@ -352,6 +352,7 @@ def vacuum(registry):
             "crm_competitor_crm_lead_rel",
             "crm_sales_cost",
             "crm_client_acquisition",
+            "crm_client_won_month",
         ):
             cr.execute(SQL("VACUUM ANALYZE %s", SQL.identifier(table)))
         cr._cnx.autocommit = False
@@ -417,25 +418,21 @@ def cac_sql(low, high, by_source):
     (``by_source``), or spend ÷ new clients and CLTV by month. A client is acquired with its first won
     deal; its revenue is its won deal value (the bench has no invoices), its months run from then to
     its churn or today. Spend in company currency (the bench company has one). Like the stage figures
-    read the stage summary, these read the acquisitions the add-on keeps (first won deal, churn)."""
-    won = """
-        won AS (SELECT l.id, p.commercial_partner_id AS client_id, l.date_closed, l.source_id,
-                       COALESCE(l.expected_revenue, 0.0) AS amount
-                  FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id AND s.is_won
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL),
+    read the stage summary, these read what the add-on keeps as deals move: the client acquisitions
+    (first won deal, churn) and the won value per client and month."""
+    client = """
         client AS (SELECT client_id, month AS m, source_id, churn_month AS churn FROM crm_client_acquisition)
     """
     if by_source:
         return SQL(
-            "WITH " + won + " SELECT source_id, count(*) FROM client WHERE m >= %s AND m < %s "
+            "WITH " + client + " SELECT source_id, count(*) FROM client WHERE m >= %s AND m < %s "
             "GROUP BY 1 ORDER BY 2 DESC",
             low,
             high,
         )
     return SQL(
         "WITH "
-        + won
+        + client
         + """,
         cohort AS (SELECT m, churn, count(*) AS n FROM client GROUP BY 1, 2),
         today AS (SELECT date_trunc('month', now())::date AS m),
@@ -444,9 +441,9 @@ def cac_sql(low, high, by_source):
                    0 AS active, 0 AS churned FROM crm_sales_cost
             UNION ALL SELECT date_trunc('month', date)::date, amount, 0, 0.0, 0, 0 FROM crm_campaign_cost
             UNION ALL SELECT m, 0.0, n, 0.0, 0, 0 FROM cohort
-            UNION ALL SELECT date_trunc('month', w.date_closed)::date, 0.0, 0, w.amount, 0, 0
-                        FROM won w JOIN client c ON c.client_id = w.client_id
-                       WHERE date_trunc('month', w.date_closed) >= c.m
+            UNION ALL SELECT w.month, 0.0, 0, w.amount, 0, 0
+                        FROM crm_client_won_month w JOIN client c ON c.client_id = w.client_id
+                       WHERE w.month >= c.m
             UNION ALL SELECT g::date, 0.0, 0, 0.0, n, 0
                         FROM cohort, today, generate_series(cohort.m, LEAST(COALESCE(churn, today.m), today.m),
                                                             interval '1 month') g
