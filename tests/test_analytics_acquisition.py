@@ -133,6 +133,15 @@ class TestClientAcquisition(CrmClientSuiteCommon):
         self.deal_b1.unlink()
         self.assertNotIn(self.client_b.id, self.acquisitions())
 
+    def test_merged_clients(self):
+        """Merging moves the deals in SQL: client B, kept, now starts with client A's January deal."""
+        self.env["base.partner.merge.automatic.wizard"]._merge(
+            [self.client_a.id, self.client_b.id], dst_partner=self.client_b
+        )
+        rows = self.acquisitions()
+        self.assertNotIn(self.client_a.id, rows)
+        self.assertEqual(rows[self.client_b.id][:2], (self.deal_a1.id, date(2026, 1, 1)))
+
     def test_churn_and_won_stage_setting(self):
         with freeze_time("2026-04-12"):
             self.client_b.crm_client_type = "past"
