@@ -113,7 +113,6 @@ class CrmContactReport(models.Model):
     def _table_query(self):
         return SQL(
             """
-            WITH %(duplicate_keys)s
             SELECT p.id AS id,
                    p.id AS partner_id,
                    CASE WHEN p.is_company THEN 'client' ELSE 'contact' END AS kind,
@@ -144,41 +143,47 @@ class CrmContactReport(models.Model):
               FROM res_partner p
          LEFT JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
          LEFT JOIN mail_blacklist bl ON bl.email = p.email_normalized AND bl.active
+                   %(duplicate_keys)s
              WHERE p.active
                AND (p.is_company OR p.parent_id IS NOT NULL)
             """,
-            duplicate_keys=self._duplicate_keys_sql(),
+            duplicate_keys=self._duplicate_joins_sql(),
             duplicate=SQL(
-                "COALESCE(p.email_normalized IN (SELECT k FROM dup_email) OR p.crm_vat_normalized IN "
-                "(SELECT k FROM dup_vat) OR p.crm_phone_e164 IN (SELECT k FROM dup_phone) "
-                "OR p.crm_mobile_e164 IN (SELECT k FROM dup_phone), FALSE)"
+                "(dup_email.k IS NOT NULL OR dup_vat.k IS NOT NULL OR dup_phone.k IS NOT NULL "
+                "OR dup_mobile.k IS NOT NULL)"
             ),
             no_contact=SQL(
                 "(p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social OR bl.id IS NOT NULL)"
             ),
         )
 
-    def _duplicate_keys_sql(self):
-        """The emails, tax IDs and phone numbers two active partners or more share (the keys of the
-        duplicate warning on the contact form), as the CTEs ``dup_email``, ``dup_vat`` and ``dup_phone``.
-        Each is one grouped, hashed pass over the partners, run once per query (materialized: not once
-        per parallel worker nor once per column reading it) and only when a duplicate measure is read."""
+    def _duplicate_joins_sql(self):
+        """LEFT JOINs of ``p`` to the emails, tax IDs and phone numbers two active partners or more share
+        (the keys of the duplicate warning on the contact form): ``dup_email``, ``dup_vat``, ``dup_phone``
+        and ``dup_mobile``. Each is one grouped, hashed pass over the partners, unique on its key: the
+        planner drops the joins of a read that asks for no duplicate measure, and hash-joins them (on disk
+        if need be) otherwise, where a subquery per row would rescan the keys once memory is short."""
 
-        def grouped(name, column):
+        def grouped(column):
             return SQL(
-                "%(name)s AS MATERIALIZED (SELECT %(column)s AS k FROM res_partner "
-                "WHERE active AND %(column)s IS NOT NULL GROUP BY 1 HAVING count(*) > 1)",
-                name=SQL.identifier(name),
+                "SELECT %(column)s AS k FROM res_partner WHERE active AND %(column)s IS NOT NULL "
+                "GROUP BY 1 HAVING count(*) > 1",
                 column=SQL.identifier(column),
             )
 
         # a number shared by two partners, in their phone or mobile (one partner's phone and mobile apart):
         # min(id) <> max(id) is count(DISTINCT id) > 1, hashed instead of sorted
         phones = SQL(
-            "dup_phone AS MATERIALIZED (SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner "
+            "SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner "
             "WHERE active AND crm_phone_e164 IS NOT NULL UNION ALL SELECT id, crm_mobile_e164 FROM res_partner "
-            "WHERE active AND crm_mobile_e164 IS NOT NULL) n GROUP BY 1 HAVING min(n.id) <> max(n.id))"
+            "WHERE active AND crm_mobile_e164 IS NOT NULL) n GROUP BY 1 HAVING min(n.id) <> max(n.id)"
         )
-        return SQL(", ").join(
-            [grouped("dup_email", "email_normalized"), grouped("dup_vat", "crm_vat_normalized"), phones]
+        return SQL(
+            """LEFT JOIN (%(email)s) dup_email ON dup_email.k = p.email_normalized
+               LEFT JOIN (%(vat)s) dup_vat ON dup_vat.k = p.crm_vat_normalized
+               LEFT JOIN (%(phones)s) dup_phone ON dup_phone.k = p.crm_phone_e164
+               LEFT JOIN (%(phones)s) dup_mobile ON dup_mobile.k = p.crm_mobile_e164""",
+            email=grouped("email_normalized"),
+            vat=grouped("crm_vat_normalized"),
+            phones=phones,
         )
