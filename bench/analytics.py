@@ -721,14 +721,17 @@ def main():
                         SELECT c.crm_client_type,
                                sum((COALESCE(p.email, '') = '')::int),
                                sum((COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = '')::int),
-                               sum((p.email_normalized IN (SELECT * FROM e) OR p.crm_vat_normalized IN (SELECT * FROM v)
-                                    OR p.crm_phone_e164 IN (SELECT * FROM n)
-                                    OR p.crm_mobile_e164 IN (SELECT * FROM n))::int),
+                               sum((e.email_normalized IS NOT NULL OR v.crm_vat_normalized IS NOT NULL
+                                    OR n1.x IS NOT NULL OR n2.x IS NOT NULL)::int),
                                sum((p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social
                                     OR bl.id IS NOT NULL)::int)
                           FROM res_partner p
                           JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
                      LEFT JOIN mail_blacklist bl ON bl.email = p.email_normalized AND bl.active
+                     LEFT JOIN e ON e.email_normalized = p.email_normalized
+                     LEFT JOIN v ON v.crm_vat_normalized = p.crm_vat_normalized
+                     LEFT JOIN n n1 ON n1.x = p.crm_phone_e164
+                     LEFT JOIN n n2 ON n2.x = p.crm_mobile_e164
                          WHERE p.active AND (p.is_company OR p.parent_id IS NOT NULL)
                       GROUP BY 1
                         """
