@@ -104,6 +104,7 @@
         "views/crm_lead_reference_views.xml",
         "views/crm_import_deal_views.xml",
         "views/crm_import_progress_views.xml",
+        "data/crm_client_acquisition_data.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

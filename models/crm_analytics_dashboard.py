@@ -190,10 +190,11 @@ class CrmAnalyticsDashboard(models.AbstractModel):
         # Ranking: won revenue per salesperson, previous period beside.
         previous_low, previous_high = self._bounds(previous_start, previous_end)
         ranking_scope = [*scope]
+        # only the won deals' events carry won revenue: the filter lets the database skip the others
         previous_won = {
             user.id: won
             for user, won in Ranking._read_group(
-                [*ranking_scope, ("date", ">=", previous_low), ("date", "<", previous_high)],
+                [*ranking_scope, ("won_count", "=", 1), ("date", ">=", previous_low), ("date", "<", previous_high)],
                 groupby=["user_id"],
                 aggregates=["won_amount:sum"],
             )

@@ -1,5 +1,21 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
+
+# What decides a client's acquisition (crm.client.acquisition): which of its deals are won, and when,
+# from where, by whom and for how much.
+ACQUISITION_FIELDS = {
+    "type",
+    "active",
+    "stage_id",
+    "partner_id",
+    "date_closed",
+    "source_id",
+    "team_id",
+    "company_id",
+    "expected_revenue",
+    "amount_currency",
+    "currency_id",
+}
 
 
 class CrmLead(models.Model):
@@ -51,4 +67,30 @@ class CrmLead(models.Model):
     def _log_stage_entry(self, when):
         res = super()._log_stage_entry(when)
         self.env["crm.deal.stage.summary"].sudo()._on_moves(self, when)
+        return res
+
+    # Client acquisition upkeep: a deal counts only while in a won stage, so the clients of the deals
+    # won before or after the change are folded again, in one statement per call.
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        Acquisition = self.env["crm.client.acquisition"].sudo()
+        Acquisition._refresh(Acquisition._clients_of_won_deals(leads))
+        return leads
+
+    def write(self, vals):
+        if not ACQUISITION_FIELDS.intersection(vals):
+            return super().write(vals)
+        Acquisition = self.env["crm.client.acquisition"].sudo()
+        clients = Acquisition._clients_of_won_deals(self)
+        res = super().write(vals)
+        Acquisition._refresh(clients | Acquisition._clients_of_won_deals(self))
+        return res
+
+    def unlink(self):
+        Acquisition = self.env["crm.client.acquisition"].sudo()
+        clients = Acquisition._clients_of_won_deals(self)
+        res = super().unlink()
+        Acquisition._refresh(clients)
         return res

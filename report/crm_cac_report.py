@@ -20,6 +20,8 @@ class CrmCacReport(models.Model):
     _auto = False
     _order = "month desc"
     _depends = {  # noqa: RUF012
+        "crm.client.acquisition": ["client_id", "month", "source_id", "team_id", "company_id", "churn_month"],
+        "crm.client.won.month": ["client_id", "month", "amount"],
         "crm.sales.cost": ["date", "team_id", "amount", "currency_id", "company_id", "source_id"],
         "crm.lead": ["type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id"],
         "res.partner": ["commercial_partner_id", "crm_date_past"],
@@ -184,21 +186,16 @@ class CrmCacReport(models.Model):
         return SQL(
             """
             WITH cost AS (%(spend)s),
-            won AS (
-                SELECT l.id, p.commercial_partner_id AS client_id, l.date_closed, l.source_id, l.team_id,
-                       l.company_id, COALESCE(l.expected_revenue, 0.0) AS amount
-                  FROM crm_lead l
-                  JOIN crm_stage stage ON stage.id = l.stage_id AND stage.is_won
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL
-            ),
+            -- each client's first won deal and churn month, kept as deals move (crm.client.acquisition)
             client AS (
-                SELECT DISTINCT ON (won.client_id)
-                       won.client_id, date_trunc('month', won.date_closed)::date AS month, won.source_id,
-                       won.team_id, won.company_id, date_trunc('month', cp.crm_date_past)::date AS churn_month
-                  FROM won
-                  JOIN res_partner cp ON cp.id = won.client_id
-              ORDER BY won.client_id, won.date_closed, won.id
+                SELECT client_id, month, source_id, team_id, company_id, churn_month FROM crm_client_acquisition
+            ),
+            -- the clients counted once per acquisition month, churn month, company, source and team,
+            -- before their months are spread out: a few hundred cohorts, not a row per client and month
+            cohort AS (
+                SELECT month, churn_month, company_id, source_id, team_id, count(*)::int AS clients
+                  FROM client
+              GROUP BY month, churn_month, company_id, source_id, team_id
             ),
             -- the client's revenue: its posted customer invoices (untaxed, in company currency, credit
             -- notes deducted) where it is invoiced through Invoicing, else the value of its won deals
@@ -208,8 +205,8 @@ class CrmCacReport(models.Model):
                   FROM account_move m
                  WHERE %(invoiced)s
                 UNION ALL
-                SELECT won.client_id, date_trunc('month', won.date_closed)::date, won.amount
-                  FROM won
+                SELECT won.client_id, won.month, won.amount
+                  FROM crm_client_won_month won
                  WHERE NOT EXISTS (SELECT FROM account_move m WHERE m.commercial_partner_id = won.client_id
                                                                 AND %(invoiced)s)
             ),
@@ -220,21 +217,21 @@ class CrmCacReport(models.Model):
                   FROM cost c
                   JOIN res_company company ON company.id = c.company_id
                 UNION ALL
-                SELECT month, company_id, source_id, team_id, 0.0, 1, 0.0, 0, 0 FROM client
+                SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort
                 UNION ALL
                 SELECT revenue.month, client.company_id, client.source_id, client.team_id, 0.0, 0, revenue.amount,
                        0, 0
                   FROM revenue JOIN client ON client.client_id = revenue.client_id
                  WHERE revenue.month >= client.month
                 UNION ALL
-                SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, 1, 0
-                  FROM client,
+                SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, clients, 0
+                  FROM cohort,
                        generate_series(month, LEAST(COALESCE(churn_month, %(today)s), %(today)s),
                                        interval '1 month') m
                  WHERE churn_month IS NULL OR churn_month >= month
                 UNION ALL
-                SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, 1
-                  FROM client WHERE churn_month >= month
+                SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, clients
+                  FROM cohort WHERE churn_month >= month
             )
             SELECT row_number() OVER (ORDER BY f.month, f.company_id, f.source_id, f.team_id) AS id,
                    f.month, f.company_id, f.source_id, f.team_id,

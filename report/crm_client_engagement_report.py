@@ -110,8 +110,15 @@ class CrmClientEngagementReport(models.Model):
 
     @property
     def _table_query(self):
+        # The reply columns are computed in an outer layer that the planner merges into the query
+        # reading the report: a read that does not ask for them (touches, inactive clients) never
+        # runs the reply lookup. Inside the UNION ALL it would run for every inbound email.
         return SQL(
             """
+            SELECT e.*,
+                   (e.inbound_email_count = 1 AND %(reply)s IS NULL)::int AS unanswered_count,
+                   EXTRACT(EPOCH FROM (%(reply)s - e.date)) / 3600.0 AS response_hours
+              FROM (
             SELECT 2 * o.id AS id,
                    'touch' AS row_kind,
                    o.client_id AS client_id,
@@ -131,9 +138,7 @@ class CrmClientEngagementReport(models.Model):
                    0 AS inactive_count,
                    0 AS never_contacted_count,
                    NULL::float AS days_since_contact,
-                   %(inbound_email)s::int AS inbound_email_count,
-                   (%(inbound_email)s AND %(reply)s IS NULL)::int AS unanswered_count,
-                   EXTRACT(EPOCH FROM (%(reply)s - o.date)) / 3600.0 AS response_hours,
+                   (o.direction = 'inbound' AND o.channel = 'email')::int AS inbound_email_count,
                    0.0 AS response_hours_median
               FROM crm_outreach o
               JOIN res_partner c ON c.id = o.client_id
@@ -155,20 +160,21 @@ class CrmClientEngagementReport(models.Model):
                    1,
                    COALESCE(c.crm_inactive, FALSE)::int,
                    (c.crm_last_contacted IS NULL)::int,
-                   EXTRACT(EPOCH FROM (%(now)s - c.crm_last_contacted)) / 86400.0,
-                   0, 0, NULL, 0.0
+                   (EXTRACT(EPOCH FROM (%(now)s - c.crm_last_contacted)) / 86400.0)::float,
+                   0, 0.0
               FROM res_partner c
              WHERE c.active AND c.is_company
+                   ) e
             """,
             touch=tuple(TOUCH_OUTCOMES),
-            inbound_email=SQL("(o.direction = 'inbound' AND o.channel = 'email')"),
-            # the first outbound email to the client at or after an inbound email; a scalar subquery,
-            # run only for the inbound emails and only when a response measure is read
+            # the first outbound email to the client at or after an inbound email (a touch row's id is
+            # twice its outreach's); a scalar subquery, run only for the inbound emails and only when a
+            # response measure is read
             reply=SQL(
-                """(CASE WHEN o.direction = 'inbound' AND o.channel = 'email' THEN (
+                """(CASE WHEN e.inbound_email_count = 1 THEN (
                         SELECT min(r.date) FROM crm_outreach r
-                         WHERE r.client_id = o.client_id AND r.direction = 'outbound' AND r.channel = 'email'
-                           AND r.date >= o.date AND r.outcome IN %s AND r.id <> o.id) END)""",
+                         WHERE r.client_id = e.client_id AND r.direction = 'outbound' AND r.channel = 'email'
+                           AND r.date >= e.date AND r.outcome IN %s AND 2 * r.id <> e.id) END)""",
                 tuple(TOUCH_OUTCOMES),
             ),
             now=SQL("%s::timestamp", fields.Datetime.now()),

@@ -111,7 +111,6 @@ class CrmContactReport(models.Model):
 
     @property
     def _table_query(self):
-        duplicate = self._duplicate_sql()
         return SQL(
             """
             SELECT p.id AS id,
@@ -144,36 +143,46 @@ class CrmContactReport(models.Model):
               FROM res_partner p
          LEFT JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
          LEFT JOIN mail_blacklist bl ON bl.email = p.email_normalized AND bl.active
+                   %(duplicate_keys)s
              WHERE p.active
                AND (p.is_company OR p.parent_id IS NOT NULL)
             """,
-            duplicate=duplicate,
+            duplicate_keys=self._duplicate_joins_sql(),
+            duplicate=SQL(
+                "(dup_email.k IS NOT NULL OR dup_vat.k IS NOT NULL OR dup_phone.k IS NOT NULL "
+                "OR dup_mobile.k IS NOT NULL)"
+            ),
             no_contact=SQL(
                 "(p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social OR bl.id IS NOT NULL)"
             ),
         )
 
-    def _duplicate_sql(self):
-        """Whether another active partner shares the email, tax ID or a phone number of ``p`` (the keys of
-        the duplicate warning on the contact form): each key shared by two partners or more is found in one
-        grouped, hashed pass, and only when the measure is read."""
+    def _duplicate_joins_sql(self):
+        """LEFT JOINs of ``p`` to the emails, tax IDs and phone numbers two active partners or more share
+        (the keys of the duplicate warning on the contact form): ``dup_email``, ``dup_vat``, ``dup_phone``
+        and ``dup_mobile``. Each is one grouped, hashed pass over the partners, unique on its key: the
+        planner drops the joins of a read that asks for no duplicate measure, and hash-joins them (on disk
+        if need be) otherwise, where a subquery per row would rescan the keys once memory is short."""
 
         def grouped(column):
             return SQL(
-                "SELECT %(column)s FROM res_partner WHERE active AND %(column)s IS NOT NULL "
+                "SELECT %(column)s AS k FROM res_partner WHERE active AND %(column)s IS NOT NULL "
                 "GROUP BY 1 HAVING count(*) > 1",
                 column=SQL.identifier(column),
             )
 
-        # a number shared by two partners, in their phone or mobile (one partner's phone and mobile apart)
+        # a number shared by two partners, in their phone or mobile (one partner's phone and mobile apart):
+        # min(id) <> max(id) is count(DISTINCT id) > 1, hashed instead of sorted
         phones = SQL(
-            "SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner WHERE active "
-            "UNION ALL SELECT id, crm_mobile_e164 FROM res_partner WHERE active) n "
-            "WHERE n.k IS NOT NULL GROUP BY 1 HAVING count(DISTINCT n.id) > 1"
+            "SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner "
+            "WHERE active AND crm_phone_e164 IS NOT NULL UNION ALL SELECT id, crm_mobile_e164 FROM res_partner "
+            "WHERE active AND crm_mobile_e164 IS NOT NULL) n GROUP BY 1 HAVING min(n.id) <> max(n.id)"
         )
         return SQL(
-            "COALESCE(p.email_normalized IN (%(email)s) OR p.crm_vat_normalized IN (%(vat)s) "
-            "OR p.crm_phone_e164 IN (%(phones)s) OR p.crm_mobile_e164 IN (%(phones)s), FALSE)",
+            """LEFT JOIN (%(email)s) dup_email ON dup_email.k = p.email_normalized
+               LEFT JOIN (%(vat)s) dup_vat ON dup_vat.k = p.crm_vat_normalized
+               LEFT JOIN (%(phones)s) dup_phone ON dup_phone.k = p.crm_phone_e164
+               LEFT JOIN (%(phones)s) dup_mobile ON dup_mobile.k = p.crm_mobile_e164""",
             email=grouped("email_normalized"),
             vat=grouped("crm_vat_normalized"),
             phones=phones,

@@ -50,3 +50,4 @@ from . import test_import_deal
 from . import test_import_progress
 from . import test_import_ui
 from . import test_import_batch
+from . import test_analytics_acquisition

@@ -10,7 +10,11 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         partners = self.env["res.partner"].browse(partner_ids)
         partners.check_access("write")
         (partners - (dst_partner or partners.browse())).check_access("unlink")
-        return super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
+        # the deals of the merged partners move to the kept one in SQL: fold their clients again
+        clients = set(partners.commercial_partner_id.ids)
+        res = super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
+        self.env["crm.client.acquisition"].sudo()._refresh(clients)
+        return res
 
     def _update_values(self, src_partners, dst_partner):
         """Odoo keeps the scalar and many2one custom fields; also keep the
