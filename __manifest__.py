@@ -100,6 +100,7 @@
         "security/crm_analytics_usage_rules.xml",
         "views/crm_analytics_usage_views.xml",
         "report/crm_analytics_dashboard_report.xml",
+        "views/crm_team_case_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

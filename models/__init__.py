@@ -80,3 +80,4 @@ from . import crm_timeline_case
 from . import res_partner_case
 from . import crm_time_summary
 from . import res_partner_time_summary
+from . import crm_team_case

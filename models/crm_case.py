@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import email_normalize
 
 CASE_TYPES = [
     ("request", "Request"),
@@ -64,9 +65,9 @@ class CrmCase(models.Model):
     reported on per client, type, SLA and satisfaction, have a life cycle
     that project stages do not fix (a per-project stage list can drop the
     closing stage the SLA needs), are opened by email to one alias for all
-    clients (the client comes from the sender, not from the alias), and must
-    stay invisible to the project's other portal viewers. See
-    readme/CONFIGURE.md.
+    clients or to a team's own alias (the client comes from the sender, not
+    from the alias), and must stay invisible to the project's other portal
+    viewers. See readme/CONFIGURE.md.
     """
 
     _name = "crm.case"
@@ -284,19 +285,49 @@ class CrmCase(models.Model):
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """A case by email to the alias: the sender's client becomes the
-        case's client, the sender its contact."""
+        """A case by email to an alias: the sender's client becomes the
+        case's client, the sender its contact. A team's alias gives the
+        team and its company (``custom_values``); the sender is then looked
+        up among the contacts that company may use."""
         values = dict(custom_values or {})
-        author = self.env["res.partner"].browse(msg_dict.get("author_id")).exists()
+        company = self.env["res.company"].browse(values.get("company_id")).exists()
         values.setdefault("name", msg_dict.get("subject") or self.env._("No Subject"))
         values.setdefault("email_from", msg_dict.get("email_from"))
-        if author:
-            values.setdefault("contact_id", author.id)
-            client = author.commercial_partner_id
+        author = self.env["res.partner"].browse(msg_dict.get("author_id")).exists()
+        contact = self._crm_case_find_sender(msg_dict.get("email_from"), author, company)
+        if contact:
+            values.setdefault("contact_id", contact.id)
+            client = contact.commercial_partner_id
             if client.is_company:
                 values.setdefault("partner_id", client.id)
-                values.setdefault("company_id", client.company_id.id or self.env.company.id)
+            values.setdefault("company_id", client.company_id.id or contact.company_id.id or self.env.company.id)
         return super().message_new(msg_dict, custom_values=values)
+
+    @api.model
+    def _crm_case_find_sender(self, email_from, author, company):
+        """The contact an incoming email comes from: among the partners with
+        the sender's address (of ``company`` or shared, when given), a
+        contact of a client company first, then the gateway's author, then
+        one of ``company`` itself. Empty for an unknown sender."""
+        email = email_normalize(email_from or "", strict=False)
+        if not email:
+            return self.env["res.partner"]
+        domain = [("email_normalized", "=", email)]
+        if company:
+            domain.append(("company_id", "in", [False, company.id]))
+        partners = self.env["res.partner"].search(domain)
+        if not partners:
+            return self.env["res.partner"]
+
+        def rank(partner):
+            return (
+                partner.commercial_partner_id.is_company,
+                partner == author,
+                bool(company) and partner.company_id == company,
+                -partner.id,
+            )
+
+        return max(partners, key=rank)
 
     def _rating_get_partner(self):
         return self.contact_id or self.partner_id

@@ -41,3 +41,4 @@ from . import test_crm_case
 from . import test_client_billing_send
 from . import test_client_billing_ui
 from . import test_analytics_usage
+from . import test_crm_case_alias
