@@ -42,3 +42,4 @@ from . import test_client_billing_send
 from . import test_client_billing_ui
 from . import test_analytics_usage
 from . import test_crm_case_alias
+from . import test_crm_case_sla
