@@ -109,6 +109,7 @@
         "demo/crm_deal_stage_history_demo.xml",
         "demo/crm_automation_demo.xml",
         "demo/crm_analytics_demo.xml",
+        "demo/crm_client_billing_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
