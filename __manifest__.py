@@ -105,6 +105,7 @@
         "views/crm_import_deal_views.xml",
         "views/crm_import_progress_views.xml",
         "data/crm_client_acquisition_data.xml",
+        "views/crm_team_case_views.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",
@@ -113,6 +114,7 @@
         "demo/crm_deal_stage_history_demo.xml",
         "demo/crm_automation_demo.xml",
         "demo/crm_analytics_demo.xml",
+        "demo/crm_client_billing_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",

@@ -61,6 +61,7 @@ class CrmClientPortal(CustomerPortal):
                 "invoices": invoices,
                 "payable_invoices": client._crm_portal_payable(invoices),
                 "can_pay_online": client._crm_portal_payment_provider(),
+                "orders": client._crm_portal_orders(),
                 "deals": client._crm_portal_deals(),
                 "date_from": fields.Date.to_string(start),
                 "date_to": fields.Date.to_string(end),

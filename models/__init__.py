@@ -86,3 +86,4 @@ from . import crm_import_job_deal
 from . import crm_import_job_progress
 from . import res_partner_import
 from . import crm_client_acquisition
+from . import crm_team_case

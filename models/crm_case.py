@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
+from odoo.tools import email_normalize
 
 CASE_TYPES = [
     ("request", "Request"),
@@ -22,6 +24,8 @@ CASE_STAGES = [
     ("cancel", "Cancelled"),
 ]
 CLOSED_STAGES = ("done", "cancel")
+# The fields of an SLA target whose change moves the deadlines of the open cases.
+SLA_TARGET_FIELDS = {"company_id", "priority", "response_hours", "resolution_hours"}
 SLA_STATES = [
     ("running", "Running"),
     ("met", "Met"),
@@ -45,6 +49,56 @@ class CrmCaseSla(models.Model):
         ("priority_company_uniq", "UNIQUE(company_id, priority)", "Each priority has one SLA target per company."),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        slas = super().create(vals_list)
+        self._crm_recompute_open_cases(slas._crm_sla_keys())
+        return slas
+
+    def write(self, vals):
+        keys = self._crm_sla_keys() if SLA_TARGET_FIELDS & vals.keys() else set()
+        res = super().write(vals)
+        if keys:
+            self._crm_recompute_open_cases(keys | self._crm_sla_keys())
+        return res
+
+    def unlink(self):
+        keys = self._crm_sla_keys()
+        res = super().unlink()
+        self._crm_recompute_open_cases(keys)
+        return res
+
+    def _crm_sla_keys(self):
+        return {(sla.company_id.id, sla.priority) for sla in self}
+
+    @api.model
+    def _crm_recompute_open_cases(self, keys):
+        """Move the deadlines of the open cases of the given (company,
+        priority) pairs to their current target, in one batch: the cases
+        are fetched in one query and their new deadlines and SLA states
+        written in one UPDATE, not one write per case. Closed cases keep
+        their figures, and so does a first response already given: only
+        what is still running follows the new target."""
+        if not keys:
+            return
+        Case = self.env["crm.case"].sudo().with_context(active_test=False)
+        domain = expression.AND(
+            [
+                [("stage", "not in", CLOSED_STAGES)],
+                expression.OR(
+                    [[("company_id", "=", company_id), ("priority", "=", priority)] for company_id, priority in keys]
+                ),
+            ]
+        )
+        cases = Case.search_fetch(domain, ["date_open", "priority", "company_id", "date_first_response"])
+        if not cases:
+            return
+        self.env.add_to_compute(Case._fields["sla_resolution_deadline"], cases)
+        self.env.add_to_compute(
+            Case._fields["sla_response_deadline"], cases.filtered(lambda case: not case.date_first_response)
+        )
+        cases.flush_recordset()
+
     @api.constrains("response_hours", "resolution_hours")
     def _check_hours(self):
         for sla in self:
@@ -64,9 +118,9 @@ class CrmCase(models.Model):
     reported on per client, type, SLA and satisfaction, have a life cycle
     that project stages do not fix (a per-project stage list can drop the
     closing stage the SLA needs), are opened by email to one alias for all
-    clients (the client comes from the sender, not from the alias), and must
-    stay invisible to the project's other portal viewers. See
-    readme/CONFIGURE.md.
+    clients or to a team's own alias (the client comes from the sender, not
+    from the alias), and must stay invisible to the project's other portal
+    viewers. See readme/CONFIGURE.md.
     """
 
     _name = "crm.case"
@@ -123,10 +177,10 @@ class CrmCase(models.Model):
     date_first_response = fields.Datetime(string="First Response On", readonly=True, copy=False)
     date_closed = fields.Datetime(string="Closed On", readonly=True, copy=False)
     sla_response_deadline = fields.Datetime(
-        string="Respond Before", compute="_compute_sla_deadlines", store=True, copy=False
+        string="Respond Before", compute="_compute_sla_response_deadline", store=True, copy=False
     )
     sla_resolution_deadline = fields.Datetime(
-        string="Resolve Before", compute="_compute_sla_deadlines", store=True, copy=False
+        string="Resolve Before", compute="_compute_sla_resolution_deadline", store=True, copy=False
     )
     response_hours = fields.Float(
         string="First Response Time (hours)",
@@ -168,19 +222,34 @@ class CrmCase(models.Model):
             if case.partner_id.team_id and not case.team_id:
                 case.team_id = case.partner_id.team_id
 
+    def _crm_sla_targets(self):
+        """The SLA target of each case's company and priority, in one query."""
+        slas = (
+            self.env["crm.case.sla"]
+            .sudo()
+            .search_fetch(
+                [("company_id", "in", self.company_id.ids)],
+                ["company_id", "priority", "response_hours", "resolution_hours"],
+            )
+        )
+        targets = {(sla.company_id.id, sla.priority): sla for sla in slas}
+        return {case: targets.get((case.company_id.id, case.priority)) for case in self}
+
+    # Two computes, not one: a target change recomputes the response deadline
+    # only of the cases still awaiting their first response (crm.case.sla).
     @api.depends("date_open", "priority", "company_id")
-    def _compute_sla_deadlines(self):
-        targets = {
-            (sla.company_id.id, sla.priority): sla
-            for sla in self.env["crm.case.sla"].sudo().search([("company_id", "in", self.company_id.ids)])
-        }
-        for case in self:
-            sla = targets.get((case.company_id.id, case.priority))
-            if sla and case.date_open:
-                case.sla_response_deadline = case.date_open + timedelta(hours=sla.response_hours)
-                case.sla_resolution_deadline = case.date_open + timedelta(hours=sla.resolution_hours)
-            else:
-                case.sla_response_deadline = case.sla_resolution_deadline = False
+    def _compute_sla_response_deadline(self):
+        for case, sla in self._crm_sla_targets().items():
+            case.sla_response_deadline = (
+                case.date_open + timedelta(hours=sla.response_hours) if sla and case.date_open else False
+            )
+
+    @api.depends("date_open", "priority", "company_id")
+    def _compute_sla_resolution_deadline(self):
+        for case, sla in self._crm_sla_targets().items():
+            case.sla_resolution_deadline = (
+                case.date_open + timedelta(hours=sla.resolution_hours) if sla and case.date_open else False
+            )
 
     @api.depends("date_open", "date_first_response", "date_closed", "sla_response_deadline", "sla_resolution_deadline")
     def _compute_times(self):
@@ -284,19 +353,49 @@ class CrmCase(models.Model):
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """A case by email to the alias: the sender's client becomes the
-        case's client, the sender its contact."""
+        """A case by email to an alias: the sender's client becomes the
+        case's client, the sender its contact. A team's alias gives the
+        team and its company (``custom_values``); the sender is then looked
+        up among the contacts that company may use."""
         values = dict(custom_values or {})
-        author = self.env["res.partner"].browse(msg_dict.get("author_id")).exists()
+        company = self.env["res.company"].browse(values.get("company_id")).exists()
         values.setdefault("name", msg_dict.get("subject") or self.env._("No Subject"))
         values.setdefault("email_from", msg_dict.get("email_from"))
-        if author:
-            values.setdefault("contact_id", author.id)
-            client = author.commercial_partner_id
+        author = self.env["res.partner"].browse(msg_dict.get("author_id")).exists()
+        contact = self._crm_case_find_sender(msg_dict.get("email_from"), author, company)
+        if contact:
+            values.setdefault("contact_id", contact.id)
+            client = contact.commercial_partner_id
             if client.is_company:
                 values.setdefault("partner_id", client.id)
-                values.setdefault("company_id", client.company_id.id or self.env.company.id)
+            values.setdefault("company_id", client.company_id.id or contact.company_id.id or self.env.company.id)
         return super().message_new(msg_dict, custom_values=values)
+
+    @api.model
+    def _crm_case_find_sender(self, email_from, author, company):
+        """The contact an incoming email comes from: among the partners with
+        the sender's address (of ``company`` or shared, when given), a
+        contact of a client company first, then the gateway's author, then
+        one of ``company`` itself. Empty for an unknown sender."""
+        email = email_normalize(email_from or "", strict=False)
+        if not email:
+            return self.env["res.partner"]
+        domain = [("email_normalized", "=", email)]
+        if company:
+            domain.append(("company_id", "in", [False, company.id]))
+        partners = self.env["res.partner"].search(domain)
+        if not partners:
+            return self.env["res.partner"]
+
+        def rank(partner):
+            return (
+                partner.commercial_partner_id.is_company,
+                partner == author,
+                bool(company) and partner.company_id == company,
+                -partner.id,
+            )
+
+        return max(partners, key=rank)
 
     def _rating_get_partner(self):
         return self.contact_id or self.partner_id

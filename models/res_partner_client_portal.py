@@ -124,6 +124,15 @@ class ResPartner(models.Model):
             .search_count([("state", "in", ("enabled", "test")), ("company_id", "in", self.env.companies.ids)], limit=1)
         )
 
+    def _crm_portal_orders(self):
+        """Quotations sent to the client and its confirmed orders, shown
+        read-only; a draft quotation, not yet shared, never shows."""
+        self.ensure_one()
+        return self.env["sale.order"].search(
+            [("partner_id", "child_of", self.id), ("state", "in", ("sent", "sale"))],
+            order="date_order desc, id desc",
+        )
+
     def _crm_portal_deals(self):
         """Open deals of the client, shown read-only."""
         self.ensure_one()

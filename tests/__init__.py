@@ -51,3 +51,5 @@ from . import test_import_progress
 from . import test_import_ui
 from . import test_import_batch
 from . import test_analytics_acquisition
+from . import test_crm_case_alias
+from . import test_crm_case_sla

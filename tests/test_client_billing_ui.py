@@ -84,11 +84,15 @@ class TestClientBillingUi(CrmClientSuiteCommon, HttpCase):
         client = self.env["res.partner"].search([("name", "=", "Hoteles Costa Azul S.A.")])
         project = self.env["project.project"].search([("partner_id", "=", client.id)])
         self.assertEqual(project.company_id, self.eu_company)
-        # The Contributor works with the client and logs time on its project.
-        client.crm_collaborator_ids = self.contributor
-        self.env["account.analytic.line"].with_user(self.contributor).with_company(self.eu_company).create(
-            {"name": "Revisión de planos", "project_id": project.id, "unit_amount": 3.0}
-        )
+        self.assertEqual(client.crm_collaborator_ids, self.contributor)
+        # The Contributor, collaborator of the client, logs time on its project from their timesheets.
+        self.start_tour("/odoo/timesheets", "crm_client_suite_contributor_logs_time", login=self.contributor.login)
+        line = self.env["account.analytic.line"].search([("project_id", "=", project.id)])
+        self.assertEqual(line.name, "Revisión de planos")
+        self.assertEqual(line.unit_amount, 3.0)
+        self.assertEqual(line.create_uid, self.contributor)
+        self.assertEqual(line.employee_id.user_id, self.contributor)
+        self.assertEqual(line.crm_client_id, client)
         self.start_tour(
             f"/odoo/res.partner/{client.id}", "crm_client_suite_admin_invoices_time", login=self.admin_user.login
         )

@@ -198,3 +198,39 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
         response = self.url_open(pay_url, allow_redirects=False)
         self.assertEqual(response.status_code, 200, "the link opens the stock invoice page")
         self.assertIn(self.invoice_a.name, response.text)
+
+    def test_client_home_lists_shared_quotations_and_orders_read_only(self):
+        product = self.env["product.product"].create({"name": "Estudio geotécnico", "type": "service"})
+        Order = self.env["sale.order"]
+
+        def order(client, price, state):
+            record = Order.create(
+                {
+                    "partner_id": client.id,
+                    "order_line": [Command.create({"product_id": product.id, "price_unit": price, "tax_id": []})],
+                }
+            )
+            if state == "sent":
+                record.action_quotation_sent()
+            elif state == "sale":
+                record.action_confirm()
+            return record
+
+        sent_a = order(self.client_a, 1111.0, "sent")
+        sent_a._portal_ensure_token()
+        confirmed_a = order(self.contact_a, 2222.0, "sale")
+        draft_a = order(self.client_a, 3333.0, "draft")
+        sent_b = order(self.client_b, 4444.0, "sent")
+        self.authenticate("ccs_portal", "ccs_portal")
+        page = self.url_open("/my/client").text
+        self.assertIn(sent_a.name, page)
+        self.assertIn(f"{sent_a.access_url}?access_token={sent_a.access_token}", page, "the page it was sent with")
+        self.assertIn(confirmed_a.name, page, "an order of a contact of the client")
+        self.assertIn("2,222.00", page)
+        self.assertNotIn(draft_a.name, page, "a draft quotation is not shared yet")
+        self.assertNotIn(sent_b.name, page)
+        self.assertFalse(confirmed_a.access_token, "showing the page makes no token: it writes nothing")
+        self.authenticate("ccs_portal_b", "ccs_portal_b")
+        page_b = self.url_open("/my/client").text
+        self.assertIn(sent_b.name, page_b)
+        self.assertNotIn(sent_a.name, page_b)

@@ -29,6 +29,21 @@ registry.category("web_tour.tours").add("crm_client_suite_admin_creates_client",
             run: "click",
         },
         {
+            content: "Open the Sales & Purchase tab",
+            trigger: ".o_notebook .nav-link:contains('Sales & Purchase')",
+            run: "click",
+        },
+        {
+            content: "The Contributor works with the client",
+            trigger: ".o_field_widget[name=crm_collaborator_ids] input",
+            run: "edit Ccs Contributor",
+        },
+        {
+            content: "Pick the Contributor",
+            trigger: ".o-autocomplete--dropdown-item a:contains('Ccs Contributor')",
+            run: "click",
+        },
+        {
             content: "Save the client",
             trigger: ".o_form_button_save",
             run: "click",
@@ -44,7 +59,47 @@ registry.category("web_tour.tours").add("crm_client_suite_admin_creates_client",
     ],
 });
 
-// Back on the client once a Contributor logged time: invoice it now.
+// The Contributor logs time on the client's project from their timesheets.
+registry.category("web_tour.tours").add("crm_client_suite_contributor_logs_time", {
+    steps: () => [
+        {
+            content: "Add a line to my timesheets",
+            trigger: ".o_list_view .o_list_button_add",
+            run: "click",
+        },
+        {
+            content: "On the client's project",
+            trigger: ".o_data_row.o_selected_row .o_field_widget[name=project_id] input",
+            run: "edit Hoteles Costa",
+        },
+        {
+            content: "Pick the project",
+            trigger: ".o-autocomplete--dropdown-item a:contains('Hoteles Costa Azul S.A.')",
+            run: "click",
+        },
+        {
+            content: "Describe the work",
+            trigger: ".o_data_row.o_selected_row .o_field_widget[name=name] input",
+            run: "edit Revisión de planos",
+        },
+        {
+            content: "Three hours",
+            trigger: ".o_data_row.o_selected_row .o_field_widget[name=unit_amount] input",
+            run: "edit 03:00",
+        },
+        {
+            content: "Save the line",
+            trigger: ".o_list_button_save",
+            run: "click",
+        },
+        {
+            content: "The line is logged",
+            trigger: ".o_data_row:not(.o_selected_row):contains('Revisión de planos'):contains('03:00')",
+        },
+    ],
+});
+
+// Back on the client once the Contributor logged time: invoice it now.
 registry.category("web_tour.tours").add("crm_client_suite_admin_invoices_time", {
     steps: () => [
         {
