@@ -473,7 +473,7 @@ def main():
             with_table, without = upkeep[kind, True], upkeep[kind, False]
             print(
                 f"{label.format(count=count)}: {with_table:.2f} s with the table of word starts, "
-                f"{without:.2f} s without its triggers (+{100 * (with_table / without - 1):.1f} %)"
+                f"{without:.2f} s without its triggers ({100 * (with_table / without - 1):+.1f} %)"
             )
             overhead += f"{kind}_overhead_pct={100 * (with_table / without - 1):.1f} "
     worst_median = max(figure[0] for figure in suite)

@@ -36,7 +36,7 @@ class CrmClientAcquisition(models.Model):
     _order = "month desc, client_id"
     _rec_name = "client_id"
 
-    client_id = fields.Many2one("res.partner", string="Client", required=True, ondelete="cascade", readonly=True)
+    client_id = fields.Many2one("res.partner", required=True, ondelete="cascade", readonly=True)
     lead_id = fields.Many2one("crm.lead", string="First Won Deal", required=True, ondelete="cascade", readonly=True)
     date_won = fields.Datetime(string="Won On", readonly=True)
     month = fields.Date(string="Acquired In", readonly=True, help="First day of the month of the first won deal.")
@@ -180,7 +180,7 @@ class CrmClientWonMonth(models.Model):
     _order = "month desc, client_id"
     _rec_name = "client_id"
 
-    client_id = fields.Many2one("res.partner", string="Client", required=True, ondelete="cascade", readonly=True)
+    client_id = fields.Many2one("res.partner", required=True, ondelete="cascade", readonly=True)
     month = fields.Date(required=True, readonly=True)
     amount = fields.Float(string="Won Value", digits=0, readonly=True)
 

@@ -56,7 +56,7 @@ class ResPartner(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # Deleting a contact makes PostgreSQL look for the clients whose
         # primary contact it is: without an index, one scan of all contacts
         # per deleted contact (a revert deletes thousands).
@@ -67,6 +67,7 @@ class ResPartner(models.Model):
             ["crm_primary_contact_id"],
             where="crm_primary_contact_id IS NOT NULL",
         )
+        return res
 
     def _crm_prefetch_dependents(self):
         """Read the records that depend on these contacts, one query per

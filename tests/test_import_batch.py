@@ -122,7 +122,7 @@ class TestImportBatchedWrites(TestImportCommon):
 
         def refuse_bad(records, vals):
             if bad in records and vals.get("city"):
-                raise UserError("Locked record")
+                raise UserError(records.env._("Locked record"))
             return origin(records, vals)
 
         with patch.object(type(self.Partner), "write", refuse_bad):
@@ -196,6 +196,6 @@ class TestAuditBatch(TestImportCommon):
         with self.assertRaisesRegex(UserError, "stop"), self.env.cr.savepoint():
             with record._crm_audit_batch(["city"]):
                 record.write({"city": "León"})
-                raise UserError("stop")
+                raise UserError(self.env._("stop"))
         log = self.env["crm.audit.log"].sudo().search([("res_id", "=", record.id), ("operation", "=", "write")])
         self.assertFalse(log)
