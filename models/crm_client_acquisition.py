@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .crm_lead_analytics import ACQUISITION_FIELDS
+
 # Columns of an acquisition row, in the order the fold writes them.
 ACQUISITION_COLUMNS = (
     "client_id",
@@ -107,19 +109,7 @@ class CrmClientAcquisition(models.Model):
             client_ids = [client_id for client_id in client_ids if client_id]
             if not client_ids:
                 return
-        self.env["crm.lead"].flush_model(
-            [
-                "type",
-                "active",
-                "stage_id",
-                "partner_id",
-                "date_closed",
-                "source_id",
-                "team_id",
-                "company_id",
-                "expected_revenue",
-            ]
-        )
+        self.env["crm.lead"].flush_model(ACQUISITION_FIELDS)
         self.env["res.partner"].flush_model(["commercial_partner_id", "crm_date_past"])
         self.env["crm.stage"].flush_model(["is_won"])
         where = SQL("TRUE") if client_ids is None else SQL("client_id = ANY(%s)", client_ids)

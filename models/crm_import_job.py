@@ -1650,6 +1650,13 @@ class CrmImportJob(models.Model):
             reverted, conflicts = self._revert_created(existing)
         else:
             reverted, conflicts = self._revert_updated(existing)
+        self._mark_reverted(rows, reverted, conflicts)
+        return True
+
+    def _mark_reverted(self, rows, reverted, conflicts):
+        """Mark ``rows`` done for the revert: the ``reverted`` rows undone,
+        ``conflicts`` [(row, message)] kept with their reason, the others
+        (records gone since) left as they are."""
         updates = {row.id: (row.id, False, None) for row in rows}
         for row in reverted:
             updates[row.id] = (row.id, True, None)
@@ -1660,7 +1667,6 @@ class CrmImportJob(models.Model):
             ["reverted", "revert_conflict", "revert_done"],
             ["bool", "jsonb", "bool"],
         )
-        return True
 
     def _revert_created(self, rows):
         """Delete the records of ``rows`` that nothing changed or refers to since."""

@@ -482,16 +482,7 @@ class CrmImportJob(models.Model):
             reverted, conflicts = self._revert_created_deals(rows_left)
         else:
             reverted, conflicts = self._revert_updated_deals(rows_left)
-        updates = {row.id: (row.id, False, None) for row in rows}
-        for row in reverted:
-            updates[row.id] = (row.id, True, None)
-        for row, message in conflicts:
-            updates[row.id] = (row.id, False, json.dumps([{"column": "", "message": message}]))
-        self._update_rows(
-            [(*update, True) for update in updates.values()],
-            ["reverted", "revert_conflict", "revert_done"],
-            ["bool", "jsonb", "bool"],
-        )
+        self._mark_reverted(rows, reverted, conflicts)
         return True
 
     def _revert_created_deals(self, rows):
