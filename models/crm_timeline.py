@@ -85,9 +85,15 @@ class CrmTimeline(models.AbstractModel):
         authors = self.env["res.partner"].sudo().browse([row[0] for row in rows]).exists().sorted("name")
         return {
             "contacts": [(c.id, c.display_name) for c in contacts],
-            "deals": [(d.id, d.display_name) for d in deals],
+            "deals": [(d.id, self._deal_label(d.display_name, d.crm_reference)) for d in deals],
             "authors": [(a.id, a.display_name) for a in authors],
         }
+
+    def _deal_label(self, name, reference):
+        """How the timeline names a deal: "[D00042] Obra nueva Madrid"."""
+        if not reference:
+            return name
+        return self.env._("[%(reference)s] %(name)s", reference=reference, name=name)
 
     # The records a timeline covers --------------------------------------------
 
@@ -314,7 +320,8 @@ class CrmTimeline(models.AbstractModel):
 
         ``filters``: ``types`` (keys of ENTRY_TYPES), ``contact_id``,
         ``deal_id``, ``author_id`` (a partner), ``date_from`` and ``date_to``
-        (dates, inclusive), ``search`` (words searched in the entries).
+        (dates, inclusive), ``search`` (words searched in the entries and in
+        the references of their deals).
         """
         filters = filters or {}
         partner = self.env["res.partner"].browse(partner_id).exists()
@@ -334,19 +341,35 @@ class CrmTimeline(models.AbstractModel):
             conditions.append(SQL("t.date >= %s", fields.Date.to_date(filters["date_from"])))
         if filters.get("date_to"):
             conditions.append(SQL("t.date < %s::date + 1", fields.Date.to_date(filters["date_to"])))
-        for word in (filters.get("search") or "").split():
+        words = (filters.get("search") or "").split()
+        for word in words:
+            # an entry of a deal is also found by the deal's reference; the
+            # deals in the union are those the user may read
             pattern = f"%{word}%"
-            conditions.append(SQL("(t.title ILIKE %s OR t.search_text ILIKE %s)", pattern, pattern))
+            conditions.append(
+                SQL(
+                    "(t.title ILIKE %s OR t.search_text ILIKE %s OR deal.crm_reference ILIKE %s)",
+                    pattern,
+                    pattern,
+                    pattern,
+                )
+            )
+        deal_join = SQL()
+        if words:
+            self.env["crm.lead"].flush_model(["crm_reference"])
+            deal_join = SQL("LEFT JOIN crm_lead deal ON t.res_model = 'crm.lead' AND deal.id = t.res_id")
         rows = self.env.execute_query(
             SQL(
                 """
                 SELECT t.kind, t.source_model, t.source_id, t.date, t.author_id, t.res_model, t.res_id
                   FROM (%s) t
+                  %s
                  WHERE %s
                  ORDER BY t.date DESC NULLS LAST, t.source_model, t.source_id DESC
                  LIMIT %s OFFSET %s
                 """,
                 SQL(" UNION ALL ").join(self._source_queries(partners, leads)),
+                deal_join,
                 SQL(" AND ").join(conditions),
                 limit + 1,
                 max(0, int(offset or 0)),
@@ -371,9 +394,14 @@ class CrmTimeline(models.AbstractModel):
             linked.setdefault(res_model, set()).add(res_id)
             if author_id:
                 linked.setdefault("res.partner", set()).add(author_id)
+        references = {}
         for model, ids in linked.items():
             records = self.env[model].sudo().with_context(active_test=False).browse(ids).exists()
             names[model] = dict(zip(records.ids, records.mapped("display_name"), strict=True))
+            if model == "crm.lead":
+                # read with the names, in the same query: the deals of the
+                # entries are those of the timeline's scope, which the user may read
+                references = dict(zip(records.ids, records.mapped("crm_reference"), strict=True))
         entries = []
         for kind, source_model, source_id, date, author_id, res_model, res_id in rows:
             title, body, extra = details.get((source_model, source_id), ("", "", {}))
@@ -391,6 +419,8 @@ class CrmTimeline(models.AbstractModel):
                     "res_model": res_model,
                     "res_id": res_id,
                     "res_name": names.get(res_model, {}).get(res_id, ""),
+                    # the deal's reference for an entry of a deal, else ""
+                    "res_reference": (references.get(res_id) or "") if res_model == "crm.lead" else "",
                     "source_model": source_model,
                     "source_id": source_id,
                     "open_model": source_model,

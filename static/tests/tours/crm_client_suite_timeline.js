@@ -16,6 +16,10 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
             trigger: ".o_crm_timeline_entry[data-type=call]:contains('Obra nueva Madrid')",
         },
         {
+            content: "The deal's entry names the deal's reference",
+            trigger: ".o_crm_timeline_entry[data-type=call] .o_crm_timeline_reference:contains('[D')",
+        },
+        {
             content: "Filter the timeline to incoming emails",
             trigger: ".o_crm_timeline_type",
             run: "select email_in",
