@@ -134,3 +134,14 @@ class TestTimelineDealReference(CrmClientSuiteCommon):
         many, entries = queries({"search": "nave"})
         self.assertEqual({e["res_reference"] for e in entries}, {self.ref_contributor, *deals.mapped("crm_reference")})
         self.assertEqual(many, one)
+
+    @users("ccs_manager_b")
+    @mute_logger(*MUTE)
+    def test_other_team_manager_gets_no_reference_of_team_a_deals(self):
+        payload = json.dumps(
+            {"page": self.page(), "options": self.env["crm.timeline"].get_filter_options(self.client_a.id)}
+        )
+        self.assertIn("Condiciones generales", payload)
+        self.assertNotIn(self.ref_contributor, payload)
+        self.assertNotIn(self.ref_manager, payload)
+        self.assertEqual(self.page(search=self.ref_contributor), [])
