@@ -112,3 +112,24 @@ class TestCrmCaseReplyTo(CrmCaseCommon):
         self.assertIn("<soporte@iberia.example.com>", reply_to[cases[0].id])
         self.assertIn("<soporte@dach.example.com>", reply_to[cases[1].id])
         self.assertIn(f"<{self.company.catchall_email}>", reply_to[cases[-1].id], "team B has no case alias")
+
+    def test_leads_of_a_team_with_a_case_alias_keep_the_lead_alias(self):
+        # Stock takes a team's first alias by model name: "crm.case" would come before "crm.lead".
+        self.team_a.alias_name = "ventas"
+        self.team_b.alias_name = "ventas-dach"
+        lead_a, lead_b = self.deal_contributor, self.deal_b
+        self.assertEqual((lead_a.team_id, lead_b.team_id), (self.team_a, self.team_b))
+        reply_to = (lead_a | lead_b)._notify_get_reply_to()
+        self.assertEqual(reply_to[lead_a.id], f'"{self.company.name} {self.team_a.name}" <ventas@iberia.example.com>')
+        self.assertEqual(
+            reply_to[lead_b.id], f'"{self.company.name} {self.team_b.name}" <ventas-dach@iberia.example.com>'
+        )
+        message = lead_a.with_user(self.contributor).message_post(body="Oferta", message_type="comment")
+        self.assertEqual(message.sudo().reply_to, reply_to[lead_a.id])
+        self.team_a.alias_name = False
+        self.assertEqual(
+            lead_a._notify_get_reply_to()[lead_a.id],
+            f'"{self.company.name} {self.team_a.name}" <{self.company.catchall_email}>',
+            "without a lead alias, the catchall as stock gives, never the case alias",
+        )
+        self.assertEqual(self.env["crm.team"]._notify_get_reply_to(), self.env["mail.thread"]._notify_get_reply_to())
