@@ -397,6 +397,26 @@ class CrmCase(models.Model):
 
         return max(partners, key=rank)
 
+    def _notify_get_reply_to(self, default=None):
+        """Replies to a case's emails go to its team's case alias, as stock
+        leads reply to their team's alias: the answer then reaches the team
+        that handles the case. Cases of a team without a case alias (or
+        without a team) keep stock's address, the company's catchall. One
+        pass for all records: the teams and aliases are read in batch."""
+        cases = self.sudo()
+        aliased = cases.filtered(
+            lambda case: case.team_id.crm_case_alias_id.alias_name and case.team_id.crm_case_alias_id.alias_domain_id
+        )
+        res = {}
+        leftover = self - aliased
+        if leftover:
+            res.update(super(CrmCase, leftover)._notify_get_reply_to(default=default))
+        for case in aliased:
+            res[case.id] = self._notify_get_reply_to_formatted_email(
+                case.team_id.crm_case_alias_id.alias_full_name, case.team_id.display_name, company=case.company_id
+            )
+        return res
+
     def _rating_get_partner(self):
         return self.contact_id or self.partner_id
 

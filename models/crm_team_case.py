@@ -94,6 +94,28 @@ class CrmTeam(models.Model):
             "alias_domain_id": self._crm_case_alias_domain().id,
         }
 
+    def _notify_get_reply_to(self, default=None):
+        """Stock looks a team's address up among the aliases whose parent is
+        the team and takes the first by model name: the case alias
+        (``crm.case``) would come before the lead alias (``crm.lead``), and
+        stock leads ask their team for their reply-to. The case alias is the
+        address of the team's cases only (cases ask for it themselves), so a
+        team that has one answers as stock does without it: its lead alias,
+        else its company's catchall, else ``default``."""
+        with_case_alias = self.filtered(lambda team: team.sudo().crm_case_alias_id)
+        others = self - with_case_alias
+        res = super(CrmTeam, others)._notify_get_reply_to(default=default) if others or not self else {}
+        for team in with_case_alias.sudo():
+            company = team.company_id or self.env.company
+            alias = team.alias_id
+            email = alias.alias_full_name if alias.alias_name and alias.alias_domain_id else company.catchall_email
+            res[team.id] = (
+                self._notify_get_reply_to_formatted_email(email, team.display_name, company=company)
+                if email
+                else default
+            )
+        return res
+
     def write(self, vals):
         res = super().write(vals)
         if "company_id" in vals:

@@ -54,3 +54,4 @@ from . import test_analytics_acquisition
 from . import test_crm_case_alias
 from . import test_crm_case_sla
 from . import test_timeline_reference
+from . import test_crm_case_reply_to

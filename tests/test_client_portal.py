@@ -234,3 +234,62 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
         page_b = self.url_open("/my/client").text
         self.assertIn(sent_b.name, page_b)
         self.assertNotIn(sent_a.name, page_b)
+
+    def test_isolation_matrix_both_ways_with_team_isolation_on(self):
+        """Every route of the client home, for each client's contact against the other's records. The pages read
+        with sudo, bound to the client; Team Isolation restricts internal users only and changes nothing here."""
+        self.set_team_isolation(True)
+        Case = self.env["crm.case"]
+        case_a = Case.create(
+            {"name": "Fisura en muro", "partner_id": self.client_a.id, "contact_id": self.contact_a.id}
+        )
+        case_b = Case.create(
+            {"name": "Riss in der Wand", "partner_id": self.client_b.id, "contact_id": self.contact_b.id}
+        )
+        case_a._portal_ensure_token()
+        case_b._portal_ensure_token()
+        own = {
+            "ccs_portal": (self.project_a, self.task_a, self.invoice_a, case_a, self.line_a, "Torre Norte"),
+            "ccs_portal_b": (self.project_b, self.task_b, self.invoice_b, case_b, self.line_b, "Halle Süd"),
+        }
+        first, last = fields.Date.to_string(self.today - timedelta(days=30)), fields.Date.to_string(self.today)
+        for login, other_login in (("ccs_portal", "ccs_portal_b"), ("ccs_portal_b", "ccs_portal")):
+            project, task, invoice, case, line, project_name = own[login]
+            o_project, o_task, o_invoice, o_case, o_line, o_project_name = own[other_login]
+            with self.subTest(login=login):
+                self.authenticate(login, login)
+                page = self.url_open(f"/my/client?date_from={first}&date_to={last}").text
+                for mine in (project_name, invoice.name, case.name):
+                    self.assertIn(mine, page)
+                for theirs in (o_project_name, o_invoice.name, o_case.name, o_line.name):
+                    self.assertNotIn(theirs, page)
+                csv_text = self.url_open(f"/my/client/time.csv?date_from={first}&date_to={last}").text
+                self.assertIn(line.name, csv_text)
+                self.assertNotIn(o_line.name, csv_text)
+                self.assertNotIn(o_project_name, csv_text)
+                result = self.make_jsonrpc_request("/my/counters", {"counters": ["crm_client_project_count"]})
+                self.assertEqual(result["crm_client_project_count"], 1)
+                # The other client's documents by guessed id, and with their token on this client's ids.
+                for url in (
+                    o_case.access_url,
+                    f"/my/invoices/{o_invoice.id}",
+                    f"/my/projects/{o_project.id}",
+                    f"/my/tasks/{o_task.id}",
+                ):
+                    response = self.url_open(url, allow_redirects=False)
+                    self.assertIn(response.status_code, (302, 303, 403, 404), url)
+                    self.assertNotIn(o_project_name, response.text)
+                self.assertEqual(self.url_open(case.access_url, allow_redirects=False).status_code, 200)
+                # RPC: search and read stay within the client.
+                env = self.env(user=self.env["res.users"].search([("login", "=", login)]))
+                self.assertEqual(env["crm.case"].search([]), case.with_env(env))
+                self.assertEqual(env["project.project"].search([]), project.with_env(env))
+                self.assertFalse(env["account.analytic.line"].has_access("read"), "time only through the pages")
+                with self.assertRefusedByRecordRules("read", "crm.case"):
+                    o_case.with_env(env).read(["name"])
+                # Anonymous: a token opens its own case only.
+                self.authenticate(None, None)
+                response = self.url_open(f"{case.access_url}?access_token={o_case.access_token}", allow_redirects=False)
+                self.assertEqual(response.status_code, 303, "the other client's token opens nothing here")
+                response = self.url_open(f"{o_case.access_url}?access_token={o_case.access_token}")
+                self.assertIn(o_case.name, response.text, "the token works for its own case")
