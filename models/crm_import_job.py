@@ -1608,24 +1608,28 @@ class CrmImportJob(models.Model):
         while job._revert_chunk(BATCH_SIZE):
             pass
 
-    def _changed(self, rows):
-        """Ids of the rows whose record changed since the import: saved again
-        later (its write date moved), or an imported value differs now."""
+    def _changed(self, rows, link="record_id"):
+        """Ids of the rows whose record (the contact, or the deal with
+        ``link="deal_id"``) changed since the import: saved again later (its
+        write date moved), or an imported value differs now."""
         if not rows:
             return set()
+        records = self.env[rows._fields[link].comodel_name]
         changed = {
             row_id
             for (row_id,) in self.env.execute_query(
                 SQL(
-                    """SELECT r.id FROM crm_import_job_row r JOIN res_partner p ON p.id = r.record_id
-                        WHERE r.id IN %s AND p.write_date IS DISTINCT FROM r.record_write_date""",
-                    tuple(rows.ids),
+                    """SELECT r.id FROM crm_import_job_row r JOIN %(table)s rec ON rec.id = r.%(link)s
+                        WHERE r.id IN %(ids)s AND rec.write_date IS DISTINCT FROM r.record_write_date""",
+                    table=SQL.identifier(records._table),
+                    link=SQL.identifier(link),
+                    ids=tuple(rows.ids),
                 )
             )
         }
         for row in rows:
             for fname, value in (row.new_values or {}).items():
-                if (self._plain(row.record_id, fname) or False) != (value or False):
+                if (self._plain(row[link], fname) or False) != (value or False):
                     changed.add(row.id)
                     break
         return changed

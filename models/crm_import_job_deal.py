@@ -487,7 +487,7 @@ class CrmImportJob(models.Model):
 
     def _revert_created_deals(self, rows):
         """Delete the deals of ``rows`` that nobody worked on or changed since."""
-        changed = self._changed_deals(rows)
+        changed = self._changed(rows, "deal_id")
         referenced = self._referenced_deals(rows.deal_id)
         reverted, conflicts = [], []
         # Managers may not delete deals (stock gives that to Sales Administrators
@@ -513,7 +513,7 @@ class CrmImportJob(models.Model):
 
     def _revert_updated_deals(self, rows):
         """Restore the values that ``rows`` overwrote, unless changed again since."""
-        changed = self._changed_deals(rows)
+        changed = self._changed(rows, "deal_id")
         conflicts, items = [], []
         for row in rows:
             if row.id in changed:
@@ -527,28 +527,6 @@ class CrmImportJob(models.Model):
             else:
                 reverted.append(row)
         return reverted, conflicts
-
-    def _changed_deals(self, rows):
-        """Ids of the rows whose deal was saved again since the import, or holds other values now."""
-        if not rows:
-            return set()
-        changed = {
-            row_id
-            for (row_id,) in self.env.execute_query(
-                SQL(
-                    """SELECT r.id FROM crm_import_job_row r JOIN crm_lead l ON l.id = r.deal_id
-                        WHERE r.id IN %s AND l.write_date IS DISTINCT FROM r.record_write_date""",
-                    tuple(rows.ids),
-                )
-            )
-        }
-        for row in rows:
-            if any(
-                (self._plain(row.deal_id, fname) or False) != (value or False)
-                for fname, value in (row.new_values or {}).items()
-            ):
-                changed.add(row.id)
-        return changed
 
     def _referenced_deals(self, deals):
         """{deal id: reason} for ``deals`` that people worked on since: messages or activities."""
