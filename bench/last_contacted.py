@@ -129,16 +129,18 @@ def without_indexes(cr, tables, build):
     again, as bulk loads do: all in the bench's transaction, which is rolled
     back at the end. Creating an index once is much faster than updating it
     row by row, and the measured statements then meet every index."""
+    from odoo.tools import SQL
+
     cr.execute(
-        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-             FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+        """SELECT ic.relname, pg_get_indexdef(i.indexrelid)
+             FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
             WHERE t.relname = ANY(%s) AND NOT i.indisprimary
               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
         (list(tables),),
     )
     indexes = cr.fetchall()
     for name, _definition in indexes:
-        cr.execute(f"DROP INDEX {name}")
+        cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
     cr.execute("ALTER TABLE res_partner DISABLE TRIGGER USER")
     build()
     cr.execute("ALTER TABLE res_partner ENABLE TRIGGER USER")

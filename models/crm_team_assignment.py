@@ -1,13 +1,19 @@
+import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from psycopg2.extensions import TransactionRollbackError
+
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
+from odoo.http import request
 from odoo.tools import SQL
 
 from odoo.addons.crm.models.crm_stage import AVAILABLE_PRIORITIES
 
 from .crm_acquisition_event import entry_point
+
+_logger = logging.getLogger(__name__)
 
 ASSIGNMENT_RULES = [
     ("none", "Not Automatic"),
@@ -75,8 +81,8 @@ class CrmTeam(models.Model):
         default="ignore",
         required=True,
         help="A member's capacity is Odoo's “Average Leads Capacity (on 30 days)” of the team member: "
-        "a member who got that many leads of this team in the last 30 days takes no round-robin turn. "
-        "A capacity of 0 takes no leads.",
+        "a member who got that many leads of this team in the last 30 days takes no more, neither by "
+        "round robin nor by a rule line nor by “Assign by Team Rule”. A capacity of 0 takes no leads.",
     )
     crm_assignment_line_ids = fields.One2many(
         "crm.team.assignment.line", "team_id", string="Assignment Lines", copy=True
@@ -164,55 +170,132 @@ class CrmTeam(models.Model):
 
     def _crm_assign(self, leads):
         """{lead: user} for the new ``leads`` (or prospects, res.partner) of
-        this team, by its rule (an empty user: unassigned)."""
+        this team, by its rule (an empty user: unassigned), within the
+        members' capacity when the team counts it."""
         self.ensure_one()
         assignment = {}
         unmatched = leads
         rule = self.crm_assignment_rule
+        members = self._crm_round_robin_members()
+        # The line's member, when capacity sent the lead elsewhere.
+        preferred = {}
         if rule in RULE_FIELDS:
             users = {}
             for line in self.crm_assignment_line_ids.sorted(lambda line: (line.sequence, line.id)):
                 users.setdefault(line[RULE_FIELDS[rule]], line.user_id)
+            matched = {}
             for lead in leads:
                 user = users.get(lead._crm_assignment_value(rule))
                 if user:
+                    matched[lead] = user
+            left = self._crm_capacity_left(members.user_id | self.env["res.users"].union(*matched.values()))
+            for lead, user in matched.items():
+                if left is None or left.get(user.id, 1) > 0:
                     assignment[lead] = user
+                    if left is not None and user.id in left:
+                        left[user.id] -= 1
+                else:
+                    preferred[lead] = user
             unmatched = leads.browse(lead.id for lead in leads if lead not in assignment)
             if self.crm_assignment_fallback != "round_robin":
                 # Unassigned, even where Odoo defaulted to the creating user.
-                assignment.update(dict.fromkeys(unmatched, self.env["res.users"]))
+                assignment.update(self._crm_when_all_full(unmatched, preferred))
                 return assignment
-        members = self._crm_round_robin_members()
+        else:
+            left = self._crm_capacity_left(members.user_id)
         if unmatched and members:
             turns = self._crm_next_turns(len(unmatched))
-            if self.crm_assignment_capacity == "ignore" or leads._name != "crm.lead":
+            if left is None:
                 for lead, turn in zip(unmatched, turns, strict=True):
                     assignment[lead] = members[(turn - 1) % len(members)].user_id
             else:
-                assignment.update(self._crm_assign_within_capacity(unmatched, members, turns))
+                assignment.update(self._crm_assign_within_capacity(unmatched, members, turns, left, preferred))
+        elif preferred:
+            # No round-robin member to fall back on.
+            assignment.update(self._crm_when_all_full(leads.browse(lead.id for lead in preferred), preferred))
         return assignment
 
-    def _crm_assign_within_capacity(self, leads, members, turns):
-        """{lead: user}: each lead goes to the member whose turn it is, or to
-        the next one with capacity left; when all are at capacity, by the
-        team's choice, to nobody or by plain round robin. One grouped count
-        of the members' leads of the last 30 days, as stock counts them."""
+    def _crm_capacity_left(self, users):
+        """{user id: leads each of ``users`` may still take in this team}, or
+        None when the team ignores capacity. A member's capacity is stock's
+        "Average Leads Capacity (on 30 days)", against stock's count of the
+        leads the member got in this team in the last 30 days: one grouped
+        query for the batch.
+
+        Two batches of the same team at the same instant would both see a
+        member's last place free: see _crm_lock_capacity."""
+        if self.crm_assignment_capacity == "ignore":
+            return None
+        # Bookkeeping: every lead of the team counts, whoever assigns.
+        members = self.sudo().crm_team_member_ids.filtered(lambda member: member.user_id in users)
+        if not members:
+            return {}
+        self._crm_lock_capacity(members)
         month_ago = fields.Datetime.now() - timedelta(days=30)
         counts = members._get_lead_from_date(month_ago)
-        left = [member.assignment_max - counts.get((member.user_id.id, self.id), 0) for member in members]
-        size = len(members)
+        return {
+            member.user_id.id: member.assignment_max - counts.get((member.user_id.id, self.id), 0) for member in members
+        }
+
+    def _crm_lock_capacity(self, members):
+        """Write the rows of ``members`` (a no-op UPDATE, in id order) before
+        counting their leads: a concurrent batch of the team waits for this
+        transaction and, under REPEATABLE READ, fails to serialize once it
+        commits; its count would not see these leads.
+
+        In a web request (the contact form, the web client, the API) the
+        failure propagates: Odoo retries the request on a fresh snapshot,
+        which sees the first batch's leads. Elsewhere (the mail gateway, an
+        import, a cron) nothing would retry, and stock's mail gateway marks
+        a failed email as read: the lock is then taken in a savepoint, and a
+        conflict only costs the lock (a member may go one lead over)."""
+        query = SQL(
+            """UPDATE crm_team_member SET write_date = write_date
+                WHERE id IN (SELECT id FROM crm_team_member WHERE id IN %s ORDER BY id FOR UPDATE)""",
+            tuple(members.ids),
+        )
+        try:
+            in_request = bool(request)
+        except RuntimeError:  # outside of a request context
+            in_request = False
+        # An expected conflict, not a bad query to log.
+        if in_request:
+            self.env.cr.execute(query, log_exceptions=False)
+            return
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query, log_exceptions=False)
+        except TransactionRollbackError:
+            _logger.info("Team %s: a concurrent batch took members' places; counting capacity without it.", self.id)
+
+    def _crm_assign_within_capacity(self, leads, members, turns, left, preferred=None):
+        """{lead: user}: each lead goes to the member whose turn it is, or to
+        the next one with capacity ``left``; when all are at capacity, by the
+        team's choice, to nobody or by plain round robin (a lead a rule line
+        matched to a full member, in ``preferred``, then goes to that member)."""
+        preferred = preferred or {}
+        users = [member.user_id for member in members]
+        size = len(users)
         assignment = {}
         for lead, turn in zip(leads, turns, strict=True):
             start = (turn - 1) % size
-            index = next((i % size for i in range(start, start + size) if left[i % size] > 0), None)
+            index = next((i % size for i in range(start, start + size) if left.get(users[i % size].id, 0) > 0), None)
             if index is not None:
-                left[index] -= 1
-                assignment[lead] = members[index].user_id
-            elif self.crm_assignment_capacity == "round_robin":
-                assignment[lead] = members[start].user_id
+                left[users[index].id] -= 1
+                assignment[lead] = users[index]
             else:
-                assignment[lead] = self.env["res.users"]
+                assignment.update(self._crm_when_all_full(lead, preferred, users[start]))
         return assignment
+
+    def _crm_when_all_full(self, leads, preferred, turn=None):
+        """{lead: user} for ``leads`` no member with capacity left can take:
+        unassigned, or when the team round-robins when all are full, the
+        member of the rule line that matched the lead (in ``preferred``),
+        else the member whose turn it is."""
+        nobody = self.env["res.users"]
+        if self.crm_assignment_capacity != "round_robin":
+            return dict.fromkeys(leads, nobody)
+        return {lead: preferred.get(lead) or turn or nobody for lead in leads}
 
 
 class CrmTeamAssignmentLine(models.Model):
@@ -304,7 +387,9 @@ class ResPartner(models.Model):
 
     def action_crm_assign_by_team_rule(self):
         """Give the selected clients and contacts a salesperson by their
-        team's assignment rule, as new leads get one."""
+        team's assignment rule, as new leads get one (Managers)."""
+        if not self.env.su and not self.env.user.has_group("crm_client_suite.group_manager"):
+            raise AccessError(self.env._("Only Managers can assign clients and contacts by their team's rule."))
         assigned = _crm_write_assignment(self, unassign=False)
         return {
             "type": "ir.actions.client",

@@ -50,6 +50,29 @@ class TestContactForm(CrmClientSuiteCommon, HttpCase):
         self.assertIn('<textarea name="message"', response.text, "the empty message field shows too")
         self.assertIn(self.form.url, self.form.embed_code)
 
+    def test_languages_es_de_en(self):
+        """The form is offered in Spanish, German and English; the visitor's
+        browser picks among them, an unoffered language gets the first."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        form = self.form.copy({"name": "Kontakt"})
+        form.lang_ids = self.env["res.lang"].search([("code", "in", ("de_DE", "es_ES", "en_US"))])
+        cases = [
+            ("de-AT,de;q=0.9", "de-DE", "Bitte füllen Sie alle Pflichtfelder aus."),
+            ("es-MX,es;q=0.9", "es-ES", "Rellena todos los campos obligatorios."),
+            ("en-GB,en;q=0.8", "en-US", "Please fill in all the required fields."),
+            # Not offered: the first language (languages sort by name).
+            ("fr-FR,fr;q=0.9", "en-US", "Please fill in all the required fields."),
+        ]
+        url = f"/crm/form/{form.access_token}"
+        for accept, html_lang, refusal in cases:
+            with self.subTest(accept=accept):
+                headers = {"Accept-Language": accept}
+                self.assertIn(f'lang="{html_lang}"', self.url_open(url, headers=headers).text)
+                response = self.url_open(url, data={"form_token": form._form_token(), "name": ""}, headers=headers)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(refusal, response.text)
+        self.assertFalse(self.leads(), "refused: nothing created")
+
     def test_submission_creates_lead_with_utm_team_and_event(self):
         response = self.post()
         self.assertEqual(response.status_code, 200)

@@ -361,6 +361,39 @@ class TestOutreachEventOnce(AutomationCommon, OutreachCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestFrequencyInAutomation(AutomationCommon, OutreachCommon):
+    """Contact frequency is a condition of automation: of who enrols, and of
+    a step waiting until a contact has been touched."""
+
+    def test_pipeline_enrols_by_touches_in_30_days(self):
+        with freeze_time(T0):
+            self.log(partner_id=self.contact_a.id, date=T0 - timedelta(days=2))
+            self.log(partner_id=self.contact_a.id, date=T0 - timedelta(days=20), channel="email")
+            self.log(partner_id=self.contact_b.id, date=T0 - timedelta(days=60))
+            automation = self.pipeline([{"action": "outreach"}], domain="[('crm_touch_count_30', '>=', 2)]")
+            runs = automation._enrol(self.contact_a | self.contact_b | self.contact_a_other, "manual")
+        self.assertEqual(runs.partner_id, self.contact_a, "only the contact touched twice in 30 days")
+        with freeze_time(T0 + timedelta(days=15)):
+            self.env["res.partner"]._cron_crm_contact_frequency()
+            later = self.pipeline([{"action": "outreach"}], name="Later", domain=automation.domain)
+            self.assertFalse(later._enrol(self.contact_a, "manual"), "the daily sweep aged a touch out")
+
+    def test_step_waits_until_the_contact_is_touched(self):
+        automation = self.pipeline(
+            [{"action": "wait", "wait_domain": "[('crm_touch_count_30', '>', 0)]"}, {"action": "outreach"}]
+        )
+        with freeze_time(T0):
+            run = automation._enrol(self.contact_a_other, "manual")
+            self.process()
+        self.assertEqual(run.state, "waiting")
+        with freeze_time(T0 + timedelta(minutes=5)):
+            self.log(partner_id=self.contact_a_other.id, date=T0 + timedelta(minutes=5), channel="messenger")
+        with freeze_time(T0 + timedelta(minutes=20)):
+            self.process()
+        self.assertEqual(run.state, "done")
+
+
+@tagged("post_install", "-at_install")
 class TestLeadSources(OutreachCommon):
     """First touch kept forever, latest source following the leads."""
 
