@@ -17,7 +17,14 @@ Measured, each side on the same rows:
   per-channel row and two counts, as a stored compute per record would.
 * sweep: the daily recount of touches in 30 and 90 days of every touched
   partner. Ours: ``res.partner._crm_refresh_touch_counts()`` (one
-  statement). Naive: two counts and a write per partner.
+  statement). Naive: two counts and a write per partner. The history's
+  counts start at 0, so this first sweep rewrites every touched partner
+  (a later day's sweep only writes the partners whose counts changed).
+* inactivity: the daily inactivity cron, a rule flagging contacts
+  untouched for 90 days and scheduling an activity for their owner. Ours:
+  ``crm.inactivity.rule._cron_flag_inactive()`` (SKIP LOCKED batches of
+  500). Naive: per contact, its last touch read from the outreach, then
+  the flag and the activity.
 
 The naive side runs on ``--naive-sample`` records only (it is slow) and is
 extrapolated linearly to the full size; the figures say so. Everything runs
@@ -38,6 +45,7 @@ from benchlib import addons_path
 
 CHANNELS = ("email", "call", "messenger", "social", "platform", "meeting")
 TOUCH = ("done", "replied", "meeting_booked", "not_interested")
+INACTIVE_DAYS = 90
 
 
 def parse_args():
@@ -184,6 +192,18 @@ def build_data(env, args, now):
             env, contacts, n_clients, args.rows, now - timedelta(days=180), now - timedelta(hours=1)
         )
         print(f"  outreach in {time.perf_counter() - timer:.1f}s", flush=True)
+        history = data["history"]
+        # The overall last contacted date of that history, as the add-on would have kept it.
+        cr.execute(
+            """UPDATE res_partner p SET crm_last_contacted = m.date
+                 FROM (SELECT pid, max(date) AS date FROM (
+                           SELECT partner_id AS pid, date FROM crm_outreach WHERE id BETWEEN %s AND %s
+                           UNION ALL
+                           SELECT client_id, date FROM crm_outreach WHERE id BETWEEN %s AND %s) t
+                        GROUP BY pid) m
+                WHERE p.id = m.pid""",
+            (history[0], history[-1], history[0], history[-1]),
+        )
         data["contacts"], data["clients"] = contacts, clients
 
     timer = time.perf_counter()
@@ -207,7 +227,8 @@ def build_data(env, args, now):
 def insert_outreach(env, contacts, n_clients, count, start, end):
     """``count`` touches on ``contacts`` (a range of ids, contact g under
     client g % ``n_clients`` of the range before them) between ``start``
-    and ``end``, with SQL; return their ids (a range)."""
+    and ``end``, with SQL; return their ids (a range). Dates come from a
+    hash of ``g``: each contact's touches fall independently over the span."""
     span = int((end - start).total_seconds())
     env.cr.execute("SELECT parent_id FROM res_partner WHERE id = %s", (contacts[0],))
     first_client = env.cr.fetchone()[0]
@@ -215,7 +236,7 @@ def insert_outreach(env, contacts, n_clients, count, start, end):
         """WITH new AS (
                INSERT INTO crm_outreach (date, channel, direction, outcome, summary, partner_id, client_id,
                                          user_id, company_id, create_uid, create_date, write_uid, write_date)
-               SELECT %(start)s::timestamp + ((g * 7919) %% %(span)s) * interval '1 second',
+               SELECT %(start)s::timestamp + ((hashint8(g)::bigint + 2147483648) %% %(span)s) * interval '1 second',
                       (%(channels)s::varchar[])[(1 + g %% 6)::int],
                       CASE WHEN g %% 3 = 0 THEN 'inbound' ELSE 'outbound' END,
                       (%(touch)s::varchar[])[(1 + g %% 4)::int], 'Bench touch ' || g,
@@ -274,6 +295,19 @@ def naive_count(Outreach, partner, fname, now):
     )
 
 
+def naive_inactivity(env, rule, contacts, now):
+    """Per contact: its last touch from the outreach, then the flag and the
+    owner's activity when it is older than the rule's days."""
+    Outreach = env["crm.outreach"]
+    limit = now - timedelta(days=rule.days)
+    for contact in contacts:
+        [(last,)] = Outreach._read_group([("partner_id", "=", contact.id), ("outcome", "in", TOUCH)], [], ["date:max"])
+        if last and last < limit and not contact.crm_inactive:
+            contact.write({"crm_inactive": True, "crm_inactive_since": now, "crm_inactivity_rule_id": rule.id})
+            rule._act(contact)
+        env.flush_all()
+
+
 def naive_sweep(env, partners):
     Outreach = env["crm.outreach"]
     now = datetime.now()
@@ -312,6 +346,27 @@ def main():
         naive_sweep_s = naive_s / len(sample) * touched
         naive_sweep_q = naive_q / len(sample) * touched
         print(f"  naive extrapolated to {touched} touched partners: {naive_sweep_s:.1f}s, {naive_sweep_q:.0f} queries")
+
+        print(f"daily inactivity sweep (contacts untouched for {INACTIVE_DAYS} days: flag, activity for the owner):")
+        Rule = env["crm.inactivity.rule"]
+        Rule.search([]).active = False
+        rule = Rule.create(
+            {"name": "Bench inactivity", "applies_to": "contact", "days": INACTIVE_DAYS, "action": "activity"}
+        )
+        flag_s, flag_q = measure("ours: SKIP LOCKED batches", len(contacts), lambda: Rule._cron_flag_inactive())
+        cr.execute("SELECT count(*) FROM res_partner WHERE crm_inactivity_rule_id = %s", (rule.id,))
+        flagged = cr.fetchone()[0]
+        # The naive side flags the last contacts again, the flag taken off.
+        sample = Partner.browse(list(contacts[-args.naive_sample :]))
+        cr.execute("UPDATE res_partner SET crm_inactive = FALSE WHERE id = ANY(%s)", (sample.ids,))
+        env.invalidate_all()
+        naive_s, naive_q = measure(
+            "naive: per contact (sample)", len(sample), lambda: naive_inactivity(env, rule, sample, now)
+        )
+        naive_flag_s = naive_s / len(sample) * len(contacts)
+        naive_flag_q = naive_q / len(sample) * len(contacts)
+        print(f"  naive extrapolated to {len(contacts)} contacts: {naive_flag_s:.1f}s, {naive_flag_q:.0f} queries")
+        print(f"  ({flagged} contacts flagged, each with an activity)")
 
         print(f"batch of {args.batch} new outreach (per-channel dates, overall date, frequency):")
         batch = insert_outreach(env, contacts, len(clients), args.batch, now - timedelta(minutes=30), now)
@@ -352,8 +407,11 @@ def main():
             f"batch_s={batch_s:.3f} batch_queries={batch_q} naive_batch_s={naive_batch_s:.1f} "
             f"naive_batch_queries={naive_batch_q:.0f} sweep_s={sweep_s:.3f} sweep_queries={sweep_q} "
             f"naive_sweep_s={naive_sweep_s:.1f} naive_sweep_queries={naive_sweep_q:.0f} "
+            f"inactivity_s={flag_s:.3f} inactivity_queries={flag_q} inactive={flagged} "
+            f"naive_inactivity_s={naive_flag_s:.1f} naive_inactivity_queries={naive_flag_q:.0f} "
             f"create_per_s={len(create_vals) / create_s:.0f} create_queries={create_q} "
-            f"ratio={naive_batch_s / batch_s:.1f} sweep_ratio={naive_sweep_s / sweep_s:.1f}",
+            f"ratio={naive_batch_s / batch_s:.1f} sweep_ratio={naive_sweep_s / sweep_s:.1f} "
+            f"inactivity_ratio={naive_flag_s / flag_s:.1f}",
             flush=True,
         )
 
