@@ -1255,7 +1255,11 @@ class CrmImportJob(models.Model):
         # after the create or write, as superuser, once per distinct set of values.
         restricted = [f for f in commercial if not Partner._fields[f].is_accessible(self.env)]
         parents = Partner.sudo().browse({parent_id for parent_id in parent_ids if parent_id})
-        parents.fetch([*commercial, *address, "lang", "is_company", "parent_id", "commercial_partner_id"])
+        # All the clients' plain fields in one query: computing the new
+        # contacts' stored fields (complete name, commercial company name...)
+        # reads their client's, and the ORM would read each client alone.
+        prefetched = [name for name, field in Partner._fields.items() if field.prefetch is True]
+        parents.fetch(list({*prefetched, *commercial, *address, "lang", "is_company", "commercial_partner_id"}))
         synced, protected = {}, {}
         for parent in parents:
             values = parent.commercial_partner_id._update_fields_values(commercial)
