@@ -1213,7 +1213,7 @@ class CrmImportJob(models.Model):
         """
         Partner = self.env["res.partner"]
         commercial = Partner._commercial_fields()
-        parents, synced, protected = self._parent_sync_values(vals["parent_id"] for vals in vals_list)
+        parents, synced, protected = self._parent_sync_values(vals.get("parent_id") for vals in vals_list)
         default_lang = self.env.context.get("default_lang") or self.env.lang
         for vals in vals_list:
             parent = vals.get("parent_id") and Partner.browse(vals["parent_id"])
