@@ -40,11 +40,15 @@ they are never a dependency of the add-on.
 """
 
 import argparse
+import collections
+import contextlib
+import cProfile
 import csv
 import io
 import json
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -127,6 +131,12 @@ def parse_args():
         help="folder holding OCA base_import_match 18.0 (default: $CCS_OCA_ADDONS; the OCA side is skipped without it)",
     )
     parser.add_argument("--oca-db", help="database of the OCA side (default: --db + _oca)")
+    parser.add_argument(
+        "--ours-only", action="store_true", help="skip stock and OCA (memory figure at 1M rows): no ratio"
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="profile our import and revert: cProfile to FILE, queries by statement"
+    )
     parser.add_argument("--oca-side", help=argparse.SUPPRESS)  # internal: run the OCA side on this file
     args = parser.parse_args()
     args.oca_db = args.oca_db or f"{args.db}_oca"
@@ -251,6 +261,86 @@ class Measure:
         self.rss_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - self.rss_before) / 1024
         self.cr.commit = self.origin
         return False
+
+
+# Innermost of these functions on the stack names the part of the job a query belongs to.
+PROFILE_PARTS = {
+    "_load": "load",
+    "_validate_rows": "validate",
+    "_mark_file_duplicates": "in-file dedupe",
+    "_parents": "client second pass",
+    "_plan": "match",
+    "_merged_values": "match",
+    "_prefetch_tags_sources": "tags/sources",
+    "_create_partners": "creates",
+    "_write_batch": "updates",
+    "_crm_prefetch_dependents": "updates: dependents",
+    "_crm_audit_batch": "audit",
+    "_crm_audit_snapshot": "audit",
+    "_insert": "audit",
+    "_enrol_created": "pipeline observer",
+    "_crm_automation_batch": "pipeline observer",
+    "_crm_automation_changed": "pipeline observer",
+    "_store_outcomes": "row outcomes",
+    "_store_external_ids": "row outcomes",
+    "_resolve_duplicates": "row outcomes",
+    "_refresh_client_dates": "client dates",
+    "_notify_done": "progress",
+    "_send_progress": "progress",
+    "_revert_created": "revert: created",
+    "_referenced": "revert: references",
+    "_changed": "revert: changes",
+    "_unlink_created": "revert: delete",
+    "_revert_updated": "revert: updated",
+}
+
+
+class QueryProfile:
+    """Count the queries of a block by part of the job and by statement
+    (numbers and quoted strings folded), and profile its Python time."""
+
+    def __init__(self, label, path):
+        self.label, self.path = label, path
+
+    def __enter__(self):
+        from odoo import sql_db
+
+        self.origin = origin = sql_db.Cursor.execute
+        self.parts, self.statements = collections.Counter(), collections.Counter()
+        parts, statements = self.parts, self.statements
+
+        def execute(cr, query, params=None, log_exceptions=True):
+            frame, part = sys._getframe(1), "other"
+            while frame:
+                if frame.f_code.co_name in PROFILE_PARTS:
+                    part = PROFILE_PARTS[frame.f_code.co_name]
+                    break
+                frame = frame.f_back
+            text = re.sub(r"\s+", " ", str(getattr(query, "code", query)))
+            text = re.sub(r"'[^']*'|\b\d+\b", "?", text)[:110]
+            parts[part] += 1
+            statements[(part, text)] += 1
+            return origin(cr, query, params, log_exceptions)
+
+        sql_db.Cursor.execute = execute
+        self.profile = cProfile.Profile()
+        self.profile.enable()
+        return self
+
+    def __exit__(self, *exc):
+        from odoo import sql_db
+
+        self.profile.disable()
+        sql_db.Cursor.execute = self.origin
+        self.profile.dump_stats(f"{self.path}.{self.label}")
+        print(f"  profile {self.label}: queries by part {dict(self.parts.most_common())}", flush=True)
+        for (part, text), count in self.statements.most_common(40):
+            print(f"    {count:7d} {part:22s} {text}", flush=True)
+        return False
+
+
+def profiled(args, label):
+    return QueryProfile(label, args.profile) if args.profile else contextlib.nullcontext()
 
 
 STOCK_OPTIONS = {
@@ -416,7 +506,7 @@ def main():
     if args.oca_side:
         return oca_side(args)
     ensure_database(args)
-    if oca_available(args):
+    if oca_available(args) and not args.ours_only:
         ensure_oca_database(args)
     import base64
 
@@ -447,6 +537,7 @@ def main():
             if side == "stock":
                 rows = [row for n, row in enumerate(rows) if n not in invalid]
             files[side] = (*write_file(rows, args.format), len(rows), len(existing), len(invalid), existing)
+        files["tag"] = tag
         cr.commit()
         print(
             f"file: {args.size} rows ({files['ours'][3]} pre-existing, {files['ours'][4]} invalid), "
@@ -457,7 +548,7 @@ def main():
         # Ours: upload, parse once, run from the cron in committed chunks.
         content, name, size = files["ours"][:3]
         user_env = api.Environment(cr, admin.id, ctx)
-        with Measure(cr, not args.no_tracemalloc) as ours:
+        with Measure(cr, not args.no_tracemalloc) as ours, profiled(args, "import"):
             job = user_env["crm.import.job"].create({"file": base64.b64encode(content), "file_name": name})
             job.action_load()
             cr.commit()
@@ -477,7 +568,7 @@ def main():
         )
         reverted_records = job.count_created + job.count_updated
         # Above the background threshold (0 here), the cron reverts the job in committed chunks.
-        with Measure(cr, False) as revert:
+        with Measure(cr, False) as revert, profiled(args, "revert"):
             job.action_revert()
             cr.commit()
             env["crm.import.job"].with_context(crm_cron_commit=True)._cron_run_jobs(
@@ -492,42 +583,62 @@ def main():
             flush=True,
         )
 
-        # Stock: base_import the way the web client calls it.
-        content, name, size = files["stock"][:3]
-        stock, messages = import_like_web_client(cr, api.Environment(cr, admin.id, ctx), content, name, args)
-        print(
-            f" stock: {size} rows in {stock.seconds:.1f}s = {size / stock.seconds:.0f} rows/s, "
-            f"{stock.queries / size:.2f} queries/row, longest transaction {stock.longest:.1f}s, "
-            f"RSS +{stock.rss_mb:.0f} MiB, tracemalloc peak {stock.peak_mb:.0f} MiB, {len(messages)} errors"
-            + (f" (first: {messages[0].get('message')})" if messages else ""),
-            flush=True,
-        )
-        cr.commit()
-        oca = run_oca_side(args, content, files["stock"][5], f"stock-{tag}.example", size)
-        ours_rate, stock_rate = args.size / ours.seconds, size / stock.seconds
-        if oca:
-            oca_result = (
-                f"oca_rows_s={oca['rows_s']:.0f} oca_queries_row={oca['queries_row']:.2f} "
-                f"oca_peak_mb={oca['peak_mb']:.0f} oca_rss_mb={oca['rss_mb']:.0f} "
-                f"oca_longest_tx_s={oca['longest_s']:.1f} oca_ratio={ours_rate / oca['rows_s']:.2f} "
+        if args.ours_only:
+            print(
+                f"RESULT name=import_contacts size={args.size} format={args.format} stock=skipped oca=skipped "
+                f"ours_rows_s={args.size / ours.seconds:.0f} ours_queries_row={ours.queries / args.size:.2f} "
+                f"ours_peak_mb={ours.peak_mb:.0f} ours_rss_mb={ours.rss_mb:.0f} ours_longest_tx_s={ours.longest:.1f} "
+                f"revert_rows_s={reverted_records / revert_seconds:.0f} "
+                f"revert_longest_tx_s={revert.longest:.1f} ratio=skipped",
+                flush=True,
             )
         else:
-            oca_result = "oca=skipped "
-        print(
-            f"RESULT name=import_contacts size={args.size} stock_size={size} format={args.format} "
-            f"ours_rows_s={ours_rate:.0f} stock_rows_s={stock_rate:.0f} "
-            f"ours_queries_row={ours.queries / args.size:.2f} stock_queries_row={stock.queries / size:.2f} "
-            f"ours_peak_mb={ours.peak_mb:.0f} stock_peak_mb={stock.peak_mb:.0f} "
-            f"ours_rss_mb={ours.rss_mb:.0f} stock_rss_mb={stock.rss_mb:.0f} "
-            f"ours_longest_tx_s={ours.longest:.1f} stock_longest_tx_s={stock.longest:.1f} "
-            f"revert_rows_s={reverted_records / revert_seconds:.0f} {oca_result}ratio={ours_rate / stock_rate:.2f}",
-            flush=True,
-        )
+            compare_with_stock(cr, env, args, files, ours, reverted_records / revert_seconds)
         # Leave the database reusable.
         env["res.partner"].with_context(active_test=False).search(
             ["|", ("email", "=ilike", f"%@ours-{tag}.example"), ("email", "=ilike", f"%@stock-{tag}.example")]
         ).unlink()
         cr.commit()
+
+
+def compare_with_stock(cr, env, args, files, ours, revert_rows_s):
+    """Stock and OCA on their file, then the RESULT line of the three."""
+    from odoo import api
+
+    ctx = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
+    admin = env.ref("base.user_admin")
+    tag = files["tag"]
+    # Stock: base_import the way the web client calls it.
+    content, name, size = files["stock"][:3]
+    stock, messages = import_like_web_client(cr, api.Environment(cr, admin.id, ctx), content, name, args)
+    print(
+        f" stock: {size} rows in {stock.seconds:.1f}s = {size / stock.seconds:.0f} rows/s, "
+        f"{stock.queries / size:.2f} queries/row, longest transaction {stock.longest:.1f}s, "
+        f"RSS +{stock.rss_mb:.0f} MiB, tracemalloc peak {stock.peak_mb:.0f} MiB, {len(messages)} errors"
+        + (f" (first: {messages[0].get('message')})" if messages else ""),
+        flush=True,
+    )
+    cr.commit()
+    oca = run_oca_side(args, content, files["stock"][5], f"stock-{tag}.example", size)
+    ours_rate, stock_rate = args.size / ours.seconds, size / stock.seconds
+    if oca:
+        oca_result = (
+            f"oca_rows_s={oca['rows_s']:.0f} oca_queries_row={oca['queries_row']:.2f} "
+            f"oca_peak_mb={oca['peak_mb']:.0f} oca_rss_mb={oca['rss_mb']:.0f} "
+            f"oca_longest_tx_s={oca['longest_s']:.1f} oca_ratio={ours_rate / oca['rows_s']:.2f} "
+        )
+    else:
+        oca_result = "oca=skipped "
+    print(
+        f"RESULT name=import_contacts size={args.size} stock_size={size} format={args.format} "
+        f"ours_rows_s={ours_rate:.0f} stock_rows_s={stock_rate:.0f} "
+        f"ours_queries_row={ours.queries / args.size:.2f} stock_queries_row={stock.queries / size:.2f} "
+        f"ours_peak_mb={ours.peak_mb:.0f} stock_peak_mb={stock.peak_mb:.0f} "
+        f"ours_rss_mb={ours.rss_mb:.0f} stock_rss_mb={stock.rss_mb:.0f} "
+        f"ours_longest_tx_s={ours.longest:.1f} stock_longest_tx_s={stock.longest:.1f} "
+        f"revert_rows_s={revert_rows_s:.0f} {oca_result}ratio={ours_rate / stock_rate:.2f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

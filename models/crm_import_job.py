@@ -16,6 +16,7 @@ chunk commits its records with its rows' outcomes, so a crash loses nothing
 and repeats nothing.
 """
 
+import contextlib
 import csv
 import datetime
 import functools
@@ -1211,21 +1212,8 @@ class CrmImportJob(models.Model):
         them for data files; the first-contact address is written per client.
         """
         Partner = self.env["res.partner"]
-        commercial, address = Partner._commercial_fields(), Partner._address_fields()
-        # Stock syncs as superuser: some commercial fields (credit limit,
-        # accounts) are not the user's to read or write. Those are written
-        # after the create, as superuser, once per distinct set of values.
-        restricted = [f for f in commercial if not Partner._fields[f].is_accessible(self.env)]
-        parents = Partner.sudo().browse({vals["parent_id"] for vals in vals_list if vals.get("parent_id")})
-        parents.fetch([*commercial, *address, "lang", "is_company", "parent_id", "commercial_partner_id"])
-        synced, protected = {}, {}
-        for parent in parents:
-            values = parent.commercial_partner_id._update_fields_values(commercial)
-            protected[parent.id] = {f: values.pop(f) for f in restricted}
-            if any(parent[fname] for fname in address):
-                values.update(parent._update_fields_values(address))
-            synced[parent.id] = values
-        parents = parents.with_env(self.env)
+        commercial = Partner._commercial_fields()
+        parents, synced, protected = self._parent_sync_values(vals.get("parent_id") for vals in vals_list)
         default_lang = self.env.context.get("default_lang") or self.env.lang
         for vals in vals_list:
             parent = vals.get("parent_id") and Partner.browse(vals["parent_id"])
@@ -1243,21 +1231,9 @@ class CrmImportJob(models.Model):
         defaults = Partner._add_missing_default_values({})
         vals_list = [{**defaults, **vals} for vals in vals_list]
         records = Partner.with_context(_partners_skip_fields_sync=True).create(vals_list).with_env(self.env)
-        if restricted:
-            groups = {}
-            for record, vals in zip(records, vals_list, strict=True):
-                if vals.get("parent_id"):
-                    key = json.dumps(protected[vals["parent_id"]], sort_keys=True, default=str)
-                    groups.setdefault(key, (protected[vals["parent_id"]], []))[1].append(record.id)
-            for values, ids in groups.values():
-                Partner.sudo().browse(ids).write(values)
-        dependent = Partner._company_dependent_commercial_fields()
-        others = self.env["res.company"].sudo().search([("id", "!=", self.env.company.id)]) if dependent else []
-        for company in others:
-            children = records.filtered("parent_id").sudo().with_company(company)
-            for commercial_partner, group in children.grouped("commercial_partner_id").items():
-                group.write(commercial_partner._update_fields_values(dependent))
+        self._sync_protected(records.filtered("parent_id"), protected)
         # The first contact of a client without an address gives it its own.
+        address = Partner._address_fields()
         bare = parents.filtered(lambda p: (p.is_company or not p.parent_id) and not any(p[f] for f in address))
         if bare:
             children = dict(Partner._read_group([("parent_id", "in", bare.ids)], ["parent_id"], ["__count"]))
@@ -1266,30 +1242,141 @@ class CrmImportJob(models.Model):
                     record.parent_id.update_address(record._update_fields_values(address))
         return records
 
-    def _pricelist_values(self, vals_list):
-        """The client's pricelist of a new contact as stock sets it, for the
+    def _parent_sync_values(self, parent_ids):
+        """What stock's ``_fields_sync`` copies from a new client onto its
+        contact, for each of ``parent_ids``, read once: (parents, {parent id:
+        commercial values of its commercial entity, and its address if it
+        has one}, {parent id: the commercial values the user may not write,
+        which ``_sync_protected`` writes as superuser})."""
+        Partner = self.env["res.partner"]
+        commercial, address = Partner._commercial_fields(), Partner._address_fields()
+        # Stock syncs as superuser: some commercial fields (credit limit,
+        # accounts) are not the user's to read or write. Those are written
+        # after the create or write, as superuser, once per distinct set of values.
+        restricted = [f for f in commercial if not Partner._fields[f].is_accessible(self.env)]
+        parents = Partner.sudo().browse({parent_id for parent_id in parent_ids if parent_id})
+        # All the clients' plain fields in one query: computing the new
+        # contacts' stored fields (complete name, commercial company name...)
+        # reads their client's, and the ORM would read each client alone.
+        prefetched = [name for name, field in Partner._fields.items() if field.prefetch is True]
+        parents.fetch(list({*prefetched, *commercial, *address, "lang", "is_company", "commercial_partner_id"}))
+        synced, protected = {}, {}
+        for parent in parents:
+            values = parent.commercial_partner_id._update_fields_values(commercial)
+            protected[parent.id] = {f: values.pop(f) for f in restricted}
+            if any(parent[fname] for fname in address):
+                values.update(parent._update_fields_values(address))
+            synced[parent.id] = values
+        return parents.with_env(self.env), synced, protected
+
+    def _sync_protected(self, records, protected):
+        """The rest of stock's commercial sync of ``records`` (contacts just
+        given a client): the commercial values the user may not write
+        (``protected``: {parent id: values}), as superuser, once per distinct
+        set of values, and the company-dependent ones of the other companies,
+        once per company and commercial entity."""
+        Partner = self.env["res.partner"]
+        groups = {}
+        for record in records:
+            values = protected[record.parent_id.id]
+            if values:
+                key = json.dumps(values, sort_keys=True, default=str)
+                groups.setdefault(key, (values, []))[1].append(record.id)
+        for values, ids in groups.values():
+            Partner.sudo().browse(ids).write(values)
+        dependent = Partner._company_dependent_commercial_fields()
+        others = self.env["res.company"].sudo().search([("id", "!=", self.env.company.id)]) if dependent else []
+        for company in others:
+            children = records.sudo().with_company(company)
+            for commercial_partner, group in children.grouped("commercial_partner_id").items():
+                group.write(commercial_partner._update_fields_values(dependent))
+
+    def _pricelist_values(self, vals_list, current=None):
+        """The client's pricelist of a contact as stock sets it, for the
         whole batch: ``product`` writes it through an inverse that searches
         the country's default pricelist once per contact; here once per
         country, with the same rule (a pricelist that is the country's
-        default is not stored on the contact)."""
+        default is not stored on the contact). ``current``: for updates,
+        (country id, specific pricelist id) of each record when stock's
+        inverse would run, else the values' own country and no pricelist."""
         Partner = self.env["res.partner"]
         if "specific_property_product_pricelist" not in Partner._fields:
             return
         defaults = {}
-        for vals in vals_list:
+        for index, vals in enumerate(vals_list):
             if "property_product_pricelist" not in vals:
                 continue
             pricelist = vals.pop("property_product_pricelist")
-            if not pricelist:
+            country_id, actual = current[index] if current else (vals.get("country_id"), False)
+            if not pricelist and not actual:
                 continue
-            code = self.env["res.country"].browse(vals.get("country_id")).code or False
+            code = self.env["res.country"].browse(country_id).code or False
             if code not in defaults:
                 defaults[code] = (
                     self.env["product.pricelist"]
                     .search([("country_group_ids.country_ids.code", "=", code)], limit=1)
                     .id
                 )
-            vals["specific_property_product_pricelist"] = False if pricelist == defaults[code] else pricelist
+            if pricelist or (defaults[code] and defaults[code] != actual):
+                vals["specific_property_product_pricelist"] = False if pricelist == defaults[code] else pricelist
+
+    def _presync_updates(self, planned):
+        """Stock's sync of an updated contact from its new client, for the
+        whole batch (``planned``: [(row, record, vals, old)]): {row: the
+        values to write, with the client's commercial fields and address
+        merged in as stock's ``_fields_sync`` writes them after the row's
+        own}, and (records, protected values) for ``_sync_protected``.
+
+        Only contacts given a new client that are not companies, have no
+        contacts of their own (whose sync stock would cascade) and no
+        snailmail letter in progress (stock gives those the row's address,
+        not the client's) are presynced; the others keep stock's path. The
+        job writes the presynced ones with ``crm_import_presynced``, which
+        makes ``res.partner._fields_sync`` skip the sync it already did.
+        """
+        Partner = self.env["res.partner"]
+        candidates = [
+            (row, record, vals)
+            for row, record, vals, _old in planned
+            if vals.get("parent_id") and not record.is_company
+        ]
+        if not candidates:
+            return {}, (Partner, {})
+        records = Partner.browse([record.id for _row, record, _vals in candidates])
+        records._crm_prefetch_dependents()
+        lettered = set()
+        if "snailmail.letter" in self.env:
+            letters = (
+                self.env["snailmail.letter"]
+                .sudo()
+                .search_fetch(
+                    [("state", "not in", ["sent", "canceled"]), ("partner_id", "in", records.ids)], ["partner_id"]
+                )
+            )
+            lettered = set(letters.partner_id.ids)
+        candidates = [
+            (row, record, vals)
+            for row, record, vals in candidates
+            if record.id not in lettered and not record.sudo().crm_dependent_child_ids
+        ]
+        commercial = set(Partner._commercial_fields())
+        _parents, synced, protected = self._parent_sync_values(vals["parent_id"] for _row, _record, vals in candidates)
+        merged, current = {}, []
+        for row, record, vals in candidates:
+            values = synced[vals["parent_id"]]
+            if vals.get("type", record.type) != "contact":
+                values = {f: v for f, v in values.items() if f in commercial}
+            merged[row] = {**vals, **values}
+            # Stock's pricelist inverse runs before the address sync: the row's country.
+            country = vals["country_id"] if "country_id" in vals else record.country_id.id
+            current.append((country, record.sudo().specific_property_product_pricelist.id or False))
+        if "specific_property_product_pricelist" in Partner._fields:
+            self._pricelist_values(list(merged.values()), current)
+        else:
+            for vals in merged.values():
+                vals.pop("property_product_pricelist", None)
+        presynced = Partner.browse([record.id for _row, record, _vals in candidates])
+        return merged, (presynced, protected)
 
     def _update_partners(self, to_update, written):
         """Update the matched records of ``to_update`` [(row, record, vals)]:
@@ -1312,19 +1399,33 @@ class CrmImportJob(models.Model):
             old = {fname: old[fname] for fname in vals}
             written[row] = vals
             planned.append((row, record, vals, old))
-        errors = self._write_each([(row, record, vals) for row, record, vals, _old in planned])
+        merged, (presynced, protected) = self._presync_updates(planned)
+
+        def write_batch():
+            self._write_batch(
+                [(record, merged.get(row, vals)) for row, record, vals, _old in planned],
+                context={"crm_import_presynced": frozenset(presynced.ids)},
+                then=lambda: self._sync_protected(presynced, protected),
+            )
+
+        # Row by row (after a failure), each record takes stock's own path.
+        errors = self._write_each([(row, record, vals) for row, record, vals, _old in planned], write_batch)
         return {
             row: ("failed", record.id, errors[row], None) if errors[row] else ("updated", record.id, False, old)
             for row, record, _vals, old in planned
         }
 
-    def _write_each(self, items):
+    def _write_each(self, items, write_batch=None):
         """Write each of ``items`` [(key, record, vals)]: all in one savepoint
-        and one flush, a savepoint per item only when that fails, so that a
-        bad record never takes the others down. {key: error text or False}."""
+        and one flush (by ``write_batch()`` when given), a savepoint per item
+        only when that fails, so that a bad record never takes the others
+        down. {key: error text or False}."""
         try:
             with self.env.cr.savepoint():
-                self._write_batch([(record, vals) for _key, record, vals in items])
+                if write_batch:
+                    write_batch()
+                else:
+                    self._write_batch([(record, vals) for _key, record, vals in items])
             return dict.fromkeys((key for key, _record, _vals in items), False)
         except Exception as e:
             # The savepoint's rollback cleared the cache: one by one.
@@ -1340,22 +1441,25 @@ class CrmImportJob(models.Model):
                 errors[key] = self._error_text(e)
         return errors
 
-    def _write_batch(self, items):
+    def _write_batch(self, items, context=None, then=None):
         """Write each of ``items`` [(record, vals)] in order, as one batch for
         the audit log and the pipelines (see ``_crm_audit_batch`` and
         ``_crm_automation_batch``): their old and new values read once, their
         exit conditions checked once; records given the same values share
-        one ``write``."""
+        one ``write``. ``context``: the context of the writes; ``then()``
+        runs last inside the batch."""
         items = [(record, vals) for record, vals in items if vals]
         if not items:
             return
         # Contacts, or the deals of a deal import.
-        Model = items[0][0].browse()
+        Model = items[0][0].browse().with_context(**(context or {}))
         records = Model.browse(dict.fromkeys(record.id for record, _vals in items))
         fnames = {fname for _record, vals in items for fname in vals}
+        acquisition = contextlib.nullcontext()
         if Model._name == "res.partner":
             records._crm_prefetch_dependents()
-        with records._crm_audit_batch(fnames), records._crm_automation_batch():
+            acquisition = self.env["crm.client.acquisition"].sudo()._batch()
+        with records._crm_audit_batch(fnames), records._crm_automation_batch(), acquisition:
             groups, seen = {}, set()
             for record, vals in items:
                 if record.id in seen:
@@ -1368,6 +1472,8 @@ class CrmImportJob(models.Model):
                 groups.setdefault(key, (vals, []))[1].append(record.id)
             for values, ids in groups.values():
                 Model.browse(ids).with_prefetch(records._prefetch_ids).write(values)
+            if then:
+                then()
 
     @api.model
     def _json_value(self, field, value):
@@ -1628,6 +1734,8 @@ class CrmImportJob(models.Model):
             )
         }
         for row in rows:
+            if row.id in changed:
+                continue
             for fname, value in (row.new_values or {}).items():
                 if (self._plain(row[link], fname) or False) != (value or False):
                     changed.add(row.id)

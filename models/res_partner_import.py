@@ -75,3 +75,12 @@ class ResPartner(models.Model):
         reads (instead of a search per link and per written contact)."""
         records = self.sudo().with_context(active_test=False)
         records.fetch(list(DEPENDENT_LINKS))
+
+    def _fields_sync(self, values):
+        # An import job merged the values stock syncs from the new client
+        # into the written values, for the whole batch (see
+        # crm.import.job._presync_updates): only the sync to the contact's
+        # own contacts is left, and the job presyncs contacts without any.
+        if values.get("parent_id") and self.id in self.env.context.get("crm_import_presynced", ()):
+            return self._children_sync(values)
+        return super()._fields_sync(values)
