@@ -58,12 +58,14 @@ CONTACT_ANALYTICS_COLUMNS = (
     "missing_phone",
     "is_duplicate",
     "do_not_contact",
+    "in_report",
 )
 PENDING_KEY = "crm.contact.analytics"
 
 
 class CrmContactAnalytics(models.Model):
-    """One narrow row per client or contact, read by the contact analysis (``crm.contact.report``).
+    """One narrow row per partner, read by the contact analysis (``crm.contact.report``, the rows
+    ``in_report``) and by the client engagement report (the client of each touch).
 
     It holds what the report would otherwise derive from ``res_partner`` at every read: the
     client's type, status and source, the missing email or phone, the do-not-contact flags and the
@@ -99,6 +101,9 @@ class CrmContactAnalytics(models.Model):
     missing_phone = fields.Boolean(readonly=True)
     is_duplicate = fields.Boolean(readonly=True)
     do_not_contact = fields.Boolean(readonly=True)
+    in_report = fields.Boolean(
+        readonly=True, help="An active client, or an active contact of a client: a row of the contact analysis."
+    )
 
     _sql_constraints = [  # noqa: RUF012
         ("partner_uniq", "UNIQUE(partner_id)", "A partner has one contact analysis row."),
@@ -177,15 +182,14 @@ class CrmContactAnalytics(models.Model):
                    p.create_date,
                    COALESCE(p.email, '') = '',
                    COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = '',
-                   COALESCE(%(duplicate)s, FALSE),
+                   p.active AND COALESCE(%(duplicate)s, FALSE),
                    (p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social
-                    OR EXISTS (SELECT 1 FROM mail_blacklist bl WHERE bl.email = p.email_normalized AND bl.active))
+                    OR EXISTS (SELECT 1 FROM mail_blacklist bl WHERE bl.email = p.email_normalized AND bl.active)),
+                   p.active AND (p.is_company OR p.parent_id IS NOT NULL)
               FROM res_partner p
          LEFT JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
                    %(joins)s
-             WHERE p.active
-               AND (p.is_company OR p.parent_id IS NOT NULL)
-               AND %(where)s
+             WHERE %(where)s
             """,
             duplicate=duplicate,
             joins=joins,
@@ -246,25 +250,35 @@ class CrmContactAnalytics(models.Model):
     @api.model
     def _mark(self, partner_ids=(), emails=(), vats=(), phones=()):
         """Note partners to fold again before the next report read or the commit, with the keys they
-        held before the change (the partners still sharing one of those lose their duplicate flag)."""
-        pending = self.env.cr.precommit.data.get(PENDING_KEY)
-        if pending is None:
-            pending = self.env.cr.precommit.data[PENDING_KEY] = {
-                "ids": set(),
-                "emails": set(),
-                "vats": set(),
-                "phones": set(),
-            }
+        held before the change (the partners still sharing one of those lose their duplicate flag).
+
+        The marks are rows of ``crm.contact.analytics.pending``: they live and roll back with the
+        transaction (a savepoint rolled back takes its marks along with its changes)."""
+        partner_ids = sorted({pid for pid in partner_ids if pid})
+        if not partner_ids:
+            return
+        keys = {
+            "email": sorted({key for key in emails if key}),
+            "vat": sorted({key for key in vats if key}),
+            "phone": sorted({key for key in phones if key}),
+        }
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO crm_contact_analytics_pending (partner_id, email, vat, phone)
+                   SELECT unnest(%s::int[]), NULL, NULL, NULL
+                    UNION ALL SELECT NULL, unnest(%s::varchar[]), NULL, NULL
+                    UNION ALL SELECT NULL, NULL, unnest(%s::varchar[]), NULL
+                    UNION ALL SELECT NULL, NULL, NULL, unnest(%s::varchar[])""",
+                partner_ids,
+                keys["email"],
+                keys["vat"],
+                keys["phone"],
+            )
+        )
+        if not self.env.cr.precommit.data.get(PENDING_KEY):
+            self.env.cr.precommit.data[PENDING_KEY] = True
             env = self.sudo().env
-
-            @self.env.cr.precommit.add
-            def _fold_pending():
-                env["crm.contact.analytics"]._process_pending()
-
-        pending["ids"].update(pid for pid in partner_ids if pid)
-        pending["emails"].update(key for key in emails if key)
-        pending["vats"].update(key for key in vats if key)
-        pending["phones"].update(key for key in phones if key)
+            self.env.cr.precommit.add(lambda: env["crm.contact.analytics"]._process_pending())
 
     @api.model
     def _mark_keys_of(self, partner_ids):
@@ -288,15 +302,21 @@ class CrmContactAnalytics(models.Model):
 
     @api.model
     def _process_pending(self):
-        """Fold the marked partners again, with their contacts and the partners sharing their old or new keys."""
-        pending = self.env.cr.precommit.data.get(PENDING_KEY)
-        if not pending or not pending["ids"]:
+        """Fold the marked partners again, with their contacts and the partners sharing their old or
+        new keys. A read-only transaction (a read on a replica) leaves the marks to the transaction
+        that made them, which folds them when it commits."""
+        if self.env.cr.readonly:
             return
-        # later changes (of this fold's flush included) are marked anew
-        self.env.cr.precommit.data[PENDING_KEY] = {key: set() for key in pending}
         analytics = self.sudo()
+        # the pending changes of partners are flushed first: their flush marks them
         analytics.env["res.partner"].flush_model(CONTACT_ANALYTICS_FIELDS)
-        ids = list(pending["ids"])
+        analytics.env["mail.blacklist"].flush_model(["email", "active"])
+        marks = analytics.env.execute_query(
+            SQL("DELETE FROM crm_contact_analytics_pending RETURNING partner_id, email, vat, phone")
+        )
+        ids = list({mark[0] for mark in marks if mark[0]})
+        if not ids:
+            return
         rows = analytics.env.execute_query(
             SQL(
                 """SELECT id, email_normalized, crm_vat_normalized, crm_phone_e164, crm_mobile_e164
@@ -307,9 +327,9 @@ class CrmContactAnalytics(models.Model):
             )
         )
         affected = set(ids) | {row[0] for row in rows}
-        emails = list(pending["emails"] | {row[1] for row in rows if row[1]})
-        vats = list(pending["vats"] | {row[2] for row in rows if row[2]})
-        phones = list(pending["phones"] | {number for row in rows for number in row[3:] if number})
+        emails = list({mark[1] for mark in marks if mark[1]} | {row[1] for row in rows if row[1]})
+        vats = list({mark[2] for mark in marks if mark[2]} | {row[2] for row in rows if row[2]})
+        phones = list({mark[3] for mark in marks if mark[3]} | {number for row in rows for number in row[3:] if number})
         if emails or vats or phones:
             affected.update(
                 pid
@@ -326,5 +346,18 @@ class CrmContactAnalytics(models.Model):
                 )
             )
         analytics._refresh(affected)
-        # the flush above may have marked partners again (computed fields): fold them too
-        analytics._process_pending()
+
+
+class CrmContactAnalyticsPending(models.Model):
+    """Partners changed in the current transaction whose contact analysis rows are not folded yet,
+    and the duplicate keys they held before (``crm.contact.analytics._mark``). Emptied before every
+    read of the reports and at commit."""
+
+    _name = "crm.contact.analytics.pending"
+    _description = "Contact Analysis Row to Fold"
+    _log_access = False
+
+    partner_id = fields.Integer(readonly=True)
+    email = fields.Char(readonly=True)
+    vat = fields.Char(readonly=True)
+    phone = fields.Char(readonly=True)

@@ -8,12 +8,17 @@ class MailBlacklist(models.Model):
     _inherit = "mail.blacklist"
 
     def _crm_mark_partners(self):
-        emails = [email for email in self.mapped("email") if email]
-        if emails:
-            partner_ids = self.env.execute_query(
-                SQL("SELECT id FROM res_partner WHERE email_normalized = ANY(%s)", emails)
+        """Mark the partners of these entries' emails as they are in the database now."""
+        if not self.ids:
+            return
+        partner_ids = self.env.execute_query(
+            SQL(
+                """SELECT p.id FROM res_partner p JOIN mail_blacklist bl ON bl.email = p.email_normalized
+                    WHERE bl.id = ANY(%s)""",
+                self.ids,
             )
-            self.env["crm.contact.analytics"]._mark([row[0] for row in partner_ids])
+        )
+        self.env["crm.contact.analytics"]._mark([row[0] for row in partner_ids])
 
     @api.model
     def _create(self, data_list):
@@ -22,12 +27,12 @@ class MailBlacklist(models.Model):
         return records
 
     def _write_multi(self, vals_list):
-        if any({"email", "active"} & set(vals) for vals in vals_list):
-            self._crm_mark_partners()  # the emails before the change
-            res = super()._write_multi(vals_list)
-            self._crm_mark_partners()
-            return res
-        return super()._write_multi(vals_list)
+        if not any({"email", "active"} & set(vals) for vals in vals_list):
+            return super()._write_multi(vals_list)
+        self._crm_mark_partners()  # the emails before the change
+        res = super()._write_multi(vals_list)
+        self._crm_mark_partners()
+        return res
 
     def unlink(self):
         self._crm_mark_partners()

@@ -150,5 +150,6 @@ class CrmContactReport(models.Model):
                    f.do_not_contact::int AS do_not_contact,
                    CASE WHEN f.do_not_contact THEN 100.0 ELSE 0.0 END AS do_not_contact_rate
               FROM crm_contact_analytics f
+             WHERE f.in_report
             """
         )
