@@ -1,5 +1,6 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
+from odoo.tools.sql import table_exists
 
 from .res_partner import CLIENT_STATUSES, CLIENT_TYPES, ROLE_CATEGORIES
 
@@ -61,6 +62,8 @@ CONTACT_ANALYTICS_COLUMNS = (
     "in_report",
 )
 PENDING_KEY = "crm.contact.analytics"
+# From this many marked partners, fold all partners in one grouped pass instead of one lookup each.
+FULL_FOLD_FROM = 200000
 
 
 class CrmContactAnalytics(models.Model):
@@ -234,6 +237,8 @@ class CrmContactAnalytics(models.Model):
                 return
         self.env["res.partner"].flush_model(CONTACT_ANALYTICS_FIELDS)
         self.env["mail.blacklist"].flush_model(["email", "active"])
+        if partner_ids is None and self._pending_table_ready():
+            self.env.cr.execute(SQL("DELETE FROM crm_contact_analytics_pending"))  # all folded below
         where = SQL("TRUE") if partner_ids is None else SQL("partner_id = ANY(%s)", partner_ids)
         self.env.cr.execute(SQL("DELETE FROM crm_contact_analytics WHERE %s", where))
         self.env.cr.execute(
@@ -255,7 +260,7 @@ class CrmContactAnalytics(models.Model):
         The marks are rows of ``crm.contact.analytics.pending``: they live and roll back with the
         transaction (a savepoint rolled back takes its marks along with its changes)."""
         partner_ids = sorted({pid for pid in partner_ids if pid})
-        if not partner_ids:
+        if not partner_ids or not self._pending_table_ready():
             return
         keys = {
             "email": sorted({key for key in emails if key}),
@@ -281,10 +286,20 @@ class CrmContactAnalytics(models.Model):
             self.env.cr.precommit.add(lambda: env["crm.contact.analytics"]._process_pending())
 
     @api.model
+    def _pending_table_ready(self):
+        """Whether the marks' table exists: not yet while the module is installed, before its tables
+        are created (the install folds every partner after; see ``_init_contact_analytics``)."""
+        if not getattr(self.pool, "_crm_contact_analytics_ready", False):
+            if not table_exists(self.env.cr, "crm_contact_analytics_pending"):
+                return False
+            self.pool._crm_contact_analytics_ready = True
+        return True
+
+    @api.model
     def _mark_keys_of(self, partner_ids):
         """Mark these partners with the keys they hold in the database now (before their change)."""
         partner_ids = [pid for pid in partner_ids if pid]
-        if not partner_ids:
+        if not partner_ids or not self._pending_table_ready():
             return
         rows = self.env.execute_query(
             SQL(
@@ -305,7 +320,7 @@ class CrmContactAnalytics(models.Model):
         """Fold the marked partners again, with their contacts and the partners sharing their old or
         new keys. A read-only transaction (a read on a replica) leaves the marks to the transaction
         that made them, which folds them when it commits."""
-        if self.env.cr.readonly:
+        if self.env.cr.readonly or not self._pending_table_ready():
             return
         analytics = self.sudo()
         # the pending changes of partners are flushed first: their flush marks them
@@ -316,6 +331,10 @@ class CrmContactAnalytics(models.Model):
         )
         ids = list({mark[0] for mark in marks if mark[0]})
         if not ids:
+            return
+        if len(ids) > FULL_FOLD_FROM:
+            # a change of most partners (an update recomputing a field of all): one pass over all is faster
+            analytics._refresh()
             return
         rows = analytics.env.execute_query(
             SQL(

@@ -1,7 +1,10 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
 from odoo.tools import SQL
 
+from ..models import crm_contact_analytics as contact_analytics
 from ..models.crm_contact_analytics import CONTACT_ANALYTICS_COLUMNS
 from .common import CrmClientSuiteCommon
 
@@ -120,6 +123,14 @@ class TestContactAnalyticsUpkeep(CrmClientSuiteCommon):
         self.env.cr.execute(SQL("DELETE FROM crm_contact_analytics"))
         self.env["crm.contact.analytics"]._init_contact_analytics()
         self.assertEqual(self.flagged(self.contact_a), [True])
+
+    def test_many_marks_fold_all_partners_at_once(self):
+        twin = self.contact("Bulk twin", email=self.contact_a.email)
+        with patch.object(contact_analytics, "FULL_FOLD_FROM", 1):
+            twin.email = "bulk@construcciones-ibericas.example.com"
+            self.contact_a_other.email = twin.email
+            self.assertEqual(self.flagged(self.contact_a, twin, self.contact_a_other), [False, True, True])
+        self.assertFalse(self.env.execute_query(SQL("SELECT 1 FROM crm_contact_analytics_pending")))
 
     @users("ccs_manager")
     def test_manager_reads_the_report_not_the_rows(self):
