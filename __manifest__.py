@@ -106,6 +106,7 @@
         "views/crm_import_progress_views.xml",
         "data/crm_client_acquisition_data.xml",
         "views/crm_team_case_views.xml",
+        "data/crm_contact_analytics_data.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -88,3 +88,6 @@ from . import res_partner_import
 from . import crm_client_acquisition
 from . import crm_team_case
 from . import crm_client_acquisition_batch
+from . import crm_contact_analytics
+from . import res_partner_contact_analytics
+from . import mail_blacklist_contact_analytics

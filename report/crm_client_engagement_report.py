@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from ..models.crm_outreach import OUTREACH_CHANNELS, OUTREACH_DIRECTIONS, TOUCH_OUTCOMES
@@ -34,6 +34,7 @@ class CrmClientEngagementReport(models.Model):
             "crm_last_contacted",
             "crm_inactive",
         ],
+        "crm.contact.analytics": ["partner_id", "team_id", "company_id", "client_type", "client_status"],
     }
 
     row_kind = fields.Selection([("touch", "Touch"), ("client", "Client")], string="Row", readonly=True)
@@ -101,6 +102,13 @@ class CrmClientEngagementReport(models.Model):
             where="direction = 'outbound' AND channel = 'email'",
         )
 
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
+        # the touches read their client's row of the contact analysis: fold the partners changed in
+        # this transaction first
+        self.env["crm.contact.analytics"]._process_pending()
+        return super()._search(domain, offset=offset, limit=limit, order=order, **kwargs)
+
     def _custom_aggregates(self):
         return {
             "response_hours_median": lambda column, _others: SQL(
@@ -110,14 +118,15 @@ class CrmClientEngagementReport(models.Model):
 
     @property
     def _table_query(self):
-        # The reply columns are computed in an outer layer that the planner merges into the query
-        # reading the report: a read that does not ask for them (touches, inactive clients) never
-        # runs the reply lookup. Inside the UNION ALL it would run for every inbound email.
+        # The reply columns are computed in an outer layer, from one lateral lookup per row that the
+        # planner drops from a read that asks for neither (touches, inactive clients): such a read never
+        # runs the reply lookup. Inside the UNION ALL it would run for every inbound email, and as a
+        # scalar subquery in each reply column it would run once per column.
         return SQL(
             """
             SELECT e.*,
-                   (e.inbound_email_count = 1 AND %(reply)s IS NULL)::int AS unanswered_count,
-                   EXTRACT(EPOCH FROM (%(reply)s - e.date)) / 3600.0 AS response_hours
+                   (e.inbound_email_count = 1 AND reply.date IS NULL)::int AS unanswered_count,
+                   EXTRACT(EPOCH FROM (reply.date - e.date)) / 3600.0 AS response_hours
               FROM (
             SELECT 2 * o.id AS id,
                    'touch' AS row_kind,
@@ -129,8 +138,8 @@ class CrmClientEngagementReport(models.Model):
                    o.user_id AS user_id,
                    c.team_id AS team_id,
                    COALESCE(o.company_id, c.company_id) AS company_id,
-                   c.crm_client_type AS client_type,
-                   c.crm_client_status AS client_status,
+                   c.client_type AS client_type,
+                   c.client_status AS client_status,
                    1 AS touch_count,
                    (o.direction = 'inbound')::int AS inbound_count,
                    (o.direction = 'outbound')::int AS outbound_count,
@@ -141,7 +150,8 @@ class CrmClientEngagementReport(models.Model):
                    (o.direction = 'inbound' AND o.channel = 'email')::int AS inbound_email_count,
                    0.0 AS response_hours_median
               FROM crm_outreach o
-              JOIN res_partner c ON c.id = o.client_id
+              -- the client's narrow row kept for the contact analysis, not its wide partner row
+              JOIN crm_contact_analytics c ON c.partner_id = o.client_id
              WHERE o.outcome IN %(touch)s
          UNION ALL
             SELECT 2 * c.id + 1,
@@ -165,16 +175,17 @@ class CrmClientEngagementReport(models.Model):
               FROM res_partner c
              WHERE c.active AND c.is_company
                    ) e
+         LEFT JOIN LATERAL (%(reply)s) reply ON TRUE
             """,
             touch=tuple(TOUCH_OUTCOMES),
             # the first outbound email to the client at or after an inbound email (a touch row's id is
-            # twice its outreach's); a scalar subquery, run only for the inbound emails and only when a
-            # response measure is read
+            # twice its outreach's): one row, run only for the inbound emails and only when a response
+            # measure is read
             reply=SQL(
-                """(CASE WHEN e.inbound_email_count = 1 THEN (
-                        SELECT min(r.date) FROM crm_outreach r
-                         WHERE r.client_id = e.client_id AND r.direction = 'outbound' AND r.channel = 'email'
-                           AND r.date >= e.date AND r.outcome IN %s AND 2 * r.id <> e.id) END)""",
+                """SELECT min(r.date) AS date FROM crm_outreach r
+                    WHERE e.inbound_email_count = 1
+                      AND r.client_id = e.client_id AND r.direction = 'outbound' AND r.channel = 'email'
+                      AND r.date >= e.date AND r.outcome IN %s AND 2 * r.id <> e.id""",
                 tuple(TOUCH_OUTCOMES),
             ),
             now=SQL("%s::timestamp", fields.Datetime.now()),

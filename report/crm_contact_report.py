@@ -1,6 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..models.crm_contact_analytics import CONTACT_ANALYTICS_COLUMNS
 from ..models.res_partner import CLIENT_STATUSES, CLIENT_TYPES, ROLE_CATEGORIES
 
 
@@ -11,6 +12,7 @@ class CrmContactReport(models.Model):
     contacts of each month, ``count_cumulative`` their running total.
     Data quality: missing email or phone, possible duplicates (another active
     partner with the same email, tax ID or phone number) and do-not-contact.
+    It reads the rows kept per partner by ``crm.contact.analytics``.
     """
 
     _name = "crm.contact.report"
@@ -47,6 +49,7 @@ class CrmContactReport(models.Model):
             "crm_no_social",
         ],
         "mail.blacklist": ["email", "active"],
+        "crm.contact.analytics": list(CONTACT_ANALYTICS_COLUMNS),
     }
 
     partner_id = fields.Many2one("res.partner", string="Client or Contact", readonly=True)
@@ -109,81 +112,44 @@ class CrmContactReport(models.Model):
             SQL(", ").join(self._read_group_groupby(spec, query) for spec in months),
         )
 
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
+        # every read of the report (pivot, graph, list, dashboard) searches first: fold the partners
+        # changed in this transaction before their rows are read
+        self.env["crm.contact.analytics"]._process_pending()
+        return super()._search(domain, offset=offset, limit=limit, order=order, **kwargs)
+
     @property
     def _table_query(self):
+        # the rows kept per partner when partners change (crm.contact.analytics): a read scans one
+        # narrow row per client or contact instead of the partners joined to their clients and keys
         return SQL(
             """
-            SELECT p.id AS id,
-                   p.id AS partner_id,
-                   CASE WHEN p.is_company THEN 'client' ELSE 'contact' END AS kind,
-                   COALESCE(p.commercial_partner_id, p.id) AS client_id,
-                   c.crm_client_type AS client_type,
-                   c.crm_client_status AS client_status,
-                   p.crm_role_category AS role_category,
-                   p.user_id AS user_id,
-                   p.team_id AS team_id,
-                   COALESCE(p.source_id, c.source_id) AS source_id,
-                   p.country_id AS country_id,
-                   p.company_id AS company_id,
-                   p.create_date AS create_date,
+            SELECT f.partner_id AS id,
+                   f.partner_id AS partner_id,
+                   f.kind AS kind,
+                   f.client_id AS client_id,
+                   f.client_type AS client_type,
+                   f.client_status AS client_status,
+                   f.role_category AS role_category,
+                   f.user_id AS user_id,
+                   f.team_id AS team_id,
+                   f.source_id AS source_id,
+                   f.country_id AS country_id,
+                   f.company_id AS company_id,
+                   f.create_date AS create_date,
                    1 AS count,
                    1 AS count_cumulative,
-                   (COALESCE(p.email, '') = '')::int AS missing_email,
-                   (COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = '')::int AS missing_phone,
-                   CASE WHEN COALESCE(p.email, '') = '' THEN 100.0 ELSE 0.0 END AS missing_email_rate,
-                   CASE WHEN COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = ''
-                        THEN 100.0 ELSE 0.0 END AS missing_phone_rate,
-                   CASE WHEN COALESCE(p.email, '') = ''
-                          OR (COALESCE(p.phone, '') = '' AND COALESCE(p.mobile, '') = '')
-                        THEN 100.0 ELSE 0.0 END AS missing_any_rate,
-                   %(duplicate)s::int AS duplicate_count,
-                   CASE WHEN %(duplicate)s THEN 100.0 ELSE 0.0 END AS duplicate_rate,
-                   %(no_contact)s::int AS do_not_contact,
-                   CASE WHEN %(no_contact)s THEN 100.0 ELSE 0.0 END AS do_not_contact_rate
-              FROM res_partner p
-         LEFT JOIN res_partner c ON c.id = COALESCE(p.commercial_partner_id, p.id)
-         LEFT JOIN mail_blacklist bl ON bl.email = p.email_normalized AND bl.active
-                   %(duplicate_keys)s
-             WHERE p.active
-               AND (p.is_company OR p.parent_id IS NOT NULL)
-            """,
-            duplicate_keys=self._duplicate_joins_sql(),
-            duplicate=SQL(
-                "(dup_email.k IS NOT NULL OR dup_vat.k IS NOT NULL OR dup_phone.k IS NOT NULL "
-                "OR dup_mobile.k IS NOT NULL)"
-            ),
-            no_contact=SQL(
-                "(p.crm_no_email OR p.crm_no_call OR p.crm_no_messenger OR p.crm_no_social OR bl.id IS NOT NULL)"
-            ),
-        )
-
-    def _duplicate_joins_sql(self):
-        """LEFT JOINs of ``p`` to the emails, tax IDs and phone numbers two active partners or more share
-        (the keys of the duplicate warning on the contact form): ``dup_email``, ``dup_vat``, ``dup_phone``
-        and ``dup_mobile``. Each is one grouped, hashed pass over the partners, unique on its key: the
-        planner drops the joins of a read that asks for no duplicate measure, and hash-joins them (on disk
-        if need be) otherwise, where a subquery per row would rescan the keys once memory is short."""
-
-        def grouped(column):
-            return SQL(
-                "SELECT %(column)s AS k FROM res_partner WHERE active AND %(column)s IS NOT NULL "
-                "GROUP BY 1 HAVING count(*) > 1",
-                column=SQL.identifier(column),
-            )
-
-        # a number shared by two partners, in their phone or mobile (one partner's phone and mobile apart):
-        # min(id) <> max(id) is count(DISTINCT id) > 1, hashed instead of sorted
-        phones = SQL(
-            "SELECT n.k FROM (SELECT id, crm_phone_e164 AS k FROM res_partner "
-            "WHERE active AND crm_phone_e164 IS NOT NULL UNION ALL SELECT id, crm_mobile_e164 FROM res_partner "
-            "WHERE active AND crm_mobile_e164 IS NOT NULL) n GROUP BY 1 HAVING min(n.id) <> max(n.id)"
-        )
-        return SQL(
-            """LEFT JOIN (%(email)s) dup_email ON dup_email.k = p.email_normalized
-               LEFT JOIN (%(vat)s) dup_vat ON dup_vat.k = p.crm_vat_normalized
-               LEFT JOIN (%(phones)s) dup_phone ON dup_phone.k = p.crm_phone_e164
-               LEFT JOIN (%(phones)s) dup_mobile ON dup_mobile.k = p.crm_mobile_e164""",
-            email=grouped("email_normalized"),
-            vat=grouped("crm_vat_normalized"),
-            phones=phones,
+                   f.missing_email::int AS missing_email,
+                   f.missing_phone::int AS missing_phone,
+                   CASE WHEN f.missing_email THEN 100.0 ELSE 0.0 END AS missing_email_rate,
+                   CASE WHEN f.missing_phone THEN 100.0 ELSE 0.0 END AS missing_phone_rate,
+                   CASE WHEN f.missing_email OR f.missing_phone THEN 100.0 ELSE 0.0 END AS missing_any_rate,
+                   f.is_duplicate::int AS duplicate_count,
+                   CASE WHEN f.is_duplicate THEN 100.0 ELSE 0.0 END AS duplicate_rate,
+                   f.do_not_contact::int AS do_not_contact,
+                   CASE WHEN f.do_not_contact THEN 100.0 ELSE 0.0 END AS do_not_contact_rate
+              FROM crm_contact_analytics f
+             WHERE f.in_report
+            """
         )

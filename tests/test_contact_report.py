@@ -90,6 +90,8 @@ class TestContactGrowthAndQuality(CrmClientSuiteCommon):
         for partner, day in dates.items():
             cls.env.cr.execute("UPDATE res_partner SET create_date = %s WHERE id = %s", (day, partner.id))
         cls.env.invalidate_all()
+        # the creation dates were written in SQL, past the ORM: their analysis rows are folded again
+        cls.env["crm.contact.analytics"]._mark([partner.id for partner in dates])
         cls.spain, cls.germany = spain, germany
 
     def figures(self, groupby, aggregates, user=None, domain=()):

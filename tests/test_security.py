@@ -51,6 +51,9 @@ ACL_RIGHTS = {
     # read by the CAC report in SQL; in the ORM only Admins (who see every team) read them
     "crm.client.acquisition": ("", "", "", "r"),
     "crm.client.won.month": ("", "", "", "r"),
+    # read by the contact analysis and the engagement report in SQL; in the ORM only Admins read them
+    "crm.contact.analytics": ("", "", "", "r"),
+    "crm.contact.analytics.pending": ("", "", "", "r"),
     # Contributors reach their own exports (record rules); exporting itself needs the right to export.
     "crm.export.job": ("", "rwcu", "rwcu", "rwcu"),
     "crm.export.job.column": ("", "rwcu", "rwcu", "rwcu"),

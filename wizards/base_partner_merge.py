@@ -14,6 +14,8 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         clients = set(partners.commercial_partner_id.ids)
         res = super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
         self.env["crm.client.acquisition"].sudo()._refresh(clients)
+        # the contacts of the merged partners move to the kept one in SQL: fold it and its contacts again
+        self.env["crm.contact.analytics"]._mark(partner_ids)
         return res
 
     def _update_values(self, src_partners, dst_partner):
