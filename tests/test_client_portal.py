@@ -319,12 +319,12 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
                 result = self.make_jsonrpc_request("/my/counters", {"counters": ["crm_client_project_count"]})
                 self.assertEqual(result["crm_client_project_count"], len(mine["projects"]))
                 # The other client's documents by guessed id; this client's open, sub-company's included.
-                for record in theirs["cases"] | theirs["invoices"] | theirs["projects"] | theirs["tasks"]:
+                for record in (*theirs["cases"], *theirs["invoices"], *theirs["projects"], *theirs["tasks"]):
                     response = self.url_open(record.access_url, allow_redirects=False)
                     self.assertIn(response.status_code, (302, 303, 403, 404), record.access_url)
                     for text in theirs["names"]:
                         self.assertNotIn(text, response.text)
-                for record in mine["cases"] | mine["invoices"] | mine["projects"] | mine["tasks"]:
+                for record in (*mine["cases"], *mine["invoices"], *mine["projects"], *mine["tasks"]):
                     response = self.url_open(record.access_url, allow_redirects=False)
                     self.assertEqual(response.status_code, 200, record.access_url)
                 # RPC: search and read stay within the client's hierarchy.
@@ -333,7 +333,7 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
                 self.assertEqual(env["project.project"].search([]), mine["projects"].with_env(env))
                 self.assertEqual(env["account.move"].search([]), mine["invoices"].with_env(env))
                 self.assertFalse(env["account.analytic.line"].has_access("read"), "time only through the pages")
-                for record in theirs["cases"] | theirs["invoices"] | theirs["projects"]:
+                for record in (*theirs["cases"], *theirs["invoices"], *theirs["projects"]):
                     with self.assertRefusedByRecordRules("read", record._name):
                         record.with_env(env).read(["display_name"])
                 # Anonymous: a token opens its own case only.
