@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 
 class AccountAnalyticLine(models.Model):
@@ -53,9 +53,31 @@ class AccountAnalyticLine(models.Model):
                 )
             )
 
+    @api.constrains("task_id", "project_id")
+    def _check_crm_task_in_project(self):
+        """Stock keeps the task and the project of a timesheet together in the
+        form only: through RPC, time could name one client's project and
+        another client's task, and be billed to the first."""
+        for line in self:
+            if line.task_id and line.project_id and line.task_id.project_id != line.project_id:
+                raise ValidationError(
+                    self.env._(
+                        "The task %(task)s belongs to the project %(task_project)s, not to %(project)s. "
+                        "Pick a task of the timesheet's project.",
+                        task=line.task_id.display_name,
+                        task_project=line.task_id.project_id.display_name,
+                        project=line.project_id.display_name,
+                    )
+                )
+
     def write(self, vals):
         self._crm_check_not_invoiced()
-        return super().write(vals)
+        result = super().write(vals)
+        if not self.env.su and {"project_id", "task_id"} & vals.keys():
+            # Odoo checks record rules before a write only: moving time to a
+            # task or project of a client the user may not see must fail too.
+            self.check_access("write")
+        return result
 
     def unlink(self):
         self._crm_check_not_invoiced()

@@ -28,9 +28,10 @@ class ResPartner(models.Model):
         return action
 
     def _crm_portal_open_cases(self):
-        """Open cases of the client, for its portal home (called with sudo,
-        bound to the client like the other sections)."""
+        """Open cases of the client's hierarchy, for its portal home (called
+        with sudo, bound to the client like the other sections)."""
         self.ensure_one()
         return self.env["crm.case"].search(
-            [("partner_id", "=", self.id), ("stage", "not in", ("done", "cancel"))], order="date_open desc, id desc"
+            self._crm_portal_hierarchy_domain() + [("stage", "not in", ("done", "cancel"))],
+            order="date_open desc, id desc",
         )

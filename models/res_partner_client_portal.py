@@ -11,16 +11,32 @@ class ResPartner(models.Model):
 
     The controller checks that the portal user is a contact of the client,
     then calls these on the client with sudo: every domain here is bound to
-    the client, so nothing of another client can come out.
+    the client's hierarchy (``_crm_portal_hierarchy_domain``), so nothing of
+    another client can come out.
     """
 
     _inherit = "res.partner"
 
+    def _crm_portal_hierarchy_domain(self, field="partner_id"):
+        """The records whose partner ``field`` is in the client's hierarchy: the
+        client, its contacts, its sub-companies and theirs, at any depth.
+
+        The one definition of "the client" for every section of /my/client,
+        the /my counter and the time CSV. The portal record rules that guard
+        the record URLs say the same with ``child_of`` the portal user's
+        commercial partner (security/client_portal_rules.xml for projects and
+        tasks, security/crm_case_rules.xml for cases; stock's invoice rule
+        follows ``message_partner_ids`` the same way).
+        """
+        self.ensure_one()
+        return [(field, "child_of", self.id)]
+
+    def _crm_portal_project_domain(self):
+        return self._crm_portal_hierarchy_domain() + [("privacy_visibility", "=", "portal")]
+
     def _crm_portal_projects(self):
         self.ensure_one()
-        projects = self.env["project.project"].search(
-            [("partner_id", "child_of", self.id), ("privacy_visibility", "=", "portal")], order="name, id"
-        )
+        projects = self.env["project.project"].search(self._crm_portal_project_domain(), order="name, id")
         rows = []
         for project in projects:
             total, open_tasks = project.task_count, project.open_task_count
@@ -35,13 +51,13 @@ class ResPartner(models.Model):
 
     def _crm_portal_project_count(self):
         self.ensure_one()
-        return self.env["project.project"].search_count(
-            [("partner_id", "child_of", self.id), ("privacy_visibility", "=", "portal")]
-        )
+        return self.env["project.project"].search_count(self._crm_portal_project_domain())
 
     def _crm_portal_time_domain(self, date_from=None, date_to=None):
         self.ensure_one()
-        domain = [("crm_client_id", "=", self.id), ("project_id.privacy_visibility", "=", "portal")]
+        # The line's client is its project's commercial partner: a sub-company's
+        # time has the sub-company as client, a child of this one.
+        domain = self._crm_portal_hierarchy_domain("crm_client_id") + [("project_id.privacy_visibility", "=", "portal")]
         if date_from:
             domain.append(("date", ">=", date_from))
         if date_to:
@@ -90,14 +106,12 @@ class ResPartner(models.Model):
         ]
 
     def _crm_portal_invoices(self):
-        """The client's posted invoices and credit notes; drafts never show."""
+        """The posted invoices and credit notes of the client's hierarchy;
+        drafts never show."""
         self.ensure_one()
         return self.env["account.move"].search(
-            [
-                ("commercial_partner_id", "=", self.id),
-                ("move_type", "in", CUSTOMER_MOVE_TYPES),
-                ("state", "=", "posted"),
-            ],
+            self._crm_portal_hierarchy_domain("commercial_partner_id")
+            + [("move_type", "in", CUSTOMER_MOVE_TYPES), ("state", "=", "posted")],
             order="invoice_date desc, id desc",
         )
 
@@ -129,7 +143,7 @@ class ResPartner(models.Model):
         read-only; a draft quotation, not yet shared, never shows."""
         self.ensure_one()
         return self.env["sale.order"].search(
-            [("partner_id", "child_of", self.id), ("state", "in", ("sent", "sale"))],
+            self._crm_portal_hierarchy_domain() + [("state", "in", ("sent", "sale"))],
             order="date_order desc, id desc",
         )
 
@@ -137,10 +151,6 @@ class ResPartner(models.Model):
         """Open deals of the client, shown read-only."""
         self.ensure_one()
         return self.env["crm.lead"].search(
-            [
-                ("partner_id", "child_of", self.id),
-                ("type", "=", "opportunity"),
-                ("stage_id.is_won", "=", False),
-            ],
+            self._crm_portal_hierarchy_domain() + [("type", "=", "opportunity"), ("stage_id.is_won", "=", False)],
             order="date_deadline, id",
         )

@@ -385,6 +385,28 @@ class TestClientBillingRoles(ClientBillingCommon):
         with self.assertRefusedByRecordRules("create", "account.analytic.line"):
             Line.create({"name": "Not mine", "project_id": self.project_b.id, "unit_amount": 2})
 
+    def test_contributor_logs_time_on_tasks_of_clients_they_may_see_only(self):
+        """The timesheet's task field: a Contributor picks a task of a client they may see, and the line keeps that
+        client; a task of another client's project is refused, even with this client's project on the line."""
+        task_b = self.env["project.task"].create({"name": "Fundament", "project_id": self.project_b.id})
+        Line = self.env["account.analytic.line"].with_user(self.contributor)
+        self.assertIn(self.task_a.id, [task_id for task_id, _name in Line.env["project.task"].name_search("Found")])
+        line = Line.create({"name": "Rebar check", "task_id": self.task_a.id, "unit_amount": 1.5})
+        self.assertEqual(line.task_id, self.task_a)
+        self.assertEqual((line.project_id, line.crm_client_id), (self.project_a, self.client_a), "from the task")
+        with self.assertRefusedByRecordRules("create", "account.analytic.line"):
+            Line.create({"name": "Not mine", "task_id": task_b.id, "unit_amount": 1})
+        with self.assertRaisesRegex(ValidationError, "The task Fundament belongs to the project"):
+            Line.create({"name": "Not mine", "project_id": self.project_a.id, "task_id": task_b.id, "unit_amount": 1})
+        for vals in ({"task_id": task_b.id}, {"project_id": self.project_b.id, "task_id": False}):
+            with self.subTest(vals=vals):
+                with self.assertRefusedByRecordRules("write", "account.analytic.line"), self.env.cr.savepoint():
+                    line.write(vals)
+                line.invalidate_recordset()
+                self.assertEqual((line.project_id, line.task_id), (self.project_a, self.task_a))
+        line.write({"task_id": False, "name": "Rebar check, whole project"})
+        self.assertEqual((line.project_id, line.crm_client_id), (self.project_a, self.client_a))
+
     def test_managers_see_their_teams_time_and_invoices(self):
         line_a = self.log(self.project_a, self.emp_contributor, 2.0, date(2026, 11, 18))
         line_b = self.log(self.project_b, self.emp_contributor_b, 3.0, date(2026, 11, 18))

@@ -85,9 +85,12 @@ class TestClientBillingUi(CrmClientSuiteCommon, HttpCase):
         project = self.env["project.project"].search([("partner_id", "=", client.id)])
         self.assertEqual(project.company_id, self.eu_company)
         self.assertEqual(client.crm_collaborator_ids, self.contributor)
-        # The Contributor, collaborator of the client, logs time on its project from their timesheets.
+        # The project's manager plans a task; the Contributor, collaborator of the client, logs time on it from
+        # their timesheets (internal users read the tasks of non-private projects; the time rule keeps the client).
+        task = self.env["project.task"].create({"name": "Planos de planta", "project_id": project.id})
         self.start_tour("/odoo/timesheets", "crm_client_suite_contributor_logs_time", login=self.contributor.login)
         line = self.env["account.analytic.line"].search([("project_id", "=", project.id)])
+        self.assertEqual(line.task_id, task)
         self.assertEqual(line.name, "Revisión de planos")
         self.assertEqual(line.unit_amount, 3.0)
         self.assertEqual(line.create_uid, self.contributor)

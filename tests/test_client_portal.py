@@ -237,59 +237,142 @@ class TestClientPortal(CrmClientSuiteCommon, HttpCase):
 
     def test_isolation_matrix_both_ways_with_team_isolation_on(self):
         """Every route of the client home, for each client's contact against the other's records. The pages read
-        with sudo, bound to the client; Team Isolation restricts internal users only and changes nothing here."""
+        with sudo, bound to the client's hierarchy; Team Isolation restricts internal users only and changes nothing
+        here. Client A has a sub-company: its project, time, invoice and case are A's, and never B's."""
         self.set_team_isolation(True)
+        sub_a = self.env["res.partner"].create(
+            {"name": "Ibéricas Norte S.L.", "is_company": True, "parent_id": self.client_a.id}
+        )
+        project_sub = self.env["project.project"].create(
+            {"name": "Nave Bilbao", "partner_id": sub_a.id, "privacy_visibility": "portal"}
+        )
+        task_sub = self.env["project.task"].create({"name": "Cubierta", "project_id": project_sub.id})
+        line_sub = self.env["account.analytic.line"].create(
+            {
+                "name": "Replanteo",
+                "project_id": project_sub.id,
+                "task_id": task_sub.id,
+                "employee_id": self.line_a.employee_id.id,
+                "unit_amount": 6.0,
+                "date": self.today,
+            }
+        )
+        invoice_sub = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": sub_a.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create({"name": "Work", "quantity": 1, "price_unit": 5678.0, "tax_ids": []})
+                ],
+            }
+        )
+        invoice_sub.action_post()
         Case = self.env["crm.case"]
         case_a = Case.create(
             {"name": "Fisura en muro", "partner_id": self.client_a.id, "contact_id": self.contact_a.id}
         )
+        case_sub = Case.create({"name": "Gotera en nave", "partner_id": sub_a.id})
         case_b = Case.create(
             {"name": "Riss in der Wand", "partner_id": self.client_b.id, "contact_id": self.contact_b.id}
         )
-        case_a._portal_ensure_token()
-        case_b._portal_ensure_token()
+        for case in case_a | case_sub | case_b:
+            case._portal_ensure_token()
         own = {
-            "ccs_portal": (self.project_a, self.task_a, self.invoice_a, case_a, self.line_a, "Torre Norte"),
-            "ccs_portal_b": (self.project_b, self.task_b, self.invoice_b, case_b, self.line_b, "Halle Süd"),
+            "ccs_portal": {
+                "projects": self.project_a | project_sub,
+                "tasks": self.task_a | task_sub,
+                "invoices": self.invoice_a | invoice_sub,
+                "cases": case_a | case_sub,
+                "lines": self.line_a | line_sub,
+                "names": ("Torre Norte", "Nave Bilbao"),
+            },
+            "ccs_portal_b": {
+                "projects": self.project_b,
+                "tasks": self.task_b,
+                "invoices": self.invoice_b,
+                "cases": case_b,
+                "lines": self.line_b,
+                "names": ("Halle Süd",),
+            },
         }
         first, last = fields.Date.to_string(self.today - timedelta(days=30)), fields.Date.to_string(self.today)
         for login, other_login in (("ccs_portal", "ccs_portal_b"), ("ccs_portal_b", "ccs_portal")):
-            project, task, invoice, case, line, project_name = own[login]
-            o_project, o_task, o_invoice, o_case, o_line, o_project_name = own[other_login]
+            mine, theirs = own[login], own[other_login]
             with self.subTest(login=login):
                 self.authenticate(login, login)
                 page = self.url_open(f"/my/client?date_from={first}&date_to={last}").text
-                for mine in (project_name, invoice.name, case.name):
-                    self.assertIn(mine, page)
-                for theirs in (o_project_name, o_invoice.name, o_case.name, o_line.name):
-                    self.assertNotIn(theirs, page)
-                csv_text = self.url_open(f"/my/client/time.csv?date_from={first}&date_to={last}").text
-                self.assertIn(line.name, csv_text)
-                self.assertNotIn(o_line.name, csv_text)
-                self.assertNotIn(o_project_name, csv_text)
-                result = self.make_jsonrpc_request("/my/counters", {"counters": ["crm_client_project_count"]})
-                self.assertEqual(result["crm_client_project_count"], 1)
-                # The other client's documents by guessed id, and with their token on this client's ids.
-                for url in (
-                    o_case.access_url,
-                    f"/my/invoices/{o_invoice.id}",
-                    f"/my/projects/{o_project.id}",
-                    f"/my/tasks/{o_task.id}",
+                for text in (*mine["names"], *mine["invoices"].mapped("name"), *mine["cases"].mapped("name")):
+                    self.assertIn(text, page)
+                for text in (
+                    *theirs["names"],
+                    *theirs["invoices"].mapped("name"),
+                    *theirs["cases"].mapped("name"),
+                    *theirs["lines"].employee_id.mapped("name"),
                 ):
-                    response = self.url_open(url, allow_redirects=False)
-                    self.assertIn(response.status_code, (302, 303, 403, 404), url)
-                    self.assertNotIn(o_project_name, response.text)
-                self.assertEqual(self.url_open(case.access_url, allow_redirects=False).status_code, 200)
-                # RPC: search and read stay within the client.
+                    self.assertNotIn(text, page)
+                csv_text = self.url_open(f"/my/client/time.csv?date_from={first}&date_to={last}").text
+                for line in mine["lines"]:
+                    self.assertIn(line.name, csv_text)
+                for text in (*theirs["lines"].mapped("name"), *theirs["names"]):
+                    self.assertNotIn(text, csv_text)
+                result = self.make_jsonrpc_request("/my/counters", {"counters": ["crm_client_project_count"]})
+                self.assertEqual(result["crm_client_project_count"], len(mine["projects"]))
+                # The other client's documents by guessed id; this client's open, sub-company's included.
+                for record in (*theirs["cases"], *theirs["invoices"], *theirs["projects"], *theirs["tasks"]):
+                    response = self.url_open(record.access_url, allow_redirects=False)
+                    self.assertIn(response.status_code, (302, 303, 403, 404), record.access_url)
+                    for text in theirs["names"]:
+                        self.assertNotIn(text, response.text)
+                for record in (*mine["cases"], *mine["invoices"], *mine["projects"], *mine["tasks"]):
+                    response = self.url_open(record.access_url, allow_redirects=False)
+                    self.assertEqual(response.status_code, 200, record.access_url)
+                # RPC: search and read stay within the client's hierarchy.
                 env = self.env(user=self.env["res.users"].search([("login", "=", login)]))
-                self.assertEqual(env["crm.case"].search([]), case.with_env(env))
-                self.assertEqual(env["project.project"].search([]), project.with_env(env))
+                self.assertEqual(env["crm.case"].search([]), mine["cases"].with_env(env))
+                self.assertEqual(env["project.project"].search([]), mine["projects"].with_env(env))
+                self.assertEqual(env["account.move"].search([]), mine["invoices"].with_env(env))
                 self.assertFalse(env["account.analytic.line"].has_access("read"), "time only through the pages")
-                with self.assertRefusedByRecordRules("read", "crm.case"):
-                    o_case.with_env(env).read(["name"])
+                for record in (*theirs["cases"], *theirs["invoices"], *theirs["projects"]):
+                    with self.assertRefusedByRecordRules("read", record._name):
+                        record.with_env(env).read(["display_name"])
                 # Anonymous: a token opens its own case only.
+                case, o_case = mine["cases"][0], theirs["cases"][0]
                 self.authenticate(None, None)
                 response = self.url_open(f"{case.access_url}?access_token={o_case.access_token}", allow_redirects=False)
                 self.assertEqual(response.status_code, 303, "the other client's token opens nothing here")
                 response = self.url_open(f"{o_case.access_url}?access_token={o_case.access_token}")
                 self.assertIn(o_case.name, response.text, "the token works for its own case")
+
+    def test_sub_company_contact_sees_its_own_part_only(self):
+        """The hierarchy goes down, never up: the sub-company's own contact gets its sub-company's home, without
+        the parent client's projects, time or invoices."""
+        sub_a = self.env["res.partner"].create(
+            {"name": "Ibéricas Norte S.L.", "is_company": True, "parent_id": self.client_a.id}
+        )
+        project_sub = self.env["project.project"].create(
+            {"name": "Nave Bilbao", "partner_id": sub_a.id, "privacy_visibility": "portal"}
+        )
+        self.env["account.analytic.line"].create(
+            {
+                "name": "Replanteo",
+                "project_id": project_sub.id,
+                "employee_id": self.line_a.employee_id.id,
+                "unit_amount": 6.0,
+                "date": self.today,
+            }
+        )
+        new_test_user(
+            self.env, login="ccs_portal_sub", groups="base.group_portal", name="Iker Portal", password="ccs_portal_sub"
+        ).partner_id.parent_id = sub_a
+        self.authenticate("ccs_portal_sub", "ccs_portal_sub")
+        page = self.url_open("/my/client").text
+        self.assertIn("Nave Bilbao", page)
+        self.assertIn("06:00", page)
+        for parent_text in ("Torre Norte", self.invoice_a.name, "Obra nueva Madrid"):
+            self.assertNotIn(parent_text, page)
+        csv_text = self.url_open("/my/client/time.csv").text
+        self.assertIn("Replanteo", csv_text)
+        self.assertNotIn("Planos", csv_text)
+        response = self.url_open(f"/my/invoices/{self.invoice_a.id}", allow_redirects=False)
+        self.assertIn(response.status_code, (302, 303, 403, 404))

@@ -59,7 +59,7 @@ registry.category("web_tour.tours").add("crm_client_suite_admin_creates_client",
     ],
 });
 
-// The Contributor logs time on the client's project from their timesheets.
+// The Contributor logs time on a task of the client's project from their timesheets.
 registry.category("web_tour.tours").add("crm_client_suite_contributor_logs_time", {
     steps: () => [
         {
@@ -75,6 +75,16 @@ registry.category("web_tour.tours").add("crm_client_suite_contributor_logs_time"
         {
             content: "Pick the project",
             trigger: ".o-autocomplete--dropdown-item a:contains('Hoteles Costa Azul S.A.')",
+            run: "click",
+        },
+        {
+            content: "On a task of that project",
+            trigger: ".o_data_row.o_selected_row .o_field_widget[name=task_id] input",
+            run: "edit Planos",
+        },
+        {
+            content: "Pick the task",
+            trigger: ".o-autocomplete--dropdown-item a:contains('Planos de planta')",
             run: "click",
         },
         {
@@ -94,7 +104,7 @@ registry.category("web_tour.tours").add("crm_client_suite_contributor_logs_time"
         },
         {
             content: "The line is logged",
-            trigger: ".o_data_row:not(.o_selected_row):contains('Revisión de planos'):contains('03:00')",
+            trigger: ".o_data_row:not(.o_selected_row):contains('Revisión de planos'):contains('Planos de planta'):contains('03:00')",
         },
     ],
 });
