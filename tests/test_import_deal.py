@@ -286,6 +286,7 @@ class TestImportDealFields(TestImportCommon):
         client = self.Partner.search([("name", "=ilike", "nova bau gmbh")])
         self.assertEqual((len(client), client.name, client.is_company), (1, "Nova Bau GmbH", True))
         self.assertEqual(job.row_ids.deal_id.partner_id, client)
+        job.invalidate_recordset()
         self.assertEqual(job.count_created, 3, "the client is not a row of the file")
         # An Admin's revert deletes the deals, then the client made for them.
         job.with_user(self.admin_user).action_revert()

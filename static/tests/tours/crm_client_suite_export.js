@@ -83,10 +83,14 @@ registry.category("web_tour.tours").add("crm_client_suite_export", {
                     pre.textContent = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
                     document.body.append(pre);
                 };
-                Object.defineProperty(browser, "location", {
-                    configurable: true,
-                    get: () => ({ assign }),
+                // Everything else (the router reads the address) stays the real location's.
+                const location = new Proxy(window.location, {
+                    get(target, key) {
+                        const value = key === "assign" ? assign : Reflect.get(target, key);
+                        return typeof value === "function" && key !== "assign" ? value.bind(target) : value;
+                    },
                 });
+                Object.defineProperty(browser, "location", { configurable: true, get: () => location });
                 await actions.click();
             },
         },

@@ -182,10 +182,14 @@ registry.category("web_tour.tours").add("crm_client_suite_import_done", {
                     pre.textContent = new TextDecoder("windows-1252").decode(await response.arrayBuffer());
                     document.body.append(pre);
                 };
-                Object.defineProperty(browser, "location", {
-                    configurable: true,
-                    get: () => ({ assign }),
+                // Everything else (the router reads the address) stays the real location's.
+                const location = new Proxy(window.location, {
+                    get(target, key) {
+                        const value = key === "assign" ? assign : Reflect.get(target, key);
+                        return typeof value === "function" && key !== "assign" ? value.bind(target) : value;
+                    },
                 });
+                Object.defineProperty(browser, "location", { configurable: true, get: () => location });
                 await actions.click();
             },
         },
