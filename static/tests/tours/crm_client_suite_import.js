@@ -182,13 +182,11 @@ registry.category("web_tour.tours").add("crm_client_suite_import_done", {
                     pre.textContent = new TextDecoder("windows-1252").decode(await response.arrayBuffer());
                     document.body.append(pre);
                 };
-                // Everything else (the router reads the address) stays the real location's.
-                const location = new Proxy(window.location, {
-                    get(target, key) {
-                        const value = key === "assign" ? assign : Reflect.get(target, key);
-                        return typeof value === "function" && key !== "assign" ? value.bind(target) : value;
-                    },
-                });
+                // The router still reads the address: the real location's parts.
+                const location = { assign, reload: () => window.location.reload() };
+                for (const key of ["href", "origin", "protocol", "host", "hostname", "port", "pathname", "search", "hash"]) {
+                    Object.defineProperty(location, key, { get: () => window.location[key] });
+                }
                 Object.defineProperty(browser, "location", { configurable: true, get: () => location });
                 await actions.click();
             },
