@@ -30,7 +30,7 @@ class TestImportDeals(TestImportCommon):
             ["Neubau Berlin", "C-001", "", "Verhandlung", "ccs_manager", "12.500,50", "31.03.2027", "deal-1"],
             ["Wartung Bonn", "", "lucia@construcciones-ibericas.example.com", "Verhandlung", "", "1.000", "", ""],
             ["Ampliación Toledo", "Nope GmbH", "", "Verhandlung", "", "5", "", ""],
-            ["Umbau Köln", "C-001", "", "Gewonnen", "", "7", "", ""],
+            ["Umbau Köln", "C-001", "", "Abgesagt", "", "7", "", ""],
             ["Umbau Bonn", "C-001", "", "Verhandlung", "nobody", "8", "", ""],
             ["Neubau Berlin", "C-001", "", "", "", "", "", ""],
             ["Reforma Sevilla", "Construcciones Ibéricas S.L.", "", "", "", "9.000", "", ""],
@@ -95,7 +95,7 @@ class TestImportDeals(TestImportCommon):
         # An unknown client is created with its deal.
         self.assertEqual(rows[4].state, "created")
         self.assertEqual((rows[4].deal_id.partner_id.name, rows[4].deal_id.partner_id.is_company), ("Nope GmbH", True))
-        self.assertEqual(rows[5].error_text, "Stufe: Unknown stage: Gewonnen.")
+        self.assertEqual(rows[5].error_text, "Stufe: Unknown stage: Abgesagt.")
         self.assertEqual(rows[6].error_text, "Verantwortlicher: Unknown user: nobody.")
         self.assertEqual(rows[9].error_text, "Abschlussdatum: 30.02.2027 is not a date written as dd.mm.yyyy.")
         self.assertEqual((rows[7].state, rows[7].deal_id), ("merged", berlin))
