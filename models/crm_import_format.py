@@ -5,7 +5,8 @@ the whole file, and the first cell that does not fit aborts the run. Here
 each column gets its own, inferred from up to ``INFER_ROWS`` of its values:
 
 - the decimal separator is voted by the values that tell (``1.234,56``,
-  ``12,5``); ``1,234`` could be either and does not vote;
+  ``12,5``); ``1,234`` could be either and does not vote; a column where no
+  value tells but one could be read both ways is flagged ambiguous, like dates;
 - the date format is the one that reads the most values; when a day/month
   and a month/day format read them equally (every day is 12 or less) the
   column is flagged ambiguous and the import waits for the user's choice.
@@ -68,7 +69,10 @@ def infer_column(values, default_decimal=".", preferred_date=None):
 
     ``kind`` is 'date', 'number' or False (text); ``values`` are its
     non-empty cells. ``preferred_date`` (the user's language format) breaks
-    a tie between formats, which is then flagged ambiguous."""
+    a tie between formats, which is then flagged ambiguous. A number column
+    where no value tells its decimal separator and one reads both ways
+    (``1,500``, ``1.234``) takes ``default_decimal`` (the user's language)
+    and is flagged ambiguous too."""
     values = [v.strip() for v in values if v and v.strip()]
     if not values:
         return False, False, False, False
@@ -96,9 +100,15 @@ def infer_column(values, default_decimal=".", preferred_date=None):
     numbers = [v for v in numbers if NUMBER_LIKE.match(v)]
     if numbers and len(numbers) >= 0.8 * len(values):
         votes = [vote for vote in map(_decimal_vote, numbers) if vote]
-        decimal = max((".", ","), key=votes.count) if votes else default_decimal
-        return "number", decimal, False, False
+        if votes:
+            return "number", max((".", ","), key=votes.count), False, False
+        return "number", default_decimal, False, any(map(_reads_both_ways, numbers))
     return False, False, False, False
+
+
+def _reads_both_ways(text):
+    """Whether ``text`` is a number with either separator: ``1,500`` (1500 or 1.5)."""
+    return bool(re.fullmatch(r"-?\d{1,3}[.,]\d{3}", text))
 
 
 def _same_fields(fmt, other):

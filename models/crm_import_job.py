@@ -146,8 +146,13 @@ class CrmImportJobColumn(models.Model):
     )
     date_ambiguous = fields.Boolean(
         string="Day or Month?",
-        readonly=True,
-        help="The column's dates read both as day/month and as month/day: choose the date format before importing.",
+        help="The column's dates read both as day/month and as month/day: choose the date format before importing,"
+        " or untick to keep the one shown.",
+    )
+    decimal_ambiguous = fields.Boolean(
+        string="Thousands or Decimals?",
+        help="The column's numbers (such as 1,500) read both with a decimal point and with a decimal comma:"
+        " choose the decimal separator before importing, or untick to keep the one shown.",
     )
 
     target_type = fields.Selection(
@@ -172,14 +177,25 @@ class CrmImportJobColumn(models.Model):
                 text += " " + env._("(day or month? choose the format)")
             return text
         if kind == "number":
-            return env._("Number: %(format)s", format=dict(formats.DECIMAL_SEPARATORS).get(self.decimal_separator))
+            text = env._("Number: %(format)s", format=dict(formats.DECIMAL_SEPARATORS).get(self.decimal_separator))
+            if self.decimal_ambiguous:
+                text += " " + env._("(thousands or decimals? choose the separator)")
+            return text
         return ""
 
     def write(self, vals):
+        # The user chose the format: the column is no longer ambiguous.
         if "date_format" in vals and "date_ambiguous" not in vals:
-            # The user chose the format: the column is no longer ambiguous.
             vals = {**vals, "date_ambiguous": False}
+        if "decimal_separator" in vals and "decimal_ambiguous" not in vals:
+            vals = {**vals, "decimal_ambiguous": False}
         return super().write(vals)
+
+    def _ambiguous(self):
+        """Whether the column's values read two ways in the format it is read with."""
+        self.ensure_one()
+        kind = self.target_type or self.value_kind
+        return (kind == "date" and self.date_ambiguous) or (kind == "number" and self.decimal_ambiguous)
 
     @api.model
     def _target_selection(self):
@@ -316,7 +332,7 @@ class CrmImportJob(models.Model):
             kinds = [column._format_text() for column in job.column_ids]
             if any(kinds):
                 head += "</tr><tr>" + "".join(
-                    f'<th class="{"text-warning" if column.date_ambiguous and kind else "text-muted"}">'
+                    f'<th class="{"text-warning" if column._ambiguous() and kind else "text-muted"}">'
                     f"{tools.html_escape(kind)}</th>"
                     for column, kind in zip(job.column_ids, kinds, strict=True)
                 )
@@ -477,7 +493,7 @@ class CrmImportJob(models.Model):
     def _suggest_mapping(self, headers, samples):
         key = template_key(headers)
         template = self.template_id if self.template_id.header_key == key else False
-        template = template or self.env["crm.import.template"].search([("header_key", "=", key)], limit=1)
+        template = template or self.env["crm.import.template"].search(self._template_domain(key), limit=1)
         labels = self._custom_labels()
         valid = dict(self.env["crm.import.job.column"]._target_selection())
         mapping = (template.mapping or {}) if template else {}
@@ -493,6 +509,8 @@ class CrmImportJob(models.Model):
             used.add(target)
             values = samples[index] if index < len(samples) else []
             kind, separator, date_format, ambiguous = formats.infer_column(values, decimal, preferred_date)
+            # Excel's own numbers always use a point: only text cells could tell.
+            decimal_ambiguous = ambiguous and kind == "number" and self.file_format not in ("xlsx", "xls")
             commands.append(
                 Command.create(
                     {
@@ -503,11 +521,16 @@ class CrmImportJob(models.Model):
                         "value_kind": kind,
                         "decimal_separator": separator or decimal,
                         "date_format": date_format or preferred_date or "yyyy-mm-dd",
-                        "date_ambiguous": ambiguous,
+                        "date_ambiguous": ambiguous and kind == "date",
+                        "decimal_ambiguous": decimal_ambiguous,
                     }
                 )
             )
         self.write({"column_ids": commands, "template_id": template.id if template else False})
+
+    def _template_domain(self, key):
+        """The templates that apply to a file whose headers give ``key``."""
+        return [("header_key", "=", key)]
 
     def action_save_template(self):
         self.ensure_one()
@@ -536,7 +559,7 @@ class CrmImportJob(models.Model):
         return VALUE_TYPES.get(kind, False)
 
     def _check_formats(self):
-        """Refuse to run while a mapped date column reads two ways."""
+        """Refuse to run while a mapped date or number column reads two ways."""
         for job in self:
             for column in job.column_ids:
                 if column.date_ambiguous and column.target_type == "date":
@@ -545,6 +568,15 @@ class CrmImportJob(models.Model):
                             "Choose the date format of the column %(column)s: its dates read both as day/month"
                             " and as month/day.",
                             column=column.header,
+                        )
+                    )
+                if column.decimal_ambiguous and column.target_type == "number":
+                    raise UserError(
+                        self.env._(
+                            "Choose the decimal separator of the column %(column)s: its numbers (%(sample)s) read"
+                            " both as thousands and as decimals.",
+                            column=column.header,
+                            sample=column.sample,
                         )
                     )
 

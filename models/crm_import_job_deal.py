@@ -2,8 +2,10 @@
 
 The same job stages, maps, validates, deduplicates, logs and reverts; only
 what is written differs. A deal links to an existing client (by reference
-or name) and contact (by email), never creates one; stage, salesperson and
-sales team are found by name, with a per-row error when unknown. A deal is
+or name) and contact (by email); a client name that matches nobody creates
+the client (one create per batch, never in the mode "Update Existing").
+Stage, salesperson, sales team and currency (ISO code) are found, with a
+per-row error when unknown; tags are created when the user may. A deal is
 the same as another, in the file or in the database, by its external ID,
 else by its title with the same client (or, without client, email).
 """
@@ -11,16 +13,31 @@ else by its title with the same client (or, without client, email).
 import json
 import logging
 
-from odoo import api, fields, models, tools
+from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .crm_import_job import BATCH_SIZE, VALUE_TYPES
-from .crm_import_mapping import DEAL_TARGETS, normalize_header, suggest
+from .crm_import_mapping import DEAL_TARGETS, normalize_header, suggest, template_key
 
 _logger = logging.getLogger(__name__)
 
 DEAL = "crm.lead"
+# Models whose links to a deal are the add-on's or stock's bookkeeping, not
+# work done on it: they do not keep an imported deal from being reverted.
+DEAL_BOOKKEEPING = ("crm.import.job.row", "crm.automation.run")
+
+
+class CrmImportTemplate(models.Model):
+    _inherit = "crm.import.template"
+
+    import_model = fields.Selection(
+        [("res.partner", "Clients and Contacts"), (DEAL, "Deals")],
+        string="Import",
+        default="res.partner",
+        required=True,
+        help="The kind of import the template maps.",
+    )
 
 
 class CrmImportJobColumn(models.Model):
@@ -72,9 +89,19 @@ class CrmImportJob(models.Model):
     def _suggest_mapping(self, headers, samples):
         result = super()._suggest_mapping(headers, samples)
         if self._is_deal_import():
-            # Contact templates do not apply to deals: the deal mapping is suggested afresh.
-            self._suggest_targets()
+            if self.template_id:
+                # A deal template of the same headers: its mapping, as saved.
+                mapping = self.template_id.mapping or {}
+                valid = dict(self.env["crm.import.job.column"]._deal_target_selection())
+                for column in self.column_ids:
+                    target = mapping.get(str(column.sequence))
+                    column.write({"target": False, "deal_target": target if target in valid else False})
+            else:
+                self._suggest_targets()
         return result
+
+    def _template_domain(self, key):
+        return [*super()._template_domain(key), ("import_model", "=", self.import_model)]
 
     def _suggest_targets(self):
         """Suggest each column's target again, for the job's kind of records."""
@@ -99,9 +126,20 @@ class CrmImportJob(models.Model):
         return result
 
     def action_save_template(self):
-        if any(job._is_deal_import() for job in self):
-            raise UserError(self.env._("Mapping templates are kept for contact imports only."))
-        return super().action_save_template()
+        self._check_import_rights()
+        if not self._is_deal_import():
+            return super().action_save_template()
+        self.ensure_one()
+        values = {
+            "header_key": template_key(self.column_ids.mapped("header")),
+            "mapping": {str(column.sequence): column.deal_target for column in self.column_ids if column.deal_target},
+            "import_model": DEAL,
+        }
+        if self.template_id and self.template_id.header_key == values["header_key"]:
+            self.template_id.write(values)
+        else:
+            self.template_id = self.env["crm.import.template"].create({"name": self.name, **values})
+        return True
 
     def _mapping(self):
         if self._is_deal_import():
@@ -125,6 +163,15 @@ class CrmImportJob(models.Model):
                 for stage in self.env["crm.stage"].with_context(lang=lang).search_fetch([], ["name"]):
                     stages.setdefault(normalize_header(stage.name), stage.id)
             lookups["stages"] = stages
+            lookups["currencies"] = {
+                currency.name.upper(): (currency.id, currency.active)
+                for currency in self.env["res.currency"]
+                .with_context(active_test=False)
+                .search_fetch([], ["name", "active"])
+            }
+            Tag = self.env["crm.tag"]
+            lookups["deal_tags"] = {normalize_header(tag.name): tag.id for tag in Tag.search_fetch([], ["name"])}
+            lookups["may_create_deal_tags"] = Tag.has_access("create")
         return lookups
 
     def _deal_partners(self, rows):
@@ -167,46 +214,65 @@ class CrmImportJob(models.Model):
                 text = text[1:].strip()
             if not text:
                 continue
-            header = headers.get(index, "")
             fname, kind, _headers = DEAL_TARGETS[target]
             try:
                 if kind in VALUE_TYPES:
                     column_format = (*lookups["formats"].get(index, (".", False)), lookups["excel"])
                     values[fname] = self._formatted_value(Lead._fields[fname], text, column_format)
-                elif kind == "client":
-                    ids = partners.get(("ref", text)) or partners.get(("name", text.lower()))
-                    if not ids:
-                        raise ValueError(env._("Unknown client: %(value)s.", value=text))
-                    if len(ids) > 1:
-                        raise ValueError(env._("Several clients are named %(value)s: use their reference.", value=text))
-                    values["partner_id"] = min(ids)
-                elif kind == "stage":
-                    if normalize_header(text) not in lookups["stages"]:
-                        raise ValueError(env._("Unknown stage: %(value)s.", value=text))
-                    values["stage_id"] = lookups["stages"][normalize_header(text)]
-                elif kind == "source":
-                    values["source"] = text
-                elif kind == "external_id":
-                    values["external_id"] = text
+                elif kind in ("client", "stage", "source", "external_id", "currency", "tags"):
+                    values.update(self._deal_cell(kind, text, lookups, partners))
                 else:
                     values[fname] = self._cell_value(target, kind, text, lookups)
             except ValueError as e:
-                errors.append({"column": header, "message": e.args[0]})
+                errors.append({"column": headers.get(index, ""), "message": e.args[0]})
         email = tools.email_normalize(values["email_from"]) if values.get("email_from") else False
-        if email and "partner_id" not in values:
+        if email and "partner_id" not in values and "new_client" not in values:
             # No client named: the contact whose email it is, when there is exactly one.
             ids = partners.get(("email", email)) or set()
             if len(ids) == 1:
                 values["partner_id"] = min(ids)
         if not values.get("name"):
             errors.append({"column": "", "message": env._("The deal has no title: map a title column.")})
-        owner = values.get("partner_id") or email
+        new_client = values.get("new_client")
+        owner = values.get("partner_id") or (f"new:{new_client.strip().lower()}" if new_client else email)
         name = (values.get("name") or "").strip().lower()
         keys = {
             "external_id": values.get("external_id") or False,
             "name": f"{owner}|{name}" if owner and name else False,
         }
         return values, keys, errors
+
+    def _deal_cell(self, kind, text, lookups, partners):
+        """The values that one deal cell of ``kind`` gives; ValueError with the reason."""
+        env = self.env
+        if kind == "client":
+            ids = partners.get(("ref", text)) or partners.get(("name", text.lower()))
+            if not ids and self.mode != "update":
+                # Created with the deal, once for all the rows that name it.
+                return {"new_client": text}
+            if not ids:
+                raise ValueError(env._("Unknown client: %(value)s.", value=text))
+            if len(ids) > 1:
+                raise ValueError(env._("Several clients are named %(value)s: use their reference.", value=text))
+            return {"partner_id": min(ids)}
+        if kind == "stage":
+            if normalize_header(text) not in lookups["stages"]:
+                raise ValueError(env._("Unknown stage: %(value)s.", value=text))
+            return {"stage_id": lookups["stages"][normalize_header(text)]}
+        if kind == "currency":
+            currency = lookups["currencies"].get(text.upper())
+            if not currency:
+                raise ValueError(env._("Unknown currency: %(value)s.", value=text))
+            if not currency[1]:
+                raise ValueError(env._("The currency %(value)s is not active: activate it first.", value=text))
+            return {"currency_id": currency[0]}
+        if kind == "tags":
+            names = list(dict.fromkeys(tag.strip() for tag in text.split(",") if tag.strip()))
+            missing = [name for name in names if normalize_header(name) not in lookups["deal_tags"]]
+            if missing and not lookups["may_create_deal_tags"]:
+                raise ValueError(env._("You may not create deal tags: %(tags)s.", tags=", ".join(missing)))
+            return {"tags": names}
+        return {kind: text}  # source, external_id
 
     def _validate_rows(self, rows):
         if not self._is_deal_import():
@@ -340,12 +406,79 @@ class CrmImportJob(models.Model):
         self.write({"phase": "done", "state": "done", "finished_at": fields.Datetime.now()})
         self._notify_done()
 
-    def _lead_values(self, values, sources):
-        vals = {k: v for k, v in values.items() if k not in ("external_id", "source")}
+    def _lead_values(self, values, sources, tags, clients):
+        vals = {k: v for k, v in values.items() if k not in ("external_id", "source", "tags", "new_client")}
         vals["type"] = "opportunity"
         if values.get("source"):
             vals["source_id"] = sources[normalize_header(values["source"])]
+        if values.get("tags"):
+            vals["tag_ids"] = [Command.set([tags[normalize_header(name)] for name in values["tags"]])]
+        if values.get("new_client"):
+            vals["partner_id"] = clients[values["new_client"].strip().lower()]
+        if "currency_id" in vals and "expected_revenue" in vals:
+            # An amount in a named currency: the deal's own amount, which its
+            # company-currency revenue is computed from.
+            vals["amount_currency"] = vals.pop("expected_revenue")
         return vals
+
+    def _prefetch_deal_tags(self, values_list):
+        """{normalised name: crm.tag id} of the tags the batch names, the
+        missing ones created in one batch (the rows were refused at
+        validation if the user may not)."""
+        names = {name for values in values_list for name in values.get("tags", [])}
+        if not names:
+            return {}
+        Tag = self.env["crm.tag"]
+        tags = {normalize_header(tag.name): tag.id for tag in Tag.search_fetch([], ["name"])}
+        missing = {normalize_header(name): name for name in names if normalize_header(name) not in tags}
+        if missing:
+            for tag in Tag.create([{"name": name} for name in missing.values()]):
+                tags[normalize_header(tag.name)] = tag.id
+        return tags
+
+    def _new_clients(self, rows, values):
+        """{lowercase name: partner id} of the clients that the rows to create
+        name and that do not exist: found again (an earlier chunk may have
+        created them), the rest created in one batch and logged for the revert."""
+        names = {}
+        for row in rows:
+            name = (values[row].get("new_client") or "").strip()
+            if name:
+                names.setdefault(name.lower(), (name, row))
+        if not names:
+            return {}
+        found = dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT DISTINCT ON (lower(trim(name))) lower(trim(name)), id FROM res_partner
+                        WHERE active AND is_company AND lower(trim(name)) = ANY(%s) ORDER BY lower(trim(name)), id""",
+                    list(names),
+                )
+            )
+        )
+        missing = [key for key in names if key not in found]
+        if missing:
+            clients = self.env["res.partner"].create([{"name": names[key][0], "is_company": True} for key in missing])
+            clients.flush_recordset()
+            dates = dict(
+                self.env.execute_query(SQL("SELECT id, write_date FROM res_partner WHERE id IN %s", tuple(clients.ids)))
+            )
+            self.env["crm.import.job.row"].sudo().create(
+                [
+                    {
+                        "job_id": self.id,
+                        "row_number": names[key][1].row_number,
+                        "kind": "client",
+                        "synthetic": True,
+                        "state": "created",
+                        "record_id": client.id,
+                        "record_write_date": dates[client.id],
+                    }
+                    for key, client in zip(missing, clients, strict=True)
+                ]
+            )
+            found.update(zip(missing, clients.ids, strict=True))
+        return found
 
     def _execute_deals(self, rows):
         """Create or update the deals of ``rows``: one create(vals_list) for the
@@ -355,13 +488,15 @@ class CrmImportJob(models.Model):
         values = self._merged_values(rows)
         outcomes = {}
         _tags, sources = self._prefetch_tags_sources(list(values.values()))
+        tags = self._prefetch_deal_tags(list(values.values()))
+        clients = self._new_clients([row for row, plan in plans.items() if plan[0] == "create"], values)
         to_create, to_update = [], []
         for row, (plan, match, message) in plans.items():
             if plan in ("skip", "review"):
                 state = "skipped" if plan == "skip" else "review"
                 outcomes[row] = (state, match.id if plan == "skip" and match else False, message, None)
                 continue
-            vals = self._lead_values(values[row], sources)
+            vals = self._lead_values(values[row], sources, tags, clients)
             if plan == "create":
                 to_create.append((row, vals))
             else:
@@ -468,14 +603,19 @@ class CrmImportJob(models.Model):
         if not self._is_deal_import():
             return super()._revert_chunk(batch_size)
         Row = self.env["crm.import.job.row"]
-        for state in ("created", "updated"):
-            domain = [("job_id", "=", self.id), ("state", "=", state), ("revert_done", "=", False)]
+        # The deals first, then the clients created for them (no longer used by them).
+        for state, kind in (("created", "deal"), ("updated", "deal"), ("created", "client")):
+            domain = [("job_id", "=", self.id), ("state", "=", state), ("kind", "=", kind), ("revert_done", "=", False)]
             rows = Row.search(domain, order="id desc", limit=batch_size)
             if rows:
                 break
         else:
             self._finish_revert()
             return False
+        if kind == "client":
+            reverted, conflicts = self._revert_created(self._existing(rows))
+            self._mark_reverted(rows, reverted, conflicts)
+            return True
         existing = set(rows.deal_id.exists().ids)
         rows_left = rows.filtered(lambda row: row.deal_id.id in existing)
         if state == "created":
@@ -529,10 +669,18 @@ class CrmImportJob(models.Model):
         return reverted, conflicts
 
     def _referenced_deals(self, deals):
-        """{deal id: reason} for ``deals`` that people worked on since: messages or activities."""
+        """{deal id: reason} for ``deals`` that people worked on since:
+        another record links to them (a quotation with sale_crm, a meeting,
+        any stored link that a delete would clear or refuse), messages or
+        activities. Links that die with the deal (``ondelete="cascade"``)
+        and the add-on's own bookkeeping do not count."""
         if not deals:
             return {}
         reasons = {}
+        for field in self._deal_reference_fields():
+            Model = self.env[field.model_name].sudo().with_context(active_test=False)
+            for deal, _count in Model._read_group([(field.name, "in", deals.ids)], [field.name], ["__count"]):
+                reasons.setdefault(deal.id, self.env._("Used by %(model)s.", model=Model._description))
         messages = (
             self.env["mail.message"]
             .sudo()
@@ -551,3 +699,21 @@ class CrmImportJob(models.Model):
         for (res_id,) in activities:
             reasons.setdefault(res_id, self.env._("Has activities since the import."))
         return reasons
+
+    def _deal_reference_fields(self):
+        """The stored many-to-one fields of other models that point to deals
+        and keep their record when the deal goes."""
+        fields_ = []
+        for model_name, Model in self.env.registry.items():
+            if Model._abstract or Model._transient or not Model._auto or model_name in DEAL_BOOKKEEPING:
+                continue
+            for field in Model._fields.values():
+                if (
+                    field.type == "many2one"
+                    and field.comodel_name == DEAL
+                    and field.store
+                    and field.ondelete != "cascade"
+                    and model_name != DEAL
+                ):
+                    fields_.append(field)
+        return fields_

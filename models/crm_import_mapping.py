@@ -149,4 +149,6 @@ DEAL_TARGETS = {
     ),
     "source": ("source_id", "source", TARGETS["source"][2]),
     "notes": ("description", "char", TARGETS["comment"][2]),
+    "currency": ("currency_id", "currency", ("currency", "currencycode", "moneda", "divisa", "wahrung", "waehrung")),
+    "tags": ("tag_ids", "tags", TARGETS["tags"][2]),
 }

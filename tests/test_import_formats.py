@@ -1,6 +1,6 @@
 import datetime
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.crm_client_suite.models.crm_import_format import infer_column
@@ -99,18 +99,84 @@ class TestImportFormats(TestImportCommon):
         job = self.job(csv_bytes([["Name", "Signed On"], ["Lena", "05/01/2024"]]))
         column = self.columns(job)["Signed On"]
         self.assertEqual((column.date_format, column.date_ambiguous), ("dd/mm/yyyy", True))
-        # Spanish writes 1.234,56: a number that does not tell takes the language's separator.
-        self.assertEqual(infer_column(["1.234"], ","), ("number", ",", False, False))
+        # Spanish writes 1.234,56: a number that does not tell takes the
+        # language's separator, and is flagged.
+        self.assertEqual(infer_column(["1.234"], ","), ("number", ",", False, True))
+        job = self.job(csv_bytes([["Name", "Revenue"], ["Lena", "1.500"]]))
+        column = self.columns(job)["Revenue"]
+        self.assertEqual((column.decimal_separator, column.decimal_ambiguous), (",", True))
 
     def test_overriding_the_decimal_separator_changes_what_is_imported(self):
         # "1,234" is a thousand or one and a bit: nothing tells, so the English default applies.
         job = self.job(csv_bytes([["Name", "Revenue"], ["Lena", "1,234"], ["Max", "2,000"]]))
         column = self.columns(job)["Revenue"]
-        self.assertEqual(column.decimal_separator, ".")
+        self.assertEqual((column.decimal_separator, column.decimal_ambiguous), (".", True))
         column.decimal_separator = ","
+        self.assertFalse(column.decimal_ambiguous)
         self.assertIn("Number: 1.234,56", job.preview)
         job.action_import()
         self.assertEqual(job.row_ids.sorted("row_number").record_id.mapped("x_revenue"), [1.234, 2.0])
+
+    def test_an_ambiguous_number_column_is_flagged_and_refused_until_the_user_chooses(self):
+        job = self.job(csv_bytes([["Name", "Revenue", "Seats"], ["Lena", "1,500", "3"], ["Max", "2,250", "12"]]))
+        columns = self.columns(job)
+        column = columns["Revenue"]
+        # The manager's language (en_US) breaks the tie, and the preview says to check it.
+        self.assertEqual((column.value_kind, column.decimal_separator, column.decimal_ambiguous), ("number", ".", True))
+        self.assertIn("Number: 1,234.56 (thousands or decimals? choose the separator)", job.preview)
+        self.assertFalse(columns["Seats"].decimal_ambiguous, "3 and 12 read one way only")
+        message = (
+            r"Choose the decimal separator of the column Revenue: its numbers \(1,500, 2,250\) read both as"
+            " thousands and as decimals."
+        )
+        with self.assertRaisesRegex(UserError, message):
+            job.action_test()
+        with self.assertRaisesRegex(UserError, message):
+            job.action_import()
+        self.assertEqual(job.state, "draft")
+        self.assertFalse(self.Partner.search([("name", "in", ("Lena", "Max"))]))
+        # The user chooses the decimal comma: the flag goes and the numbers are read that way.
+        column.decimal_separator = ","
+        self.assertFalse(column.decimal_ambiguous)
+        self.assertNotIn("thousands or decimals?", job.preview)
+        job.action_import()
+        self.assertEqual(job.row_ids.sorted("row_number").record_id.mapped("x_revenue"), [1.5, 2.25])
+
+    def test_unticking_the_flag_keeps_the_separator_shown(self):
+        job = self.job(csv_bytes([["Name", "Revenue"], ["Lena", "1,500"]]))
+        self.columns(job)["Revenue"].decimal_ambiguous = False
+        job.action_test()
+        self.assertEqual(job.plan_create, 1)
+        job.action_import()
+        self.assertEqual(job.row_ids.record_id.x_revenue, 1500.0)
+
+    def test_unticking_day_or_month_keeps_the_date_format_shown(self):
+        job = self.job(csv_bytes([["Name", "Signed On"], ["Lena", "05/01/2024"]]))
+        column = self.columns(job)["Signed On"]
+        self.assertEqual((column.date_format, column.date_ambiguous), ("mm/dd/yyyy", True))
+        column.date_ambiguous = False
+        job.action_import()
+        self.assertEqual(job.row_ids.record_id.x_signed, datetime.date(2024, 5, 1))
+
+    def test_a_column_whose_numbers_tell_is_not_flagged(self):
+        job = self.job(csv_bytes([["Name", "Revenue"], ["Lena", "1,500"], ["Max", "2,5"]]))
+        column = self.columns(job)["Revenue"]
+        self.assertEqual((column.decimal_separator, column.decimal_ambiguous), (",", False))
+        job.action_import()
+        self.assertEqual(job.row_ids.sorted("row_number").record_id.mapped("x_revenue"), [1.5, 2.5])
+
+    def test_an_ambiguous_number_that_is_not_a_number_field_does_not_block(self):
+        job = self.job(csv_bytes([["Name", "Notes"], ["Lena", "1,500"]]))
+        self.assertTrue(self.columns(job)["Notes"].decimal_ambiguous)
+        job.action_import()
+        self.assertIn("1,500", job.row_ids.record_id.comment)
+
+    def test_a_contributor_cannot_choose_a_column_format(self):
+        job = self.job(csv_bytes([["Name", "Revenue"], ["Lena", "1,500"]]))
+        column = self.columns(job)["Revenue"]
+        with self.assertRaises(AccessError):
+            column.with_user(self.contributor).write({"decimal_separator": ","})
+        self.assertEqual((column.decimal_separator, column.decimal_ambiguous), (".", True))
 
     def test_an_unreadable_cell_fails_its_row_with_the_reason_and_the_others_import(self):
         job = self.job(
@@ -153,6 +219,7 @@ class TestImportFormats(TestImportCommon):
         self.assertEqual(columns["Renewal"].date_format, "yyyy-mm-dd")
         # Excel keeps numbers as numbers: 1.234 is one and a bit, whatever the language.
         self.assertEqual(columns["Revenue"].decimal_separator, ".")
+        self.assertFalse(columns["Revenue"].decimal_ambiguous)
         job.action_import()
         partners = job.row_ids.sorted("row_number").record_id
         self.assertEqual(partners.mapped("x_signed"), [datetime.date(2023, 7, 16), datetime.date(2023, 7, 17)])
