@@ -87,3 +87,12 @@ from . import crm_import_job_progress
 from . import res_partner_import
 from . import crm_client_acquisition
 from . import crm_team_case
+from . import crm_timeline_live
+from . import mail_message_timeline
+from . import mail_activity_timeline
+from . import crm_outreach_timeline
+from . import crm_deal_stage_history_timeline
+from . import ir_websocket
+from . import crm_automation_run_step_timeline
+from . import sale_order_timeline
+from . import account_move_timeline
