@@ -42,8 +42,8 @@ class TestTimelineUi(CrmClientSuiteCommon, WebsocketCase):
         )
         self.assertIn("Cliente interesado en la ampliación", message.body)
         self.assertEqual(message.author_id, self.manager.partner_id)
-        # the saved phone, and the note logged away from the form
-        self.assertIn("911 222 333", self.client_a.phone)
+        # the saved email, and the note logged away from the form
+        self.assertEqual(self.client_a.email, "compras@construcciones-ibericas.example.com")
         note = self.env["mail.message"].search(
             [("model", "=", "res.partner"), ("res_id", "=", self.contact_a.id), ("body", "ilike", "visita del jueves")]
         )

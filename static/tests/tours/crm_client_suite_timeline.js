@@ -158,9 +158,9 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
             trigger: ".o_crm_timeline_entries:not(:has(.o_crm_timeline_entry:not([data-type=tracking])))",
         },
         {
-            content: "Change the client's phone",
-            trigger: ".o_form_view div[name=phone] input",
-            run: "edit +34 911 222 333",
+            content: "Change the client's email",
+            trigger: ".o_form_view div[name=email] input",
+            run: "edit compras@construcciones-ibericas.example.com",
         },
         {
             content: "Save the client",
@@ -169,7 +169,7 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
         },
         {
             content: "The change shows in the timeline after the save, without a page reload",
-            trigger: ".o_crm_timeline_entry[data-type=tracking]:contains('911 222 333')",
+            trigger: ".o_crm_timeline_entry[data-type=tracking]:contains('compras@construcciones-ibericas.example.com')",
         },
         {
             content: "Filter the timeline to notes",
@@ -213,7 +213,7 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
         },
         {
             content: "The deal's form opens",
-            trigger: ".o_form_view .o_field_widget[name=name]:contains('Obra nueva Madrid'), .o_form_view .o_field_widget[name=name] textarea:value('Obra nueva Madrid')",
+            trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains('Obra nueva Madrid')",
         },
         {
             content: "Back to the client",
