@@ -5,6 +5,7 @@ from odoo.tests import tagged, users
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
+from ..models.crm_automation_tracking import tracking_token
 from ..models.crm_timeline_live import BUS_NOTIFICATION, BUS_SUBCHANNEL
 from .common import CrmClientSuiteCommon
 
@@ -183,4 +184,18 @@ class TestTimelineLiveChannel(CrmClientSuiteCommon, WebsocketCase):
         )
         self.sent()
         self.env["crm.automation.run.step"].create([{"run_id": run.id, "result": "done"} for _i in range(3)])
+        self.assertSent(self.contact_a, self.client_a)
+
+    def test_an_email_opened_notifies_its_contact_not_a_forged_open(self):
+        automation = self.env["crm.automation"].create({"name": "Seguimiento", "target_model": "res.partner"})
+        run = self.env["crm.automation.run"].create(
+            {"automation_id": automation.id, "res_model": "res.partner", "res_id": self.contact_a.id}
+        )
+        message = self.contact_a.message_post(body="Oferta", message_type="comment")
+        self.sent()
+        Event = self.env(user=self.env.ref("base.public_user"))["crm.automation.email.event"]
+        self.assertFalse(Event._crm_record_event("open", run.id, 0, message.id, "0" * 64))
+        self.assertSent()
+        token = tracking_token(self.env, "open", run.id, 0, message.id)
+        self.assertTrue(Event._crm_record_event("open", run.id, 0, message.id, token))
         self.assertSent(self.contact_a, self.client_a)
