@@ -174,7 +174,8 @@ class TestTimelineLiveChannel(CrmClientSuiteCommon, WebsocketCase):
         self.assertSent()
         self.env["account.move"].sudo().create({"move_type": "out_invoice", "partner_id": self.contact_b.id})
         self.assertSent(self.contact_b, self.client_b)
-        self.env["account.move"].sudo().create({"move_type": "entry"})
+        # a vendor bill is no entry of the contact's timeline
+        self.env["account.move"].sudo().create({"move_type": "in_invoice", "partner_id": self.contact_b.id})
         self.assertSent()
 
     def test_an_automation_step_notifies_its_contact(self):
