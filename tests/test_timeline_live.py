@@ -115,6 +115,41 @@ class TestTimelineLiveNotifications(CrmClientSuiteCommon):
         self.env["mail.message"].create({"model": "res.partner", "res_id": False, "body": "Suelto"})
         self.assertSent()
 
+    @users("ccs_manager")
+    def test_quotations_and_invoices_notify_their_contact(self):
+        order = self.env["sale.order"].create({"partner_id": self.contact_a.id, "opportunity_id": self.deal_manager.id})
+        self.assertSent(self.contact_a, self.client_a)
+        order.with_context(tracking_disable=True).write({"client_order_ref": "PO-7"})
+        self.assertSent()
+        self.env["account.move"].sudo().create({"move_type": "out_invoice", "partner_id": self.contact_b.id})
+        self.assertSent(self.contact_b, self.client_b)
+        # a vendor bill is no entry of the contact's timeline
+        self.env["account.move"].sudo().create({"move_type": "in_invoice", "partner_id": self.contact_b.id})
+        self.assertSent()
+
+    def test_an_automation_step_notifies_its_contact(self):
+        automation = self.env["crm.automation"].create({"name": "Seguimiento", "target_model": "res.partner"})
+        run = self.env["crm.automation.run"].create(
+            {"automation_id": automation.id, "res_model": "res.partner", "res_id": self.contact_a.id}
+        )
+        self.sent()
+        self.env["crm.automation.run.step"].create([{"run_id": run.id, "result": "done"} for _i in range(3)])
+        self.assertSent(self.contact_a, self.client_a)
+
+    def test_an_email_opened_notifies_its_contact_not_a_forged_open(self):
+        automation = self.env["crm.automation"].create({"name": "Seguimiento", "target_model": "res.partner"})
+        run = self.env["crm.automation.run"].create(
+            {"automation_id": automation.id, "res_model": "res.partner", "res_id": self.contact_a.id}
+        )
+        message = self.contact_a.message_post(body="Oferta", message_type="comment")
+        self.sent()
+        Event = self.env(user=self.env.ref("base.public_user"))["crm.automation.email.event"]
+        self.assertFalse(Event._crm_record_event("open", run.id, 0, message.id, "0" * 64))
+        self.assertSent()
+        token = tracking_token(self.env, "open", run.id, 0, message.id)
+        self.assertTrue(Event._crm_record_event("open", run.id, 0, message.id, token))
+        self.assertSent(self.contact_a, self.client_a)
+
 
 @tagged("post_install", "-at_install")
 class TestTimelineLiveChannel(CrmClientSuiteCommon, WebsocketCase):
@@ -165,38 +200,3 @@ class TestTimelineLiveChannel(CrmClientSuiteCommon, WebsocketCase):
         missing = self.env["res.partner"].browse(self.env["res.partner"].search([], order="id desc", limit=1).id + 1)
         _websocket, subscribed = self.subscribed("ccs_contributor", missing)
         self.assertFalse(subscribed)
-
-    @users("ccs_manager")
-    def test_quotations_and_invoices_notify_their_contact(self):
-        order = self.env["sale.order"].create({"partner_id": self.contact_a.id, "opportunity_id": self.deal_manager.id})
-        self.assertSent(self.contact_a, self.client_a)
-        order.with_context(tracking_disable=True).write({"client_order_ref": "PO-7"})
-        self.assertSent()
-        self.env["account.move"].sudo().create({"move_type": "out_invoice", "partner_id": self.contact_b.id})
-        self.assertSent(self.contact_b, self.client_b)
-        # a vendor bill is no entry of the contact's timeline
-        self.env["account.move"].sudo().create({"move_type": "in_invoice", "partner_id": self.contact_b.id})
-        self.assertSent()
-
-    def test_an_automation_step_notifies_its_contact(self):
-        automation = self.env["crm.automation"].create({"name": "Seguimiento", "target_model": "res.partner"})
-        run = self.env["crm.automation.run"].create(
-            {"automation_id": automation.id, "res_model": "res.partner", "res_id": self.contact_a.id}
-        )
-        self.sent()
-        self.env["crm.automation.run.step"].create([{"run_id": run.id, "result": "done"} for _i in range(3)])
-        self.assertSent(self.contact_a, self.client_a)
-
-    def test_an_email_opened_notifies_its_contact_not_a_forged_open(self):
-        automation = self.env["crm.automation"].create({"name": "Seguimiento", "target_model": "res.partner"})
-        run = self.env["crm.automation.run"].create(
-            {"automation_id": automation.id, "res_model": "res.partner", "res_id": self.contact_a.id}
-        )
-        message = self.contact_a.message_post(body="Oferta", message_type="comment")
-        self.sent()
-        Event = self.env(user=self.env.ref("base.public_user"))["crm.automation.email.event"]
-        self.assertFalse(Event._crm_record_event("open", run.id, 0, message.id, "0" * 64))
-        self.assertSent()
-        token = tracking_token(self.env, "open", run.id, 0, message.id)
-        self.assertTrue(Event._crm_record_event("open", run.id, 0, message.id, token))
-        self.assertSent(self.contact_a, self.client_a)
