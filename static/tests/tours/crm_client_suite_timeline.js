@@ -155,9 +155,6 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
             run: "select tracking",
         },
         {
-            trigger: ".o_crm_timeline_entries:not(:has(.o_crm_timeline_entry:not([data-type=tracking])))",
-        },
-        {
             content: "Change the client's email",
             trigger: ".o_form_view div[name=email] input",
             run: "edit compras@construcciones-ibericas.example.com",
