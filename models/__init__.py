@@ -91,3 +91,13 @@ from . import crm_client_acquisition_batch
 from . import crm_contact_analytics
 from . import res_partner_contact_analytics
 from . import mail_blacklist_contact_analytics
+from . import crm_timeline_live
+from . import mail_message_timeline
+from . import mail_activity_timeline
+from . import crm_outreach_timeline
+from . import crm_deal_stage_history_timeline
+from . import ir_websocket
+from . import crm_automation_run_step_timeline
+from . import sale_order_timeline
+from . import account_move_timeline
+from . import crm_automation_email_event_timeline

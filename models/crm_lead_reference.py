@@ -1,7 +1,7 @@
 import re
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, sql
 
 REFERENCE_SEQUENCE = "crm.lead.reference"
 # What may be a deal reference in an email subject: a run of letters, digits,
@@ -28,7 +28,37 @@ class CrmLead(models.Model):
             "UNIQUE(company_id, crm_reference)",
             "Two deals of one company cannot have the same reference.",
         ),
+        # the constraint above lets deals without a company share a reference
+        # (NULL is distinct from NULL); NULLS NOT DISTINCT would also forbid
+        # two deals without a reference, so an exclusion on these deals only
+        (
+            "crm_reference_no_company_uniq",
+            "EXCLUDE (crm_reference WITH =) WHERE (company_id IS NULL)",
+            "Two deals without a company cannot have the same reference.",
+        ),
     )
+
+    def _auto_init(self):
+        if sql.column_exists(self.env.cr, self._table, "crm_reference"):
+            self._crm_clear_duplicate_references()
+        return super()._auto_init()
+
+    @api.model
+    def _crm_clear_duplicate_references(self):
+        """Deals without a company written with the same reference before the
+        exclusion existed would stop it from being added on update: the later
+        ones lose theirs, and _crm_fill_references gives them new ones."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead SET crm_reference = NULL
+                 WHERE company_id IS NULL AND crm_reference IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM crm_lead earlier
+                                WHERE earlier.company_id IS NULL AND earlier.crm_reference = crm_lead.crm_reference
+                                  AND earlier.id < crm_lead.id)
+                """
+            )
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -38,9 +68,11 @@ class CrmLead(models.Model):
 
     def _crm_set_references(self):
         """Give these deals references from the "crm.lead.reference" sequence
-        of each deal's company, one query per company and one to store them."""
+        of each deal's company, one query per company and one to store them.
+        Deals without a company draw from the shared sequence: a company's own
+        could repeat a reference another company's gave to such a deal."""
         values = []
-        for company, leads in self.grouped(lambda lead: lead.company_id or self.env.company).items():
+        for company, leads in self.grouped("company_id").items():
             references = self._crm_next_references(company, len(leads))
             values += [SQL("(%s, %s)", lead.id, ref) for lead, ref in zip(leads, references, strict=True) if ref]
         if not values:
@@ -74,11 +106,11 @@ class CrmLead(models.Model):
     @api.model
     def _crm_next_references(self, company, count):
         """``count`` references from the sequence of ``company`` (or the
-        shared one), in order."""
+        shared one; only the shared one for no company), in order."""
         sequence = (
             self.env["ir.sequence"]
             .sudo()
-            .with_company(company)
+            .with_company(company or self.env.company)
             .search(
                 [("code", "=", REFERENCE_SEQUENCE), ("company_id", "in", [company.id, False])],
                 order="company_id",

@@ -421,6 +421,8 @@ class CrmTimeline(models.AbstractModel):
                     "res_name": names.get(res_model, {}).get(res_id, ""),
                     # the deal's reference for an entry of a deal, else ""
                     "res_reference": (references.get(res_id) or "") if res_model == "crm.lead" else "",
+                    # the deal the reference opens: one of the timeline's scope, which the user may read
+                    "deal_id": res_id if res_model == "crm.lead" and res_id in references else False,
                     "source_model": source_model,
                     "source_id": source_id,
                     "open_model": source_model,

@@ -58,3 +58,4 @@ from . import test_crm_case_reply_to
 from . import test_import_presync
 from . import test_contact_analytics
 from . import test_export_ui
+from . import test_timeline_live

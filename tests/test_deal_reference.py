@@ -1,9 +1,11 @@
 import re
 
-from psycopg2.errors import UniqueViolation
+from psycopg2.errors import ExclusionViolation, UniqueViolation
 
+from odoo.exceptions import ValidationError
+from odoo.service.model import _as_validation_error
 from odoo.tests import tagged, users
-from odoo.tools import mute_logger
+from odoo.tools import mute_logger, sql
 
 from .common import CrmClientSuiteCommon
 from .test_email import RAW_EMAIL
@@ -55,6 +57,59 @@ class TestDealReference(CrmClientSuiteCommon):
         elsewhere.write({"crm_reference": self.deal_contributor.crm_reference})
         elsewhere.flush_recordset()
         self.assertEqual(elsewhere.crm_reference, self.deal_contributor.crm_reference)
+
+    def no_company_deals(self, count):
+        deals = self.env["crm.lead"].create([{"name": f"Nave {i}", "company_id": False} for i in range(count)])
+        self.assertFalse(deals.company_id)
+        return deals
+
+    @mute_logger("odoo.sql_db")
+    def test_reference_is_unique_among_deals_without_company(self):
+        first, second = self.no_company_deals(2)
+        with self.assertRaises(ExclusionViolation) as caught, self.env.cr.savepoint():
+            second.write({"crm_reference": first.crm_reference})
+            second.flush_recordset()
+        # what the user reads (the RPC layer turns the database error into it)
+        error = _as_validation_error(self.env, caught.exception)
+        self.assertIsInstance(error, ValidationError)
+        self.assertIn("Two deals without a company cannot have the same reference.", str(error))
+        # deals with no reference at all (no sequence) are no duplicates
+        (first | second).write({"crm_reference": False})
+        (first | second).flush_recordset()
+        self.assertEqual((first | second).mapped("crm_reference"), [False, False])
+        # a deal of a company may still carry a reference a deal without one has
+        other = self.env["res.company"].create({"name": "Ibérica Norte S.L."})
+        elsewhere = self.env["crm.lead"].create({"name": "Nave Bilbao", "company_id": other.id})
+        elsewhere.write({"crm_reference": self.deal_contributor.crm_reference})
+        elsewhere.flush_recordset()
+
+    def test_a_deal_without_company_draws_from_the_shared_sequence(self):
+        # a company's own sequence would repeat what another company's gave
+        self.env["ir.sequence"].create(
+            {"name": "Own", "code": "crm.lead.reference", "prefix": "OWN-", "company_id": self.env.company.id}
+        )
+        [deal] = self.no_company_deals(1)
+        self.assertRegex(deal.crm_reference, r"^D\d{5}$")
+
+    def test_update_gives_duplicates_without_company_new_references(self):
+        # a database where duplicates were written before the exclusion existed
+        first, second, third = self.no_company_deals(3)
+        self.env.cr.execute("ALTER TABLE crm_lead DROP CONSTRAINT crm_lead_crm_reference_no_company_uniq")
+        self.env.cr.execute(
+            "UPDATE crm_lead SET crm_reference = %s WHERE id IN %s", [first.crm_reference, (second.id, third.id)]
+        )
+        self.env.invalidate_all()
+        kept = first.crm_reference
+        Lead = self.env["crm.lead"]
+        Lead._crm_clear_duplicate_references()
+        Lead._crm_fill_references()
+        self.assertEqual(first.crm_reference, kept)
+        references = (first | second | third).mapped("crm_reference")
+        self.assertEqual(len(set(references)), 3)
+        self.assertTrue(all(references))
+        # the exclusion can now be added back, as the update does
+        definition = dict((key, d) for key, d, _msg in Lead._sql_constraints)["crm_reference_no_company_uniq"]
+        sql.add_constraint(self.env.cr, "crm_lead", "crm_lead_crm_reference_no_company_uniq", definition)
 
     @users("ccs_manager")
     def test_deals_are_found_by_reference(self):

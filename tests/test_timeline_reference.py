@@ -145,3 +145,26 @@ class TestTimelineDealReference(CrmClientSuiteCommon):
         self.assertNotIn(self.ref_contributor, payload)
         self.assertNotIn(self.ref_manager, payload)
         self.assertEqual(self.page(search=self.ref_contributor), [])
+
+    @users("ccs_contributor")
+    @mute_logger(*MUTE)
+    def test_reference_links_only_to_the_deals_the_user_may_read(self):
+        entries = self.page()
+        linked = {e["deal_id"] for e in entries if e["deal_id"]}
+        self.assertEqual(linked, {self.deal_contributor.id})
+        for entry in entries:
+            # a deal's entry links its deal; a contact's or client's links none
+            if entry["res_model"] == "crm.lead":
+                self.assertEqual((entry["deal_id"], entry["res_reference"]), (entry["res_id"], self.ref_contributor))
+            else:
+                self.assertFalse(entry["deal_id"])
+        # what the link opens, the user may read
+        self.assertTrue(self.env["crm.lead"].browse(list(linked)).has_access("read"))
+        self.assertFalse(self.deal_manager.with_user(self.env.user).has_access("read"))
+
+    @users("ccs_manager_b")
+    @mute_logger(*MUTE)
+    def test_other_team_manager_gets_no_deal_link(self):
+        entries = self.page()
+        self.assertTrue(entries)
+        self.assertFalse([e for e in entries if e["deal_id"]])

@@ -1,10 +1,15 @@
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
+
+from odoo.addons.bus.tests.common import WebsocketCase
 
 from .common import CrmClientSuiteCommon
 
 
 @tagged("post_install", "-at_install")
-class TestTimelineUi(CrmClientSuiteCommon, HttpCase):
+class TestTimelineUi(CrmClientSuiteCommon, WebsocketCase):
+    """A Manager's tour of the client's timeline. Websockets are allowed (as
+    for bus tests): the timeline's bus channel is really subscribed."""
+
     def test_manager_filters_opens_an_entry_schedules_a_call_and_sees_it_done(self):
         self.contact_a.message_post(
             body="Necesitamos presupuesto para la nave",
@@ -37,3 +42,9 @@ class TestTimelineUi(CrmClientSuiteCommon, HttpCase):
         )
         self.assertIn("Cliente interesado en la ampliación", message.body)
         self.assertEqual(message.author_id, self.manager.partner_id)
+        # the saved email, and the note logged away from the form
+        self.assertEqual(self.client_a.email, "compras@construcciones-ibericas.example.com")
+        note = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.contact_a.id), ("body", "ilike", "visita del jueves")]
+        )
+        self.assertEqual((note.subtype_id, note.author_id), (self.env.ref("mail.mt_note"), self.manager.partner_id))

@@ -1,4 +1,4 @@
-import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
+import { Component, onWillStart, onWillUpdateProps, useEffect, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
@@ -8,6 +8,9 @@ import { CHATTER_CHANGED } from "./chatter_patch";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 
 const PAGE_SIZE = 40;
+// the server's crm_timeline_live.py: a timeline's channel and notification
+const BUS_CHANNEL_PREFIX = "crm_client_suite.timeline_";
+const BUS_NOTIFICATION = "crm_client_suite.timeline_changed";
 const ICONS = {
     email_in: "fa-envelope-open-o",
     email_out: "fa-paper-plane-o",
@@ -30,7 +33,10 @@ const ICONS = {
  * entries newest first, filters by type, contact, deal, author, words and
  * period, "load more", each entry opening the record it came from (a
  * document's entry also offers its download). It reloads itself when the
- * form's chatter changes the record.
+ * form's chatter changes the record, and when anyone else changes one of
+ * its entries (the server's bus notification for this contact or client):
+ * right away on the first page, through a "new entries" button once the
+ * user has loaded more, so what they read does not move under them.
  */
 export class CrmTimeline extends Component {
     static template = "crm_client_suite.CrmTimeline";
@@ -43,6 +49,7 @@ export class CrmTimeline extends Component {
             entries: [],
             hasMore: false,
             loading: false,
+            changedElsewhere: false,
             typeOptions: [],
             options: { contacts: [], deals: [], authors: [] },
             filters: { type: "", search: "", date_from: "", date_to: "", contact_id: "", deal_id: "", author_id: "" },
@@ -52,13 +59,44 @@ export class CrmTimeline extends Component {
             await Promise.all([this.loadOptions(this.props.record.resId), this.load(this.props.record.resId)]);
         });
         // a message posted or an activity scheduled or done in the form's chatter
-        const reloadAfterChatter = useDebounced(() => this.reload(), 200);
+        const reloadSoon = useDebounced(() => this.reload(), 200);
         useBus(this.env.bus, CHATTER_CHANGED, ({ detail }) => {
             const record = this.props.record;
             if (detail.model === record.resModel && detail.id === record.resId) {
-                reloadAfterChatter();
+                reloadSoon();
             }
         });
+        // a change made elsewhere: another user's email, note, activity,
+        // outreach or deal stage, an incoming email, an automation
+        this.busService = useService("bus_service");
+        const onTimelineChanged = ({ partner_id }) => {
+            if (partner_id !== this.props.record.resId) {
+                return;
+            }
+            if (this.state.entries.length > PAGE_SIZE) {
+                this.state.changedElsewhere = true;
+            } else {
+                reloadSoon();
+            }
+        };
+        useEffect(
+            () => {
+                this.busService.subscribe(BUS_NOTIFICATION, onTimelineChanged);
+                return () => this.busService.unsubscribe(BUS_NOTIFICATION, onTimelineChanged);
+            },
+            () => []
+        );
+        useEffect(
+            (resId) => {
+                if (!resId) {
+                    return;
+                }
+                const channel = `${BUS_CHANNEL_PREFIX}${resId}`;
+                this.busService.addChannel(channel);
+                return () => this.busService.deleteChannel(channel);
+            },
+            () => [this.props.record.resId]
+        );
         onWillUpdateProps(async (nextProps) => {
             if (nextProps.record.resId !== this.props.record.resId) {
                 Object.assign(this.state.filters, { contact_id: "", deal_id: "", author_id: "" });
@@ -119,6 +157,9 @@ export class CrmTimeline extends Component {
             }
             this.state.entries = append ? [...this.state.entries, ...page.entries] : page.entries;
             this.state.hasMore = page.has_more;
+            if (!append) {
+                this.state.changedElsewhere = false;
+            }
         } finally {
             if (request === this.lastRequest) {
                 this.state.loading = false;
@@ -150,6 +191,20 @@ export class CrmTimeline extends Component {
 
     plannedLabel(entry) {
         return entry.planned ? _t("Planned") : "";
+    }
+
+    /** The deal of an entry of a deal (its reference is the link). */
+    openDeal(entry) {
+        if (!entry.deal_id) {
+            return;
+        }
+        this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "crm.lead",
+            res_id: entry.deal_id,
+            views: [[false, "form"]],
+            target: "current",
+        });
     }
 
     openEntry(entry) {

@@ -150,6 +150,78 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
             trigger: ".o_crm_timeline_entry[data-type=note]:contains('Enviar catálogo de fachadas')",
         },
         {
+            content: "Filter the timeline to field changes",
+            trigger: ".o_crm_timeline_type",
+            run: "select tracking",
+        },
+        {
+            content: "Change the client's email",
+            trigger: ".o_form_view div[name=email] input",
+            run: "edit compras@construcciones-ibericas.example.com",
+        },
+        {
+            content: "Save the client",
+            trigger: ".o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "The change shows in the timeline after the save, without a page reload",
+            trigger: ".o_crm_timeline_entry[data-type=tracking]:contains('compras@construcciones-ibericas.example.com')",
+        },
+        {
+            content: "Filter the timeline to notes",
+            trigger: ".o_crm_timeline_type",
+            run: "select note",
+        },
+        {
+            trigger: ".o_crm_timeline_entry[data-type=note]:contains('Enviar catálogo de fachadas')",
+        },
+        {
+            content: "Someone logs a note on the client's contact, away from this form",
+            trigger: ".o_crm_timeline",
+            async run() {
+                const { orm } = odoo.__WOWL_DEBUG__.root.env.services;
+                const [contactId] = await orm.search("res.partner", [["name", "=", "Lucía Fernández"]]);
+                await orm.call("res.partner", "message_post", [[contactId]], {
+                    body: "Confirma la visita del jueves",
+                    subtype_xmlid: "mail.mt_note",
+                });
+            },
+        },
+        {
+            content: "The bus delivers the change (tests send no NOTIFY: a new subscription fetches it)",
+            trigger: ".o_crm_timeline",
+            run() {
+                odoo.__WOWL_DEBUG__.root.env.services.bus_service.forceUpdateChannels();
+            },
+        },
+        {
+            content: "The contact's note shows in the client's timeline without a page reload",
+            trigger: ".o_crm_timeline_entry[data-type=note]:contains('Confirma la visita del jueves')",
+        },
+        {
+            content: "Its deal's reference opens the deal",
+            trigger: ".o_crm_timeline_type",
+            run: "select call",
+        },
+        {
+            trigger: ".o_crm_timeline_entry[data-type=call]:contains('Obra nueva Madrid') a.o_crm_timeline_reference",
+            run: "click",
+        },
+        {
+            content: "The deal's form opens",
+            trigger: ".o_breadcrumb .o_last_breadcrumb_item:contains('Obra nueva Madrid')",
+        },
+        {
+            content: "Back to the client",
+            trigger: ".o_breadcrumb .breadcrumb-item a",
+            run: "click",
+        },
+        {
+            trigger: ".o_notebook .nav-link[name=crm_timeline]",
+            run: "click",
+        },
+        {
             content: "Filter the timeline to calls",
             trigger: ".o_crm_timeline_type",
             run: "select call",
