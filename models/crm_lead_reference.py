@@ -1,9 +1,11 @@
 import re
 
 from odoo import api, fields, models
-from odoo.tools import SQL, sql
+from odoo.tools import SQL, split_every, sql
 
 REFERENCE_SEQUENCE = "crm.lead.reference"
+# deals given references at once when the add-on fills the missing ones
+FILL_CHUNK = 10000
 # What may be a deal reference in an email subject: a run of letters, digits,
 # "/" and "-" holding a digit ("D00042", "DEAL/2026/0042").
 REFERENCE_TOKEN = re.compile(r"[\w/-]*\d[\w/-]*")
@@ -100,8 +102,12 @@ class CrmLead(models.Model):
     @api.model
     def _crm_fill_references(self):
         """Give a reference to the deals that have none (they existed before
-        the sequence); run when the add-on is installed or updated."""
-        self.with_context(active_test=False).search([("crm_reference", "=", False)], order="id")._crm_set_references()
+        the sequence); run when the add-on is installed or updated. Works in
+        chunks, so a database of millions of deals fits in memory."""
+        leads = self.with_context(active_test=False).search([("crm_reference", "=", False)], order="id")
+        for chunk in split_every(FILL_CHUNK, leads.ids, self.browse):
+            chunk._crm_set_references()
+            self.env.invalidate_all()
 
     @api.model
     def _crm_next_references(self, company, count):

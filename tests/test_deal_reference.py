@@ -1,4 +1,5 @@
 import re
+from unittest.mock import patch
 
 from psycopg2.errors import ExclusionViolation, UniqueViolation
 
@@ -7,6 +8,7 @@ from odoo.service.model import _as_validation_error
 from odoo.tests import tagged, users
 from odoo.tools import mute_logger, sql
 
+from ..models import crm_lead_reference
 from .common import CrmClientSuiteCommon
 from .test_email import RAW_EMAIL
 
@@ -37,6 +39,28 @@ class TestDealReference(CrmClientSuiteCommon):
         self.env["crm.lead"]._crm_fill_references()
         self.assertGreater(self.number(self.deal_manager), self.number(self.deal_unassigned_b))
         self.assertEqual(self.deal_contributor.crm_reference, kept)
+
+    def test_missing_references_are_filled_in_chunks(self):
+        deals = self.deal_manager | self.deal_contributor | self.deal_unassigned_b
+        self.env.cr.execute("UPDATE crm_lead SET crm_reference = NULL WHERE id IN %s", [tuple(deals.ids)])
+        deals.invalidate_recordset(["crm_reference"])
+        Lead = type(self.env["crm.lead"])
+        chunks = []
+
+        def set_references(leads):
+            chunks.append(len(leads))
+            return original(leads)
+
+        original = Lead._crm_set_references
+        with (
+            patch.object(crm_lead_reference, "FILL_CHUNK", 2),
+            patch.object(Lead, "_crm_set_references", set_references),
+        ):
+            self.env["crm.lead"]._crm_fill_references()
+        self.assertEqual(chunks, [2, 1])
+        references = deals.mapped("crm_reference")
+        self.assertTrue(all(references), references)
+        self.assertEqual(len(set(references)), 3)
 
     def test_a_company_with_its_own_sequence_draws_from_it(self):
         other = self.env["res.company"].create({"name": "Ibérica Norte S.L."})
