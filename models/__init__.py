@@ -87,3 +87,4 @@ from . import crm_import_job_progress
 from . import res_partner_import
 from . import crm_client_acquisition
 from . import crm_team_case
+from . import crm_lead_ranking

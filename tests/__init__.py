@@ -55,3 +55,4 @@ from . import test_crm_case_alias
 from . import test_crm_case_sla
 from . import test_timeline_reference
 from . import test_crm_case_reply_to
+from . import test_analytics_ranking
