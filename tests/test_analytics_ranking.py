@@ -46,7 +46,8 @@ class TestRankingSnapshots(TestAnalyticsCommon):
         with self.at("2026-02-20 09:00:00"):
             self.d3.user_id = self.manager
             self.d3.stage_id = self.s_negotiation
-        self.assertEqual(self.snapshots()[self.d3][:2], (self.manager, self.team_b))
+        # the new owner's team came with him (stock assigns the salesperson's team): the team of the move
+        self.assertEqual(self.snapshots()[self.d3][:2], (self.manager, self.d3.team_id))
         # back to a stage it stayed in before: the owner when it first reached that stage
         with self.at("2026-02-22 09:00:00"):
             self.d3.stage_id = self.s_proposal
