@@ -12,8 +12,9 @@ Then, for each figure, in the same process on the same data, the median of
 * the add-on: the report's ``_read_group`` as the pivot/graph/dashboard asks it
   (as the admin user);
 * hand SQL: the query a developer would write for the same figure on the same
-  tables (the summary for stage figures, crm_lead for outcomes, the client
-  acquisitions and won values per month for CAC);
+  tables (the summary for stage figures, crm_lead for outcomes, crm_lead's
+  kept snapshots of the summary for the ranking's closing and creating owner,
+  the client acquisitions and won values per month for CAC);
 * stock: the closest ``crm.lead`` ``_read_group`` stock Odoo offers, where one
   exists (stock has no stage conversion, time in stage or ranking).
 
@@ -493,6 +494,9 @@ def main():
             env["crm.client.acquisition"]._refresh()
             # and the contact analysis rows the add-on keeps when partners change (the load wrote in SQL)
             env["crm.contact.analytics"]._refresh()
+        # the summary's snapshots the add-on keeps on each deal as it moves (closing and creating owner),
+        # filled in one statement (also on data built before they existed)
+        built = bool(env["crm.lead"]._sync_stage_snapshots()) or built
         cr.execute(SQL("ALTER TABLE res_partner ENABLE TRIGGER USER"))
         cr.commit()
         if built:
@@ -664,18 +668,18 @@ def main():
                     SQL(
                         """
                         SELECT user_id, sum(won), avg(rate), avg(cycle), sum(created) FROM (
-                            SELECT s.user_id, CASE WHEN w THEN l.expected_revenue ELSE 0 END AS won,
+                            SELECT l.crm_stage_user_id AS user_id,
+                                   CASE WHEN w THEN l.expected_revenue ELSE 0 END AS won,
                                    CASE WHEN w THEN 100.0 ELSE 0 END AS rate,
                                    CASE WHEN w THEN EXTRACT(EPOCH FROM (l.date_closed - l.create_date)) / 86400
                                         END AS cycle,
                                    0 AS created
                               FROM crm_lead l JOIN crm_stage st ON st.id = l.stage_id
-                              JOIN crm_deal_stage_summary s ON s.lead_id = l.id AND s.stage_id = l.stage_id
                              CROSS JOIN LATERAL (SELECT l.active AND COALESCE(st.is_won, FALSE) AS w) x
                              WHERE l.date_closed >= %(low)s AND l.date_closed < %(high)s
                          UNION ALL
-                            SELECT s.user_id, 0, NULL, NULL, 1 FROM crm_deal_stage_summary s
-                             WHERE s.is_entry AND s.date_first_in >= %(low)s AND s.date_first_in < %(high)s
+                            SELECT l.crm_entry_user_id, 0, NULL, NULL, 1 FROM crm_lead l
+                             WHERE l.crm_date_entry >= %(low)s AND l.crm_date_entry < %(high)s
                         ) e GROUP BY user_id ORDER BY 2 DESC
                         """,
                         low=low,

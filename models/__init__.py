@@ -101,3 +101,4 @@ from . import crm_automation_run_step_timeline
 from . import sale_order_timeline
 from . import account_move_timeline
 from . import crm_automation_email_event_timeline
+from . import crm_lead_ranking

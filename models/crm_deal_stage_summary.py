@@ -272,6 +272,7 @@ class CrmDealStageSummary(models.Model):
                 }
                 self._fold_entry(lead_rows, orders[lead.team_id.id], lead.stage_id.id, when, snapshot)
         self._write_rows(rows)
+        self.env["crm.lead"].sudo()._sync_stage_snapshots(leads.ids)
         return left
 
     # ------------------------------------------------------------------
@@ -318,6 +319,7 @@ class CrmDealStageSummary(models.Model):
         where = SQL("TRUE") if lead_ids is None else SQL("lead_id = ANY(%s)", list(lead_ids))
         self.env.cr.execute(SQL("DELETE FROM crm_deal_stage_summary WHERE %s", where))
         self._write_rows(rows)
+        self.env["crm.lead"].sudo()._sync_stage_snapshots(lead_ids)
 
     @api.model
     def _init_summary(self):
@@ -336,3 +338,5 @@ class CrmDealStageSummary(models.Model):
         ]
         for start in range(0, len(missing), 10000):
             self._rebuild(missing[start : start + 10000])
+        # the deals' snapshots of their summary, filled in SQL on the databases that had none
+        self.env["crm.lead"].sudo()._sync_stage_snapshots()

@@ -105,8 +105,18 @@ class CrmAnalyticsReportMixin(models.AbstractModel):
 
     @api.model
     def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
-        self = self.with_context(crm_analytics_groupby=tuple(groupby))
+        # the fields the read names, for the reports that build only the parts of their query it needs
+        named = {spec.split(":")[0].split(".")[0] for spec in (*groupby, *aggregates)}
+        leaves = (leaf for leaf in (*domain, *having) if isinstance(leaf, list | tuple))
+        named.update(str(leaf[0]).split(":")[0].split(".")[0] for leaf in leaves)
+        named.update(part.split()[0].split(":")[0] for part in (order or "").split(",") if part.strip())
+        self = self.with_context(crm_analytics_groupby=tuple(groupby), crm_analytics_fields=frozenset(named))
         return super()._read_group(domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order)
+
+    def _analytics_fields_read(self):
+        """The fields the current ``_read_group`` names (grouping, measure, filter, order), or None outside
+        one (search, read): all of them may be needed."""
+        return self.env.context.get("crm_analytics_fields")
 
     def _read_group_select(self, aggregate_spec, query):
         fname = aggregate_spec.split(":")[0]

@@ -169,9 +169,29 @@ class CrmCacReport(models.Model):
             ),
         ]
 
+    # The parts of the figures, each read only when one of these fields is: a read of the new clients
+    # by source does not spread every client over its months.
+    _FACT_PARTS = {  # noqa: RUF012
+        "spend": {"spend", "cac", "ltv_cac", "payback_months"},
+        "new_clients": {"new_clients", "cac", "ltv_cac", "payback_months"},
+        "revenue": {"revenue", "revenue_per_client", "cltv", "ltv_cac", "payback_months"},
+        "active_clients": {"active_clients", "revenue_per_client", "churn_rate", "cltv", "ltv_cac", "payback_months"},
+        "churned_clients": {"churned_clients", "churn_rate", "cltv", "ltv_cac"},
+    }
+
+    def _fact_parts(self):
+        """The parts the current read needs: those of its measures and filters, all of them outside a
+        ``_read_group`` or for one that names no figure (counts rows)."""
+        named = self._analytics_fields_read()
+        if named is None or "__count" in named:
+            return set(self._FACT_PARTS)
+        parts = {part for part, names in self._FACT_PARTS.items() if names & named}
+        return parts or set(self._FACT_PARTS)
+
     @property
     def _table_query(self):
         today = fields.Date.context_today(self)
+        parts = self._fact_parts()
 
         def rate(currency):
             # the rate of the currency at the cost's month, the company's own rate first
@@ -183,6 +203,40 @@ class CrmCacReport(models.Model):
                 currency,
             )
 
+        facts = {
+            "spend": SQL(
+                """SELECT date_trunc('month', c.date)::date, c.company_id, c.source_id, c.team_id,
+                          c.amount * %(company_rate)s / %(cost_rate)s, 0, 0.0, 0, 0
+                     FROM cost c
+                     JOIN res_company company ON company.id = c.company_id""",
+                company_rate=rate(SQL("company.currency_id")),
+                cost_rate=rate(SQL("c.currency_id")),
+            ),
+            "new_clients": SQL("SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort"),
+            "revenue": SQL(
+                """SELECT revenue.month, client.company_id, client.source_id, client.team_id, 0.0, 0, revenue.amount,
+                          0, 0
+                     FROM revenue JOIN client ON client.client_id = revenue.client_id
+                    WHERE revenue.month >= client.month"""
+            ),
+            "active_clients": SQL(
+                """SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, clients, 0
+                     FROM cohort,
+                          generate_series(month, LEAST(COALESCE(churn_month, %(today)s), %(today)s),
+                                          interval '1 month') m
+                    WHERE churn_month IS NULL OR churn_month >= month""",
+                today=SQL("%s::date", today.replace(day=1)),
+            ),
+            "churned_clients": SQL(
+                "SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, clients "
+                "FROM cohort WHERE churn_month >= month"
+            ),
+        }
+        # an empty first part names the columns of the union, whichever parts follow
+        names = SQL(
+            "SELECT NULL::date AS month, NULL::int AS company_id, NULL::int AS source_id, NULL::int AS team_id, "
+            "0.0 AS spend, 0 AS new_clients, 0.0 AS revenue, 0 AS active_clients, 0 AS churned_clients WHERE FALSE"
+        )
         return SQL(
             """
             WITH cost AS (%(spend)s),
@@ -210,29 +264,7 @@ class CrmCacReport(models.Model):
                  WHERE NOT EXISTS (SELECT FROM account_move m WHERE m.commercial_partner_id = won.client_id
                                                                 AND %(invoiced)s)
             ),
-            fact AS (
-                SELECT date_trunc('month', c.date)::date AS month, c.company_id, c.source_id, c.team_id,
-                       c.amount * %(company_rate)s / %(cost_rate)s AS spend,
-                       0 AS new_clients, 0.0 AS revenue, 0 AS active_clients, 0 AS churned_clients
-                  FROM cost c
-                  JOIN res_company company ON company.id = c.company_id
-                UNION ALL
-                SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort
-                UNION ALL
-                SELECT revenue.month, client.company_id, client.source_id, client.team_id, 0.0, 0, revenue.amount,
-                       0, 0
-                  FROM revenue JOIN client ON client.client_id = revenue.client_id
-                 WHERE revenue.month >= client.month
-                UNION ALL
-                SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, clients, 0
-                  FROM cohort,
-                       generate_series(month, LEAST(COALESCE(churn_month, %(today)s), %(today)s),
-                                       interval '1 month') m
-                 WHERE churn_month IS NULL OR churn_month >= month
-                UNION ALL
-                SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, clients
-                  FROM cohort WHERE churn_month >= month
-            )
+            fact AS (%(fact)s)
             SELECT row_number() OVER (ORDER BY f.month, f.company_id, f.source_id, f.team_id) AS id,
                    f.month, f.company_id, f.source_id, f.team_id,
                    SUM(f.spend) AS spend,
@@ -248,9 +280,7 @@ class CrmCacReport(models.Model):
           GROUP BY f.month, f.company_id, f.source_id, f.team_id
             """,
             spend=SQL(" UNION ALL ").join(self._spend_sources()),
-            company_rate=rate(SQL("company.currency_id")),
-            cost_rate=rate(SQL("c.currency_id")),
-            today=SQL("%s::date", today.replace(day=1)),
+            fact=SQL(" UNION ALL ").join([names, *(facts[part] for part in self._FACT_PARTS if part in parts)]),
             invoiced=SQL(
                 "m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund') AND m.invoice_date IS NOT NULL"
             ),

@@ -6,8 +6,9 @@ class CrmSalespersonRankingReport(models.Model):
     """Salesperson ranking: one row per event credited to a salesperson.
 
     Events: a deal won or lost (credited to the salesperson who owned the deal
-    in the stage it was closed in, from the stage summary's snapshot, on its
-    closing date), a deal created (credited to its owner in its first stage)
+    in the stage it was closed in, from the stage summary's snapshot kept on
+    the deal, on its closing date), a deal created (credited to its owner in
+    its first stage, on its entry date)
     and an activity done on a deal (credited to the user who marked it done).
     Rank by sorting a measure; the pivot's comparison with the previous period
     puts the previous period beside it.
@@ -20,8 +21,22 @@ class CrmSalespersonRankingReport(models.Model):
     _rec_name = "user_id"
     _order = "date desc"
     _depends = {  # noqa: RUF012
-        "crm.deal.stage.summary": ["lead_id", "user_id", "team_id", "date_first_in", "date_open_in", "is_entry"],
-        "crm.lead": ["active", "stage_id", "team_id", "company_id", "expected_revenue", "date_closed", "type"],
+        "crm.lead": [
+            "active",
+            "stage_id",
+            "team_id",
+            "company_id",
+            "expected_revenue",
+            "date_closed",
+            "type",
+            "crm_stage_user_id",
+            "crm_stage_team_id",
+            "crm_stage_company_id",
+            "crm_entry_user_id",
+            "crm_entry_team_id",
+            "crm_entry_company_id",
+            "crm_date_entry",
+        ],
         "mail.message": ["model", "res_id", "mail_activity_type_id", "author_id"],
     }
 
@@ -66,11 +81,11 @@ class CrmSalespersonRankingReport(models.Model):
     def _table_query(self):
         return SQL(
             """
-            SELECT s.id * 3 AS id,
-                   s.user_id AS user_id,
-                   s.team_id AS team_id,
+            SELECT l.id * 3 AS id,
+                   l.crm_stage_user_id AS user_id,
+                   l.crm_stage_team_id AS team_id,
                    l.team_id AS deal_team_id,
-                   s.company_id AS company_id,
+                   l.crm_stage_company_id AS company_id,
                    l.id AS lead_id,
                    l.date_closed AS date,
                    CASE WHEN won THEN COALESCE(l.expected_revenue, 0.0) ELSE 0.0 END AS won_amount,
@@ -83,16 +98,14 @@ class CrmSalespersonRankingReport(models.Model):
                    0 AS activity_count
               FROM crm_lead l
               JOIN crm_stage stage ON stage.id = l.stage_id
-              JOIN crm_deal_stage_summary s ON s.lead_id = l.id AND s.stage_id = l.stage_id
              CROSS JOIN LATERAL (SELECT l.active AND COALESCE(stage.is_won, FALSE) AS won) w
              WHERE l.type = 'opportunity' AND l.date_closed IS NOT NULL
                AND ((l.active AND stage.is_won) OR NOT l.active OR stage.is_lost)
          UNION ALL
-            SELECT s.id * 3 + 1, s.user_id, s.team_id, l.team_id, s.company_id, l.id, s.date_first_in,
-                   0.0, 0, 0, NULL, NULL, 1, 0
-              FROM crm_deal_stage_summary s
-              JOIN crm_lead l ON l.id = s.lead_id
-             WHERE s.is_entry AND l.type = 'opportunity'
+            SELECT l.id * 3 + 1, l.crm_entry_user_id, l.crm_entry_team_id, l.team_id, l.crm_entry_company_id, l.id,
+                   l.crm_date_entry, 0.0, 0, 0, NULL, NULL, 1, 0
+              FROM crm_lead l
+             WHERE l.crm_date_entry IS NOT NULL AND l.type = 'opportunity'
          UNION ALL
             SELECT m.id * 3 + 2, u.id, l.team_id, l.team_id, l.company_id, l.id, m.date,
                    0.0, 0, 0, NULL, NULL, 0, 1

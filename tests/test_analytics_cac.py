@@ -216,3 +216,40 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
         by_month = dict(self.figures(["month:month"], ["revenue:sum"], [("source_id", "=", self.ads.id)]))
         self.assertEqual(by_month[date(2026, 1, 1)], 1000.0, "A's January deal is not counted: A is invoiced")
         self.assertEqual(by_month[date(2026, 2, 1)], 2000.0)
+
+    def test_a_read_computes_only_its_figures_and_they_do_not_change(self):
+        """Each measure read alone, or with a filter on another, equals the same measure read with all
+        the others, in every grouping; a grouping holding none of the figures read has no row."""
+        self.env.company.crm_team_isolation = False
+        Report = self.env["crm.cac.report"]
+        measures = [
+            "spend:sum",
+            "new_clients:sum",
+            "revenue:sum",
+            "active_clients:sum",
+            "churned_clients:sum",
+            "cac:avg",
+            "revenue_per_client:avg",
+            "churn_rate:avg",
+            "cltv:avg",
+            "ltv_cac:avg",
+            "payback_months:avg",
+        ]
+        for groupby in (["source_id"], ["month:month"], ["team_id", "month:month"]):
+            keys = len(groupby)
+            full = {tuple(row[:keys]): row[keys:] for row in self.figures(groupby, measures)}
+            for index, measure in enumerate(measures):
+                with self.subTest(groupby=groupby, measure=measure):
+                    alone = {tuple(row[:keys]): row[keys] for row in self.figures(groupby, [measure])}
+                    self.assertEqual(alone, {key: values[index] for key, values in full.items() if key in alone})
+                    self.assertFalse(
+                        any(values[index] for key, values in full.items() if key not in alone),
+                        "a grouping left out holds no figure",
+                    )
+        # the parts follow the figures read, their filters and their order, all of them outside a read group
+        with self.at("2026-02-28 12:00:00"):
+            parts = Report.with_context(crm_analytics_fields=frozenset({"source_id", "new_clients"}))._fact_parts()
+            self.assertEqual(parts, {"new_clients"})
+            self.assertEqual(Report._fact_parts(), set(Report._FACT_PARTS))
+        [(new,)] = self.figures([], ["new_clients:sum"], [("spend", ">", 0)])
+        self.assertEqual(new, 2, "a filter on the spend reads the spend: the months with costs keep their clients")
