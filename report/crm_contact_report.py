@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..models.crm_contact_analytics import CONTACT_ANALYTICS_COLUMNS
+from ..models.crm_contact_analytics import CONTACT_ANALYTICS_COLUMNS, CONTACT_ANALYTICS_FIELDS
 from ..models.res_partner import CLIENT_STATUSES, CLIENT_TYPES, ROLE_CATEGORIES
 
 
@@ -22,32 +22,7 @@ class CrmContactReport(models.Model):
     _rec_name = "partner_id"
     _order = "create_date desc"
     _depends = {  # noqa: RUF012
-        "res.partner": [
-            "active",
-            "is_company",
-            "parent_id",
-            "commercial_partner_id",
-            "crm_client_type",
-            "crm_client_status",
-            "crm_role_category",
-            "user_id",
-            "team_id",
-            "source_id",
-            "country_id",
-            "company_id",
-            "create_date",
-            "email",
-            "email_normalized",
-            "phone",
-            "mobile",
-            "crm_vat_normalized",
-            "crm_phone_e164",
-            "crm_mobile_e164",
-            "crm_no_email",
-            "crm_no_call",
-            "crm_no_messenger",
-            "crm_no_social",
-        ],
+        "res.partner": sorted(CONTACT_ANALYTICS_FIELDS),
         "mail.blacklist": ["email", "active"],
         "crm.contact.analytics": list(CONTACT_ANALYTICS_COLUMNS),
     }

@@ -1,4 +1,4 @@
-import { browser } from "@web/core/browser/browser";
+import { clickAndShowDownload } from "@crm_client_suite/../tests/tours/crm_download";
 import { registry } from "@web/core/registry";
 
 /** Pick the option labelled ``label`` in the select of ``selector``. */
@@ -71,25 +71,13 @@ registry.category("web_tour.tours").add("crm_client_suite_export", {
             content: "Export",
             trigger: ".modal-footer button[name=action_export]",
             async run(actions) {
-                // Fetch the download instead of leaving the page, and show it.
-                const real = Object.getOwnPropertyDescriptor(browser, "location");
-                const assign = async (url) => {
-                    Object.defineProperty(browser, "location", real);
-                    const response = await fetch(url);
-                    const bytes = new Uint8Array(await response.arrayBuffer());
+                await clickAndShowDownload(actions, (response, bytes) => {
                     const pre = document.createElement("pre");
-                    pre.className = "o_crm_export_file position-fixed bottom-0 end-0 bg-white";
+                    pre.className = "o_crm_export_file";
                     pre.dataset.bom = String(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf);
                     pre.textContent = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
-                    document.body.append(pre);
-                };
-                // The router still reads the address: the real location's parts.
-                const location = { assign, reload: () => window.location.reload() };
-                for (const key of ["href", "origin", "protocol", "host", "hostname", "port", "pathname", "search", "hash"]) {
-                    Object.defineProperty(location, key, { get: () => window.location[key] });
-                }
-                Object.defineProperty(browser, "location", { configurable: true, get: () => location });
-                await actions.click();
+                    return pre;
+                });
             },
         },
         {

@@ -1,4 +1,4 @@
-import { browser } from "@web/core/browser/browser";
+import { clickAndShowDownload } from "@crm_client_suite/../tests/tours/crm_download";
 import { registry } from "@web/core/registry";
 
 // A German export: cp1252, semicolons, German headers, decimals and country
@@ -171,24 +171,13 @@ registry.category("web_tour.tours").add("crm_client_suite_import_done", {
             content: "Download the error file",
             trigger: "button[name=action_download_errors]",
             async run(actions) {
-                // Fetch the download instead of leaving the page, and show it.
-                const real = Object.getOwnPropertyDescriptor(browser, "location");
-                const assign = async (url) => {
-                    Object.defineProperty(browser, "location", real);
-                    const response = await fetch(url);
+                await clickAndShowDownload(actions, (response, bytes) => {
                     const pre = document.createElement("pre");
-                    pre.className = "o_crm_import_error_file position-fixed bottom-0 end-0 bg-white";
+                    pre.className = "o_crm_import_error_file";
                     pre.dataset.disposition = response.headers.get("Content-Disposition") || "";
-                    pre.textContent = new TextDecoder("windows-1252").decode(await response.arrayBuffer());
-                    document.body.append(pre);
-                };
-                // The router still reads the address: the real location's parts.
-                const location = { assign, reload: () => window.location.reload() };
-                for (const key of ["href", "origin", "protocol", "host", "hostname", "port", "pathname", "search", "hash"]) {
-                    Object.defineProperty(location, key, { get: () => window.location[key] });
-                }
-                Object.defineProperty(browser, "location", { configurable: true, get: () => location });
-                await actions.click();
+                    pre.textContent = new TextDecoder("windows-1252").decode(bytes);
+                    return pre;
+                });
             },
         },
         {
