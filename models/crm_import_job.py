@@ -1194,43 +1194,55 @@ class CrmImportJob(models.Model):
             for row in rows:
                 outcomes[row] = ("failed", False, str(e), None)
             return self._store_outcomes(outcomes)
-        to_create, to_update = [], []
-        for row, (plan, match, message) in plans.items():
-            if plan in ("skip", "review", "fail"):
-                record_id = match.id if plan == "skip" and match else False
-                state = {"skip": "skipped", "review": "review", "fail": "failed"}[plan]
-                outcomes[row] = (state, record_id, message)
-                outcomes[row] += (None,)
-                continue
-            vals = self._partner_values(values[row], parents, is_client, tags, sources)
-            if plan == "create":
-                to_create.append((row, vals))
-            else:
-                to_update.append((row, match, vals))
-        if to_create:
-            try:
-                with self.env.cr.savepoint():
-                    records = self._create_partners([vals for _row, vals in to_create])
-                    records.flush_recordset()
-                for (row, _vals), record in zip(to_create, records, strict=True):
-                    outcomes[row] = ("created", record.id, False, None)
-            except Exception:
-                for row, vals in to_create:
-                    outcomes[row] = self._create_one(row, vals)
+        to_create, to_update = self._split_plans(
+            plans, outcomes, lambda row: self._partner_values(values[row], parents, is_client, tags, sources)
+        )
+        outcomes.update(self._create_planned(to_create, self._create_partners))
         written = {row: vals for row, vals in to_create}
         outcomes.update(self._update_partners(to_update, written))
         self._store_outcomes(outcomes, written)
         self._store_external_ids(rows, outcomes)
         return True
 
-    def _create_one(self, row, vals):
+    def _split_plans(self, plans, outcomes, values_of):
+        """The rows of ``plans`` to create [(row, vals)] and to update [(row,
+        record, vals)], with their values from ``values_of(row)``; the outcome
+        of the others (skipped, in review, failed) goes into ``outcomes``."""
+        to_create, to_update = [], []
+        for row, (plan, match, message) in plans.items():
+            if plan in ("skip", "review", "fail"):
+                state = {"skip": "skipped", "review": "review", "fail": "failed"}[plan]
+                outcomes[row] = (state, match.id if plan == "skip" and match else False, message, None)
+            elif plan == "create":
+                to_create.append((row, values_of(row)))
+            else:
+                to_update.append((row, match, values_of(row)))
+        return to_create, to_update
+
+    def _create_planned(self, to_create, create):
+        """Create the rows of ``to_create`` [(row, vals)] with
+        ``create(vals_list)`` in one batch; when the batch fails, row by row, so
+        that a bad row fails alone with its reason. Returns {row: outcome}."""
+        outcomes = {}
+        if not to_create:
+            return outcomes
         try:
             with self.env.cr.savepoint():
-                record = self._create_partners([vals])
-                record.flush_recordset()
-            return ("created", record.id, False, None)
+                records = create([vals for _row, vals in to_create])
+                records.flush_recordset()
+            for (row, _vals), record in zip(to_create, records, strict=True):
+                outcomes[row] = ("created", record.id, False, None)
         except Exception as e:
-            return ("failed", False, self._error_text(e), None)
+            _logger.info("Import batch create failed, retrying row by row: %s", e)
+            for row, vals in to_create:
+                try:
+                    with self.env.cr.savepoint():
+                        record = create([vals])
+                        record.flush_recordset()
+                    outcomes[row] = ("created", record.id, False, None)
+                except Exception as error:
+                    outcomes[row] = ("failed", False, self._error_text(error), None)
+        return outcomes
 
     def _create_partners(self, vals_list):
         """``res.partner.create(vals_list)`` without its per-record sync.

@@ -11,7 +11,6 @@ else by its title with the same client (or, without client, email).
 """
 
 import json
-import logging
 
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
@@ -19,8 +18,6 @@ from odoo.tools import SQL
 
 from .crm_import_job import BATCH_SIZE, VALUE_TYPES
 from .crm_import_mapping import DEAL_TARGETS, normalize_header, suggest, template_key
-
-_logger = logging.getLogger(__name__)
 
 DEAL = "crm.lead"
 # Models whose links to a deal are the add-on's or stock's bookkeeping, not
@@ -490,34 +487,10 @@ class CrmImportJob(models.Model):
         _tags, sources = self._prefetch_tags_sources(list(values.values()))
         tags = self._prefetch_deal_tags(list(values.values()))
         clients = self._new_clients([row for row, plan in plans.items() if plan[0] == "create"], values)
-        to_create, to_update = [], []
-        for row, (plan, match, message) in plans.items():
-            if plan in ("skip", "review"):
-                state = "skipped" if plan == "skip" else "review"
-                outcomes[row] = (state, match.id if plan == "skip" and match else False, message, None)
-                continue
-            vals = self._lead_values(values[row], sources, tags, clients)
-            if plan == "create":
-                to_create.append((row, vals))
-            else:
-                to_update.append((row, match, vals))
-        if to_create:
-            try:
-                with self.env.cr.savepoint():
-                    records = Lead.create([vals for _row, vals in to_create])
-                    records.flush_recordset()
-                for (row, _vals), record in zip(to_create, records, strict=True):
-                    outcomes[row] = ("created", record.id, False, None)
-            except Exception as e:
-                _logger.info("Deal import batch create failed, retrying row by row: %s", e)
-                for row, vals in to_create:
-                    try:
-                        with self.env.cr.savepoint():
-                            record = Lead.create(vals)
-                            record.flush_recordset()
-                        outcomes[row] = ("created", record.id, False, None)
-                    except Exception as error:
-                        outcomes[row] = ("failed", False, self._error_text(error), None)
+        to_create, to_update = self._split_plans(
+            plans, outcomes, lambda row: self._lead_values(values[row], sources, tags, clients)
+        )
+        outcomes.update(self._create_planned(to_create, Lead.create))
         written = {row: vals for row, vals in to_create}
         planned = []
         if to_update:
