@@ -48,3 +48,10 @@ class TestTimelineUi(CrmClientSuiteCommon, WebsocketCase):
             [("model", "=", "res.partner"), ("res_id", "=", self.contact_a.id), ("body", "ilike", "visita del jueves")]
         )
         self.assertEqual((note.subtype_id, note.author_id), (self.env.ref("mail.mt_note"), self.manager.partner_id))
+
+    def test_a_reader_past_the_first_page_is_offered_the_new_entries(self):
+        for number in range(1, 46):
+            self.contact_a.message_post(body=f"Seguimiento {number} de la nave", message_type="comment")
+        self.start_tour(
+            f"/odoo/res.partner/{self.client_a.id}", "crm_client_suite_timeline_new_entries", login=self.manager.login
+        )
