@@ -1,3 +1,4 @@
+import { noteLoggedElsewhereSteps } from "@crm_client_suite/../tests/tours/crm_timeline_steps";
 import { registry } from "@web/core/registry";
 
 registry.category("web_tour.tours").add("crm_client_suite_timeline", {
@@ -176,25 +177,7 @@ registry.category("web_tour.tours").add("crm_client_suite_timeline", {
         {
             trigger: ".o_crm_timeline_entry[data-type=note]:contains('Enviar catálogo de fachadas')",
         },
-        {
-            content: "Someone logs a note on the client's contact, away from this form",
-            trigger: ".o_crm_timeline",
-            async run() {
-                const { orm } = odoo.__WOWL_DEBUG__.root.env.services;
-                const [contactId] = await orm.search("res.partner", [["name", "=", "Lucía Fernández"]]);
-                await orm.call("res.partner", "message_post", [[contactId]], {
-                    body: "Confirma la visita del jueves",
-                    subtype_xmlid: "mail.mt_note",
-                });
-            },
-        },
-        {
-            content: "The bus delivers the change (tests send no NOTIFY: a new subscription fetches it)",
-            trigger: ".o_crm_timeline",
-            run() {
-                odoo.__WOWL_DEBUG__.root.env.services.bus_service.forceUpdateChannels();
-            },
-        },
+        ...noteLoggedElsewhereSteps("Lucía Fernández", "Confirma la visita del jueves"),
         {
             content: "The contact's note shows in the client's timeline without a page reload",
             trigger: ".o_crm_timeline_entry[data-type=note]:contains('Confirma la visita del jueves')",
