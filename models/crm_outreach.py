@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 from .res_partner import CONTACT_CHANNELS
 
@@ -114,7 +114,13 @@ class CrmOutreach(models.Model):
         nothing: the existing outreach receives the values it lacked (the
         automation run of an email also seen as a message, say) and is
         returned in its place.
+
+        Event keys are the add-on's own bookkeeping (its paths run as sudo):
+        a key given by anyone else is dropped, so nobody reaches another's
+        outreach through a guessed key or plants one for a future email.
         """
+        if not self.env.su:
+            vals_list = [{k: v for k, v in vals.items() if k != "event_key"} for vals in vals_list]
         keys = [vals.get("event_key") for vals in vals_list]
         existing = {}
         if any(keys):
@@ -155,6 +161,8 @@ class CrmOutreach(models.Model):
             self.sudo().write(missing)
 
     def write(self, vals):
+        if "event_key" in vals and not self.env.su:
+            raise AccessError(self.env._("The event of an outreach is recorded by the add-on and cannot be changed."))
         self._crm_check_editable(vals)
         touched = self.filtered(lambda outreach: outreach.outcome in TOUCH_OUTCOMES)
         res = super().write(vals)
@@ -196,6 +204,24 @@ class CrmOutreach(models.Model):
                         owner=outreach.user_id.name or self.env._("nobody"),
                     )
                 )
+
+    @api.model
+    def _crm_check_contact_unlink(self, partners):
+        """Deleting a contact takes its outreach along (cascade): its done
+        outreach is audit trail, so only Admins may. (Deals are deleted by
+        Admins only: stock gives the right to Sales administrators, whom the
+        add-on makes Admins.)"""
+        if self.env.su or not partners or self.env.user.has_group("crm_client_suite.group_admin"):
+            return
+        done = self.sudo().search([("partner_id", "in", partners.ids), ("outcome", "!=", "planned")], limit=1)
+        if done:
+            raise UserError(
+                self.env._(
+                    "%(name)s has done outreach, which is part of the audit trail: archive it instead, "
+                    "or ask an Admin to delete it.",
+                    name=done.partner_id.display_name,
+                )
+            )
 
     # Last contacted -----------------------------------------------------------
 

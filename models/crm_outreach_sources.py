@@ -106,8 +106,15 @@ class MailActivity(models.Model):
             return "call"
         if activity_type.category == "meeting":
             return "meeting"
-        if activity_type == self.env.ref("mail.mail_activity_data_email", raise_if_not_found=False):
-            return "email"
+        by_xmlid = {
+            "mail.mail_activity_data_email": "email",
+            # A chat happens on a messenger; a ticket on the client's support platform.
+            "crm_client_suite.mail_activity_type_chat": "messenger",
+            "crm_client_suite.mail_activity_type_ticket": "platform",
+        }
+        for xmlid, channel in by_xmlid.items():
+            if activity_type == self.env.ref(xmlid, raise_if_not_found=False):
+                return channel
         return False
 
     def _action_done(self, feedback=False, attachment_ids=None):

@@ -207,6 +207,10 @@ class ResPartner(models.Model):
         """Daily: touches older than 30 or 90 days leave the frequency."""
         self._crm_refresh_touch_counts()
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_done_outreach(self):
+        self.env["crm.outreach"]._crm_check_contact_unlink(self)
+
     # Actions --------------------------------------------------------------------
 
     def action_crm_log_outreach(self):

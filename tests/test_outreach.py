@@ -4,7 +4,7 @@ from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
 from odoo.tools import mute_logger
 
@@ -47,6 +47,21 @@ class TestOutreachRecord(OutreachCommon):
         self.assertEqual(call.summary, "Corregida")
         admin_call.unlink()
         self.assertFalse(call.exists())
+
+    @users("ccs_contributor")
+    @mute_logger(*MUTE)
+    def test_deleting_a_contact_keeps_done_outreach(self):
+        call = self.log(partner_id=self.contact_a.id)
+        with self.assertRaisesRegex(
+            UserError, "has done outreach, which is part of the audit trail: archive it instead"
+        ):
+            self.contact_a.with_user(self.env.user).unlink()
+        self.assertTrue(call.exists())
+        # Planned outreach is no audit trail: it goes with its contact.
+        contact = self.env["res.partner"].create({"name": "Contacto nuevo", "parent_id": self.client_a.id})
+        planned = self.log(partner_id=contact.id, outcome="planned")
+        contact.unlink()
+        self.assertFalse(planned.exists())
 
     @users("ccs_contributor")
     @mute_logger(*MUTE)
@@ -253,6 +268,18 @@ class TestLastContacted(OutreachCommon):
         )
         self.assertEqual(self.last_contacts(self.contact_a), {("call", "outbound"): T0})
 
+    def test_done_chat_and_ticket_are_touches(self):
+        chat = self.contact_a.activity_schedule("crm_client_suite.mail_activity_type_chat", user_id=self.contributor.id)
+        ticket = self.contact_b.activity_schedule(
+            "crm_client_suite.mail_activity_type_ticket", user_id=self.contributor_b.id
+        )
+        with freeze_time(T0):
+            chat.with_user(self.contributor).action_feedback(feedback="Resuelto por chat")
+            ticket.with_user(self.contributor_b).action_feedback(feedback="Ticket cerrado")
+        self.assertEqual(self.last_contacts(self.contact_a), {("messenger", "outbound"): T0})
+        self.assertEqual(self.last_contacts(self.contact_b), {("platform", "outbound"): T0})
+        self.assertEqual(self.contact_a.crm_touch_count_30, 1)
+
     def test_inbound_touch_hook(self):
         (self.contact_a | self.contact_b)._crm_register_inbound_touch("email", T0)
         self.contact_a._crm_register_inbound_touch("email", T0 - timedelta(days=1))
@@ -358,6 +385,43 @@ class TestOutreachEventOnce(AutomationCommon, OutreachCommon):
         # The later path completes what the first left empty.
         self.assertEqual(first.lead_id, self.deal_contributor)
         self.assertEqual(Outreach.search_count([("event_key", "=", "mail.message:0")]), 1)
+
+    @mute_logger(*MUTE)
+    def test_nobody_else_reaches_an_event_by_its_key(self):
+        # The manager's email to a contributor's contact: done outreach keyed by its message.
+        message = self.contact_a.with_user(self.manager).message_post(
+            body="Presupuesto adjunto", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        recorded = self.env["crm.outreach"].search([("event_key", "=", f"mail.message:{message.id}")])
+        self.assertEqual((len(recorded), recorded.lead_id), (1, self.env["crm.lead"]))
+        Outreach = self.env["crm.outreach"].with_user(self.contributor)
+        # Giving that key creates the contributor's own outreach, and leaves the recorded one alone.
+        own = Outreach.create(
+            {
+                "summary": "Mía",
+                "event_key": recorded.event_key,
+                "partner_id": self.contact_a.id,
+                "lead_id": self.deal_contributor.id,
+            }
+        )
+        self.assertNotEqual(own, recorded)
+        self.assertFalse(own.event_key)
+        self.assertFalse(recorded.lead_id)
+        # A key planted for a future message does not capture it.
+        planted = Outreach.create(
+            {"summary": "Trampa", "event_key": f"mail.message:{message.id + 1}", "partner_id": self.contact_a.id}
+        )
+        later = self.contact_a.with_user(self.manager).message_post(
+            body="Segundo correo", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertEqual(later.id, message.id + 1)
+        self.assertFalse(planted.event_key)
+        self.assertEqual(
+            self.env["crm.outreach"].search([("event_key", "=", f"mail.message:{later.id}")]).summary,
+            self.contact_a.display_name,
+        )
+        with self.assertRaisesRegex(AccessError, "recorded by the add-on and cannot be changed"):
+            own.write({"event_key": f"mail.message:{later.id}"})
 
 
 @tagged("post_install", "-at_install")
