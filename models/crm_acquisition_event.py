@@ -22,14 +22,14 @@ def entry_point(env):
     """How the records being created entered the system.
 
     An explicit ``crm_entry_point`` in the context wins (the contact form,
-    the mail gateway); then an import, a cron (automation), an external API
+    the mail gateway); then an import (stock's or the add-on's import jobs), a cron (automation), an external API
     call, the Website app's forms, and the web client (by hand). Without an HTTP request (a script,
     ``odoo shell``) it is the API.
     """
     explicit = env.context.get("crm_entry_point")
     if explicit in dict(ENTRY_POINTS):
         return explicit
-    if env.context.get("import_file"):
+    if env.context.get("import_file") or env.context.get("crm_import_job_id"):
         return "import"
     if env.context.get("ir_cron_progress_id") or env.context.get("crm_automation_run_id"):
         return "automation"
@@ -177,6 +177,10 @@ class ResUsers(models.Model):
         return [*super().SELF_WRITEABLE_FIELDS, "crm_acquisition_notify"]
 
 
+# The day of the last digest (UTC): one digest per day.
+DIGEST_DATE_PARAM = "crm_client_suite.acquisition_digest_date"
+
+
 class CrmAcquisitionEventNotify(models.Model):
     _inherit = "crm.acquisition.event"
 
@@ -245,8 +249,18 @@ class CrmAcquisitionEventNotify(models.Model):
 
     @api.model
     def _cron_send_digest(self):
-        """Daily: one message per user listing the events not digested yet."""
+        """Daily: one message per user listing the events not digested yet.
+
+        Once a day at most, however often the cron runs (a manual run, a
+        shorter interval): what comes in after today's digest waits for
+        tomorrow's.
+        """
         self = self.sudo()
+        params = self.env["ir.config_parameter"]
+        today = fields.Date.to_string(fields.Date.today())
+        if params.get_param(DIGEST_DATE_PARAM) == today:
+            return
         events = self.search([("notified", "=", False)])
         events._notify("digest")
         events.write({"notified": True})
+        params.set_param(DIGEST_DATE_PARAM, today)

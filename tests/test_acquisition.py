@@ -1,9 +1,13 @@
+import base64
 from unittest.mock import MagicMock, patch
+
+from freezegun import freeze_time
 
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import CrmClientSuiteCommon
+from .test_import import csv_bytes
 
 EVENT_MODULE = "odoo.addons.crm_client_suite.models.crm_acquisition_event"
 MUTE = ("odoo.models", "odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
@@ -62,6 +66,20 @@ class TestAcquisitionEvents(CrmClientSuiteCommon):
         )
         self.assertEqual((self.event(contact).kind, self.event(contact).source_id), ("contact", self.source))
 
+    def test_import_job(self):
+        # The add-on's import job runs its chunks with its own context, in a request or by cron.
+        content = csv_bytes([["Name", "Company"], ["Lena Vogel", "Vogel Bau GmbH"]])
+        job = (
+            self.env["crm.import.job"]
+            .with_user(self.manager)
+            .create({"file": base64.b64encode(content), "file_name": "contacts.csv"})
+        )
+        job.action_load()
+        job.action_import()
+        contact = job.row_ids.record_id
+        self.assertEqual(contact.parent_id.name, "Vogel Bau GmbH")
+        self.assertEqual([self.event(p).entry_point for p in (contact, contact.parent_id)], ["import", "import"])
+
     def test_email_alias(self):
         raw = (
             "From: Ana Cliente <ana@cliente.example.com>\r\n"
@@ -105,34 +123,39 @@ class TestAcquisitionNotifications(CrmClientSuiteCommon):
 
     def test_daily_digest_is_one_message_per_user(self):
         self.team_a.message_subscribe(partner_ids=self.manager.partner_id.ids)
-        self.env["crm.lead"].create(
-            [{"name": f"Consulta {n}", "user_id": self.contributor.id, "team_id": self.team_a.id} for n in range(3)]
-        )
-        self.env["crm.lead"].create(
-            {"name": "Otra consulta", "user_id": self.contributor.id, "team_id": self.team_b.id}
-        )
-        self.assertFalse(self.inbox(self.contributor), "digest users get nothing at once")
         Event = self.env["crm.acquisition.event"]
-        Event._cron_send_digest()
-        digest = self.inbox(self.contributor)
-        self.assertEqual(len(digest), 1)
-        self.assertIn("4 new leads", digest.body)
-        self.assertIn("Consulta 2", digest.body)
-        # The team's follower hears of the team's three leads, once.
-        self.assertEqual(len(self.inbox(self.manager)), 1)
-        self.assertIn("3 new leads", self.inbox(self.manager).body)
-        self.assertFalse(self.inbox(self.contributor_b))
-        # Nothing twice.
-        Event._cron_send_digest()
-        self.assertEqual(len(self.inbox(self.contributor)), 1)
-        # The next day's leads make the next day's one message.
-        self.env["crm.lead"].create(
-            [{"name": f"Mañana {n}", "user_id": self.contributor.id, "team_id": self.team_a.id} for n in range(25)]
-        )
-        Event._cron_send_digest()
-        digests = self.inbox(self.contributor)
-        self.assertEqual(len(digests), 2)
-        self.assertIn("25 new leads", digests[0].body)
+        with freeze_time("2026-03-02 07:00"):
+            self.env["crm.lead"].create(
+                [{"name": f"Consulta {n}", "user_id": self.contributor.id, "team_id": self.team_a.id} for n in range(3)]
+            )
+            self.env["crm.lead"].create(
+                {"name": "Otra consulta", "user_id": self.contributor.id, "team_id": self.team_b.id}
+            )
+            self.assertFalse(self.inbox(self.contributor), "digest users get nothing at once")
+            Event._cron_send_digest()
+            digest = self.inbox(self.contributor)
+            self.assertEqual(len(digest), 1)
+            self.assertIn("4 new leads", digest.body)
+            self.assertIn("Consulta 2", digest.body)
+            # The team's follower hears of the team's three leads, once.
+            self.assertEqual(len(self.inbox(self.manager)), 1)
+            self.assertIn("3 new leads", self.inbox(self.manager).body)
+            self.assertFalse(self.inbox(self.contributor_b))
+        with freeze_time("2026-03-02 18:00"):
+            # Leads after the digest, and the cron run again the same day: no second message.
+            self.env["crm.lead"].create(
+                [{"name": f"Tarde {n}", "user_id": self.contributor.id, "team_id": self.team_a.id} for n in range(25)]
+            )
+            Event._cron_send_digest()
+            self.assertEqual(len(self.inbox(self.contributor)), 1)
+        with freeze_time("2026-03-03 07:00"):
+            # The next day's one message holds them.
+            Event._cron_send_digest()
+            digests = self.inbox(self.contributor)
+            self.assertEqual(len(digests), 2)
+            self.assertIn("25 new leads", digests[0].body)
+            Event._cron_send_digest()
+            self.assertEqual(len(self.inbox(self.contributor)), 2)
 
     def test_immediate_notification(self):
         self.contributor_b.crm_acquisition_notify = "immediate"
