@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, html2plaintext
+from odoo.tools.sql import escape_psql
 
 PAGE_SIZE = 40
 SNIPPET = 300
@@ -345,10 +346,12 @@ class CrmTimeline(models.AbstractModel):
         for word in words:
             # an entry of a deal is also found by the deal's reference; the
             # deals in the union are those the user may read
-            pattern = f"%{word}%"
+            # (the words themselves, not wildcards; the bodies' text, not their tags)
+            pattern = f"%{escape_psql(word)}%"
             conditions.append(
                 SQL(
-                    "(t.title ILIKE %s OR t.search_text ILIKE %s OR deal.crm_reference ILIKE %s)",
+                    "(t.title ILIKE %s OR regexp_replace(t.search_text, '<[^>]*>', ' ', 'g') ILIKE %s"
+                    " OR deal.crm_reference ILIKE %s)",
                     pattern,
                     pattern,
                     pattern,
@@ -466,8 +469,12 @@ class CrmTimeline(models.AbstractModel):
 
     def _describe_mail_message(self, messages):
         trackings = {}
-        for value in messages.tracking_value_ids:
-            trackings.setdefault(value.mail_message_id.id, []).append(value)
+        # as the chatter does: only the changes of fields the reader may see;
+        # a deal's stage change is the stage history's own entry
+        stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        for value in messages.tracking_value_ids._filter_has_field_access(self.env):
+            if value.field_id != stage_field:
+                trackings.setdefault(value.mail_message_id.id, []).append(value)
         delivery = self._delivery_states(messages)
         result = {}
         for message in messages:

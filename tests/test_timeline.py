@@ -138,6 +138,9 @@ class TestTimeline(CrmClientSuiteCommon):
         )
         self.assertEqual([t for _k, t, _n in self.since_february(search="catálogo")], ["Catálogo 2026"])
         self.assertEqual([t for _k, t, _n in self.since_february(search="nave presupuesto")], ["Presupuesto nave"])
+        # Words, not wildcards or the bodies' markup.
+        self.assertEqual(self.since_february(search="%"), [])
+        self.assertEqual(self.since_february(search="<p>"), [])
 
     @users("ccs_admin")
     def test_pages_do_not_overlap(self):
@@ -174,6 +177,80 @@ class TestTimeline(CrmClientSuiteCommon):
         self.set_team_isolation(True)
         with self.assertRaises(AccessError):
             self.page()
+
+    @users("ccs_manager_b")
+    @mute_logger(*MUTE)
+    def test_team_isolation_hides_the_other_team_deals_of_a_readable_client(self):
+        self.set_team_isolation(True)
+        # A collaborator of the other team's client reads the client and its contacts, not its deals.
+        self.client_a.sudo().crm_collaborator_ids = [Command.link(self.env.user.id)]
+        summary = self.since_february()
+        names = {name for _kind, _title, name in summary}
+        self.assertFalse(names & {"Reforma Sevilla", "Obra nueva Madrid"}, summary)
+        self.assertFalse({kind for kind, _title, _name in summary} & {"stage", "chat", "call"}, summary)
+        self.assertIn(("note", "Note", self.client_a.name), summary)
+        self.assertIn(("email_in", "Presupuesto nave", self.contact_a.display_name), summary)
+        for deal in (self.deal_contributor, self.deal_manager):
+            self.assertEqual(self.page(deal_id=deal.id)["entries"], [])
+
+    @users("ccs_contributor")
+    def test_field_changes_follow_field_access(self):
+        env = self.env(su=True)
+        credit_limit = env["ir.model.fields"]._get("res.partner", "credit_limit")  # accounting groups only
+        function = env["ir.model.fields"]._get("res.partner", "function")
+        with freeze_time("2026-02-20 09:00:00"):
+            env["mail.message"].create(
+                {
+                    "model": "res.partner",
+                    "res_id": self.contact_a.id,
+                    "message_type": "notification",
+                    "subtype_id": env.ref("mail.mt_note").id,
+                    "tracking_value_ids": [
+                        Command.create({"field_id": credit_limit.id, "old_value_float": 0, "new_value_float": 7300}),
+                        Command.create(
+                            {"field_id": function.id, "old_value_char": "Técnica", "new_value_char": "Jefa de obra"}
+                        ),
+                    ],
+                }
+            )
+        page = self.page(partner=self.contact_a, date_from="2026-02-20", date_to="2026-02-20")
+        [entry] = [e for e in page["entries"] if e["type"] == "tracking"]
+        self.assertIn("Jefa de obra", entry["body"])
+        self.assertNotIn("7300", entry["body"])
+        self.assertFalse(self.env.user.has_group("account.group_account_invoice"))
+
+    @users("ccs_manager")
+    def test_a_stage_change_with_another_field_shows_once(self):
+        env = self.env(su=True)
+        field = env["ir.model.fields"]._get
+        proposition = env["crm.stage"].search([("is_won", "=", False)], order="sequence desc", limit=1)
+        with freeze_time("2026-02-21 09:00:00"):
+            # crm's message for a write of the stage and the revenue at once
+            env["mail.message"].create(
+                {
+                    "model": "crm.lead",
+                    "res_id": self.deal_contributor.id,
+                    "message_type": "notification",
+                    "subtype_id": env.ref("crm.mt_lead_stage").id,
+                    "tracking_value_ids": [
+                        Command.create(
+                            {
+                                "field_id": field("crm.lead", "stage_id").id,
+                                "old_value_char": self.deal_contributor.stage_id.name,
+                                "new_value_char": proposition.name,
+                            }
+                        ),
+                        Command.create(
+                            {"field_id": field("crm.lead", "expected_revenue").id, "new_value_float": 48000}
+                        ),
+                    ],
+                }
+            )
+        page = self.page(deal_id=self.deal_contributor.id, date_from="2026-02-21", date_to="2026-02-21")
+        [change] = page["entries"]
+        self.assertEqual(change["type"], "tracking")
+        self.assertIn("48000", change["body"])
+        self.assertNotIn(proposition.name, change["body"], "the stage change is the stage history's entry")
 
     @users("ccs_guest")
     @mute_logger(*MUTE)
