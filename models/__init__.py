@@ -41,6 +41,7 @@ from . import crm_automation_audit
 from . import res_config_settings_audit
 from . import crm_activity_reminder
 from . import mail_activity
+from . import mail_activity_type
 from . import crm_timeline
 from . import crm_team
 from . import res_partner_email

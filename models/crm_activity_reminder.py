@@ -40,6 +40,9 @@ class CrmActivityReminder(models.Model):
     )
     sent_date = fields.Datetime(readonly=True, copy=False)
     alarm_id = fields.Many2one("calendar.alarm", string="Calendar Alarm", readonly=True, ondelete="set null")
+    alarm_added = fields.Boolean(
+        readonly=True, copy=False, help="The reminder put its alarm on the event (it was not there before)."
+    )
 
     _sql_constraints = (
         ("interval_positive", "CHECK(interval_number >= 0)", "A reminder cannot come after the deadline."),
@@ -86,10 +89,36 @@ class CrmActivityReminder(models.Model):
         return reminders
 
     def write(self, vals):
+        moved = {"interval_number", "interval_unit", "activity_id"} & set(vals)
+        if moved:
+            self._release_calendar_alarms()
         result = super().write(vals)
-        if {"interval_number", "interval_unit", "activity_id"} & set(vals):
+        if moved:
             self._sync_calendar_alarms()
         return result
+
+    def unlink(self):
+        self._release_calendar_alarms()
+        return super().unlink()
+
+    def _release_calendar_alarms(self):
+        """Take off the events the alarms these reminders put there, unless
+        another reminder of the same event still uses one."""
+        for reminder in self.filtered("alarm_added"):
+            event = reminder.activity_id.calendar_event_id.sudo()
+            others = self.search(
+                [
+                    ("id", "not in", self.ids),
+                    ("alarm_id", "=", reminder.alarm_id.id),
+                    ("activity_id.calendar_event_id", "=", event.id),
+                ],
+                limit=1,
+            )
+            if others:
+                others.sudo().alarm_added = True
+            elif event:
+                event.alarm_ids = [fields.Command.unlink(reminder.alarm_id.id)]
+            reminder.sudo().alarm_added = False
 
     def _sync_calendar_alarms(self):
         """Meetings: put the reminder on the event as a calendar alarm of the
@@ -106,22 +135,29 @@ class CrmActivityReminder(models.Model):
                 ("duration", "=", reminder.interval_number),
                 ("interval", "=", reminder.interval_unit),
             ]
-            alarm = Alarm.search(key, limit=1) or Alarm.create(
-                {
-                    "name": self.env._(
-                        "%(count)s %(unit)s before",
-                        count=reminder.interval_number,
-                        unit=dict(reminder._fields["interval_unit"]._description_selection(self.env))[
-                            reminder.interval_unit
-                        ],
-                    ),
-                    "alarm_type": alarm_type,
-                    "duration": reminder.interval_number,
-                    "interval": reminder.interval_unit,
-                }
+            event = reminder.activity_id.calendar_event_id.sudo()
+            alarm = (
+                event.alarm_ids.filtered_domain(key)[:1]
+                or Alarm.search(key, limit=1)
+                or Alarm.create(
+                    {
+                        "name": self.env._(
+                            "%(count)s %(unit)s before",
+                            count=reminder.interval_number,
+                            unit=dict(reminder._fields["interval_unit"]._description_selection(self.env))[
+                                reminder.interval_unit
+                            ],
+                        ),
+                        "alarm_type": alarm_type,
+                        "duration": reminder.interval_number,
+                        "interval": reminder.interval_unit,
+                    }
+                )
             )
-            reminder.alarm_id = alarm
-            reminder.activity_id.calendar_event_id.sudo().alarm_ids = [fields.Command.link(alarm.id)]
+            added = alarm not in event.alarm_ids
+            if added:
+                event.alarm_ids = [fields.Command.link(alarm.id)]
+            reminder.sudo().write({"alarm_id": alarm.id, "alarm_added": added})
 
     # Delivery ------------------------------------------------------------------
 

@@ -32,20 +32,39 @@ class TestActivityTypes(CrmClientSuiteCommon):
 
     @users("ccs_contributor")
     @freeze_time("2026-03-02 10:00:00")
-    def test_chat_and_ticket_bring_their_summary_and_delay(self):
+    def test_each_type_brings_its_summary_and_delay(self):
         Activity = self.env["mail.activity"].with_context(
             default_res_model="res.partner",
             default_res_id=self.contact_a.id,
             default_res_model_id=self.env["ir.model"]._get_id("res.partner"),
         )
         expected = {
+            "mail.mail_activity_data_email": ("Send a follow-up email", date(2026, 3, 3)),
             "crm_client_suite.mail_activity_type_chat": ("Chat follow-up", date(2026, 3, 3)),
             "crm_client_suite.mail_activity_type_ticket": ("Handle the ticket", date(2026, 3, 4)),
+            "mail.mail_activity_data_call": ("Follow-up call", date(2026, 3, 4)),
+            "mail.mail_activity_data_meeting": ("Meeting with the client", date(2026, 3, 5)),
         }
         for xmlid, (summary, deadline) in expected.items():
             with self.subTest(type=xmlid), Form(Activity, view="mail.mail_activity_view_form_popup") as form:
                 form.activity_type_id = self.env.ref(xmlid)
                 self.assertEqual((form.summary, form.date_deadline), (summary, deadline))
+
+    def test_adopted_types_speak_each_language_and_keep_an_admin_summary(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        email = self.env.ref("mail.mail_activity_data_email")
+        call = self.env.ref("mail.mail_activity_data_call")
+        call.with_context(lang="en_US").summary = "Llamar al cliente"
+        # As if German were installed after the add-on: no German summary yet.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE mail_activity_type SET summary = summary - 'de_DE' WHERE id IN %s", [(email.id, call.id)]
+        )
+        self.env.invalidate_all()
+        # Installing it loads its terms: they bring the add-on's summary, not over the Admin's.
+        self.env["ir.module.module"]._load_module_terms(["crm_client_suite"], ["de_DE"])
+        self.assertEqual(email.with_context(lang="de_DE").summary, "Folge-E-Mail senden")
+        self.assertEqual(call.with_context(lang="de_DE").summary, "Llamar al cliente")
 
     @users("ccs_contributor")
     def test_done_activity_keeps_its_type(self):
@@ -143,6 +162,42 @@ class TestActivityReminders(CrmClientSuiteCommon):
         self.assertFalse(activity.crm_reminder_ids.date_due)
         with freeze_time("2026-03-11 00:00:00"):
             self.assertEqual(self.env["crm.activity.reminder"]._cron_send_due(), 0, "the calendar reminds of it")
+
+    def test_a_meeting_reminder_takes_its_alarm_along(self):
+        own = self.env["calendar.alarm"].create(
+            {"name": "1 día antes", "alarm_type": "email", "duration": 1, "interval": "days"}
+        )
+        event = self.env["calendar.event"].create(
+            {
+                "name": "Visita de obra",
+                "start": datetime(2026, 3, 10, 10, 0),
+                "stop": datetime(2026, 3, 10, 11, 0),
+                "partner_ids": [fields.Command.link(self.contributor.partner_id.id)],
+                "alarm_ids": [fields.Command.set(own.ids)],
+            }
+        )
+        activity = self.contact_a.activity_schedule(
+            "mail.mail_activity_data_meeting", date_deadline=date(2026, 3, 10), user_id=self.contributor.id
+        )
+        activity.calendar_event_id = event
+        self.contributor.notification_type = "email"
+        activity.crm_reminder_ids = [
+            fields.Command.create({"interval_number": 15, "interval_unit": "minutes"}),
+            fields.Command.create({"interval_number": 1, "interval_unit": "days"}),
+        ]
+        quarter = activity.crm_reminder_ids.filtered(lambda r: r.interval_unit == "minutes")
+        day = activity.crm_reminder_ids - quarter
+        self.assertEqual(day.alarm_id, own, "the event's own alarm of the same delay is reused")
+        self.assertEqual(event.alarm_ids, own | quarter.alarm_id)
+        # A reminder moved to 30 minutes moves its alarm; a deleted one takes it along.
+        quarter.interval_number = 30
+        self.assertEqual(event.alarm_ids, own | quarter.alarm_id)
+        self.assertEqual(quarter.alarm_id.duration, 30)
+        quarter.unlink()
+        self.assertEqual(event.alarm_ids, own)
+        # The alarm the event had before stays when its reminder goes.
+        day.unlink()
+        self.assertEqual(event.alarm_ids, own)
 
 
 REMINDERS = 24
