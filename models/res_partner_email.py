@@ -20,6 +20,17 @@ class ResPartner(models.Model):
         for partner in self:
             partner.crm_email_bounced = partner.message_bounce > 0
 
+    def write(self, vals):
+        """A new address is a fresh start: its bounces are the old one's."""
+        fixed = self.browse()
+        if "email" in vals and "message_bounce" not in vals:
+            new = email_normalize(vals["email"] or "")
+            fixed = self.filtered(lambda partner: partner.message_bounce and partner.email_normalized != new)
+        result = super().write(vals)
+        if fixed:
+            fixed.write({"message_bounce": 0})
+        return result
+
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
         if msg_vals.get("message_type") == "email" and message.author_id == self:

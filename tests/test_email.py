@@ -106,6 +106,11 @@ class TestEmailDelivery(CrmClientSuiteCommon):
         )
         self.assertTrue(self.contact_a.crm_email_bounced)
         self.assertFalse(self.contact_a_other.crm_email_bounced)
+        # The same address written again stays flagged; a fixed one starts afresh.
+        self.contact_a.with_user(self.contributor).email = self.contact_a.email.upper()
+        self.assertTrue(self.contact_a.crm_email_bounced)
+        self.contact_a.with_user(self.contributor).email = "compras.nuevo@example.com"
+        self.assertFalse(self.contact_a.crm_email_bounced)
         entry = self.entry(self.client_a, "Oferta rebotada")
         self.assertEqual((entry["delivery_state"], entry["delivery_label"]), ("bounced", "Bounced"))
         self.assertEqual(entry["res_name"], "Reforma Sevilla")
