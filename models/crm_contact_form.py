@@ -23,8 +23,10 @@ class CrmContactForm(models.Model):
 
     name = fields.Char(required=True)
     active = fields.Boolean(default=True)
-    title = fields.Char(translate=True, default="Contact us")
-    thank_you = fields.Text(string="Thank-you Text", translate=True, default="Thank you, we will contact you soon.")
+    title = fields.Char(translate=True, default=lambda self: self._default_texts()["title"])
+    thank_you = fields.Text(
+        string="Thank-you Text", translate=True, default=lambda self: self._default_texts()["thank_you"]
+    )
     access_token = fields.Char(
         required=True, copy=False, readonly=True, index=True, default=lambda self: uuid.uuid4().hex
     )
@@ -46,6 +48,28 @@ class CrmContactForm(models.Model):
     embed_code = fields.Text(compute="_compute_url", string="Embed Snippet")
 
     _sql_constraints = (("access_token_unique", "unique(access_token)", "The form token must be unique."),)
+
+    def _default_texts(self):
+        """The title and thank-you text of a new form, in the context's language."""
+        return {
+            "title": self.env._("Contact us"),
+            "thank_you": self.env._("Thank you, we will contact you soon."),
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A form left with the default texts has them in every installed
+        language, so each visitor reads their own."""
+        forms = super().create(vals_list)
+        defaults = self._default_texts()
+        by_lang = {
+            code: self.with_context(lang=code)._default_texts() for code, _name in self.env["res.lang"].get_installed()
+        }
+        for form, vals in zip(forms, vals_list, strict=True):
+            for fname, text in defaults.items():
+                if vals.get(fname, text) == text:
+                    form.update_field_translations(fname, {code: texts[fname] for code, texts in by_lang.items()})
+        return forms
 
     @api.depends("access_token")
     def _compute_url(self):

@@ -73,6 +73,17 @@ class TestContactForm(CrmClientSuiteCommon, HttpCase):
                 self.assertIn(refusal, response.text)
         self.assertFalse(self.leads(), "refused: nothing created")
 
+    def test_default_texts_in_each_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["res.lang"]._activate_lang("es_ES")
+        form = self.env["crm.contact.form"].with_user(self.admin_user).create({"name": "Formulario web"})
+        texts = {code: form.with_context(lang=code).title for code in ("en_US", "es_ES", "de_DE")}
+        self.assertEqual(texts, {"en_US": "Contact us", "es_ES": "Contáctanos", "de_DE": "Kontaktieren Sie uns"})
+        self.assertEqual(form.with_context(lang="de_DE").thank_you, "Danke, wir melden uns in Kürze bei Ihnen.")
+        # A text the Admin wrote stays theirs.
+        own = self.env["crm.contact.form"].with_user(self.admin_user).create({"name": "Propio", "title": "Escríbenos"})
+        self.assertEqual(own.with_context(lang="de_DE").title, "Escríbenos")
+
     def test_submission_creates_lead_with_utm_team_and_event(self):
         response = self.post()
         self.assertEqual(response.status_code, 200)
