@@ -172,44 +172,65 @@ class CrmTimeline(models.AbstractModel):
         )
         return [row[0] for row in rows]
 
+    def _messages_sql(self, scope):
+        """The timeline's columns of the messages that ``scope`` (joins on
+        ``mail_message m``) selects."""
+        stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        return SQL(
+            """
+            SELECT CASE WHEN m.mail_activity_type_id IS NOT NULL THEN %(activity_kind)s
+                        WHEN m.message_type = 'email' THEN 'email_in'
+                        WHEN m.message_type = 'email_outgoing' THEN 'email_out'
+                        WHEN m.message_type = 'comment' AND NOT COALESCE(st.internal, FALSE) THEN
+                            CASE WHEN EXISTS (SELECT 1 FROM res_users u
+                                               WHERE u.partner_id = m.author_id AND NOT u.share)
+                                 THEN 'email_out' ELSE 'email_in' END
+                        WHEN m.message_type = 'notification'
+                             AND EXISTS (SELECT 1 FROM mail_tracking_value v WHERE v.mail_message_id = m.id)
+                             THEN 'tracking'
+                        ELSE 'note' END AS kind,
+                   'mail.message' AS source_model, m.id AS source_id, m.date AS date,
+                   m.author_id AS author_id, m.model AS res_model, m.res_id AS res_id,
+                   COALESCE(m.subject, '') AS title, m.body::text AS search_text
+              FROM mail_message m
+              %(scope)s
+         LEFT JOIN mail_message_subtype st ON st.id = m.subtype_id
+         LEFT JOIN mail_activity_type at ON at.id = m.mail_activity_type_id
+             WHERE m.message_type IN ('email', 'email_outgoing', 'comment', 'notification', 'auto_comment')
+               -- a stage change is the stage history's entry, not a tracking one
+               AND NOT (m.model = 'crm.lead' AND m.message_type = 'notification'
+                        AND EXISTS (SELECT 1 FROM mail_tracking_value v
+                                     WHERE v.mail_message_id = m.id AND v.field_id = %(stage_field)s)
+                        AND NOT EXISTS (SELECT 1 FROM mail_tracking_value v
+                                         WHERE v.mail_message_id = m.id AND v.field_id != %(stage_field)s))
+            """,
+            activity_kind=self._activity_kind_sql("at"),
+            scope=scope,
+            stage_field=stage_field.id,
+        )
+
     def _source_queries(self, partners, leads):
         """One SQL per source, each selecting the columns (kind, source_model,
         source_id, date, author_id (a partner), res_model, res_id, title,
         search_text); extend it to add a source."""
-        stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        # the messages on the records covered; and the emails the covered
+        # contacts wrote on the other deals of their client (the mail gateway
+        # puts an email about the client's deal there, not on the contact)
+        own = SQL("JOIN (%s) d ON d.model = m.model AND d.id = m.res_id", self._documents_sql(partners, leads))
+        authored = SQL(
+            """
+            JOIN crm_lead l ON m.model = 'crm.lead' AND l.id = m.res_id
+            JOIN res_partner lp ON lp.id = l.partner_id
+            JOIN res_partner ap ON ap.id = m.author_id AND ap.commercial_partner_id = lp.commercial_partner_id
+             AND m.author_id IN %s AND l.id NOT IN %s AND l.id IN %s
+            """,
+            partners.subselect(),
+            leads.subselect(),
+            self.env["crm.lead"].with_context(active_test=False)._search([]).subselect(),
+        )
         queries = [
-            SQL(
-                """
-                SELECT CASE WHEN m.mail_activity_type_id IS NOT NULL THEN %(activity_kind)s
-                            WHEN m.message_type = 'email' THEN 'email_in'
-                            WHEN m.message_type = 'email_outgoing' THEN 'email_out'
-                            WHEN m.message_type = 'comment' AND NOT COALESCE(st.internal, FALSE) THEN
-                                CASE WHEN EXISTS (SELECT 1 FROM res_users u
-                                                   WHERE u.partner_id = m.author_id AND NOT u.share)
-                                     THEN 'email_out' ELSE 'email_in' END
-                            WHEN m.message_type = 'notification'
-                                 AND EXISTS (SELECT 1 FROM mail_tracking_value v WHERE v.mail_message_id = m.id)
-                                 THEN 'tracking'
-                            ELSE 'note' END AS kind,
-                       'mail.message' AS source_model, m.id AS source_id, m.date AS date,
-                       m.author_id AS author_id, m.model AS res_model, m.res_id AS res_id,
-                       COALESCE(m.subject, '') AS title, m.body::text AS search_text
-                  FROM mail_message m
-                  JOIN (%(documents)s) d ON d.model = m.model AND d.id = m.res_id
-             LEFT JOIN mail_message_subtype st ON st.id = m.subtype_id
-             LEFT JOIN mail_activity_type at ON at.id = m.mail_activity_type_id
-                 WHERE m.message_type IN ('email', 'email_outgoing', 'comment', 'notification', 'auto_comment')
-                   -- a stage change is the stage history's entry, not a tracking one
-                   AND NOT (m.model = 'crm.lead' AND m.message_type = 'notification'
-                            AND EXISTS (SELECT 1 FROM mail_tracking_value v
-                                         WHERE v.mail_message_id = m.id AND v.field_id = %(stage_field)s)
-                            AND NOT EXISTS (SELECT 1 FROM mail_tracking_value v
-                                             WHERE v.mail_message_id = m.id AND v.field_id != %(stage_field)s))
-                """,
-                activity_kind=self._activity_kind_sql("at"),
-                documents=self._documents_sql(partners, leads),
-                stage_field=stage_field.id,
-            ),
+            self._messages_sql(own),
+            self._messages_sql(authored),
             SQL(
                 """
                 SELECT %(activity_kind)s, 'mail.activity', a.id, a.date_deadline::timestamp,

@@ -121,6 +121,37 @@ class TestTimeline(CrmClientSuiteCommon):
         ]
         self.assertEqual(kinds, ["outreach", "call", "email_in"])
 
+    def post_plans_on_client_deals(self):
+        """The mail gateway put the contact's emails on the client's deals."""
+        with freeze_time("2026-02-22 09:00:00"):
+            for deal in (self.deal_contributor, self.deal_manager):
+                deal.sudo().message_post(
+                    body="Adjunto los planos",
+                    subject=f"Planos {deal.name}",
+                    message_type="email",
+                    author_id=self.contact_a.id,
+                )
+        return {"date_from": "2026-02-22", "date_to": "2026-02-22"}
+
+    @users("ccs_admin")
+    def test_contact_timeline_holds_the_emails_it_wrote_on_its_client_deals(self):
+        day = self.post_plans_on_client_deals()
+        expected = [
+            ("email_in", "Planos Reforma Sevilla", "Reforma Sevilla"),
+            ("email_in", "Planos Obra nueva Madrid", "Obra nueva Madrid"),
+        ]
+        self.assertEqual(self.summary(partner=self.contact_a, **day), expected)
+        self.assertEqual(self.summary(**day), expected, "once on the client's timeline")
+        self.assertEqual(self.summary(partner=self.contact_a_other, **day), [], "the colleague wrote nothing")
+
+    @users("ccs_contributor")
+    @mute_logger(*MUTE)
+    def test_contact_timeline_holds_its_emails_only_on_deals_the_user_reads(self):
+        day = self.post_plans_on_client_deals()
+        expected = [("email_in", "Planos Obra nueva Madrid", "Obra nueva Madrid")]
+        self.assertEqual(self.summary(partner=self.contact_a, **day), expected)
+        self.assertEqual(self.summary(**day), expected)
+
     @users("ccs_admin")
     def test_filters(self):
         self.assertEqual(
