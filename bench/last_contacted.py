@@ -15,16 +15,22 @@ Measured, each side on the same rows:
   statement, one count statement). Naive: per outreach, a grouped read of
   the partner's and the client's outreach, an update or create of each
   per-channel row and two counts, as a stored compute per record would.
-* sweep: the daily recount of touches in 30 and 90 days of every touched
-  partner. Ours: ``res.partner._crm_refresh_touch_counts()`` (one
-  statement). Naive: two counts and a write per partner. The history's
-  counts start at 0, so this first sweep rewrites every touched partner
-  (a later day's sweep only writes the partners whose counts changed).
+* sweep: the daily recount of touches in 30 and 90 days. Ours, first the
+  full recount of every touched partner that install, upgrade and a
+  rebuild run (``res.partner._crm_rebuild_touch_counts()``, one statement;
+  the history's counts start at 0, so it rewrites every touched partner),
+  then the next day's cron (``_cron_crm_contact_frequency``), which
+  recounts only the partners with a touch in the day that slid out of each
+  window. Naive: every touched partner, two counts and a write each, as a
+  daily recompute per record would (it has no notion of windows).
 * inactivity: the daily inactivity cron, a rule flagging contacts
-  untouched for 90 days and scheduling an activity for their owner. Ours:
+  untouched for 90 days and scheduling an activity for their owner (the
+  contacts belong to ``OWNERS`` salespeople in turn). Ours:
   ``crm.inactivity.rule._cron_flag_inactive()`` (SKIP LOCKED batches of
-  500). Naive: per contact, its last touch read from the outreach, then
-  the flag and the activity.
+  500, one activity create per batch, one inbox notice per owner and
+  batch). Naive: per contact, its last touch read from the outreach, then
+  the flag and the activity scheduled with stock's
+  ``activity_schedule`` (which mails the owner about each one).
 
 The naive side runs on ``--naive-sample`` records only (it is slow) and is
 extrapolated linearly to the full size; the figures say so. Everything runs
@@ -46,6 +52,7 @@ from benchlib import addons_path
 CHANNELS = ("email", "call", "messenger", "social", "platform", "meeting")
 TOUCH = ("done", "replied", "meeting_booked", "not_interested")
 INACTIVE_DAYS = 90
+OWNERS = 10
 
 
 def parse_args():
@@ -162,7 +169,11 @@ def build_data(env, args, now):
     n_clients = max(1, args.contacts // 10)
     template_client = env["res.partner"].create({"name": "LC bench client", "is_company": True})
     template_contact = env["res.partner"].create({"name": "LC bench contact", "parent_id": template_client.id})
+    owners = env["res.users"].create(
+        [{"name": f"LC bench salesperson {i}", "login": f"lc_bench_sales_{i}"} for i in range(OWNERS)]
+    )
     env.flush_all()
+    owner_of = f"(ARRAY[{', '.join(str(uid) for uid in owners.ids)}])[1 + g %% {OWNERS}]"
     data = {}
 
     def build():
@@ -184,6 +195,7 @@ def build_data(env, args, now):
                 "complete_name": "'LC contact ' || g",
                 "parent_id": client_of,
                 "commercial_partner_id": client_of,
+                "user_id": owner_of,
             },
         )
         print(f"  partners in {time.perf_counter() - timer:.1f}s", flush=True)
@@ -297,14 +309,21 @@ def naive_count(Outreach, partner, fname, now):
 
 def naive_inactivity(env, rule, contacts, now):
     """Per contact: its last touch from the outreach, then the flag and the
-    owner's activity when it is older than the rule's days."""
+    owner's activity, scheduled with stock's per-record API, when it is
+    older than the rule's days."""
     Outreach = env["crm.outreach"]
     limit = now - timedelta(days=rule.days)
     for contact in contacts:
         [(last,)] = Outreach._read_group([("partner_id", "=", contact.id), ("outcome", "in", TOUCH)], [], ["date:max"])
         if last and last < limit and not contact.crm_inactive:
             contact.write({"crm_inactive": True, "crm_inactive_since": now, "crm_inactivity_rule_id": rule.id})
-            rule._act(contact)
+            contact.activity_schedule(
+                activity_type_id=rule.activity_type_id.id,
+                summary=rule._summary(),
+                user_id=contact.user_id.id,
+                date_deadline=now.date(),
+                automated=True,
+            )
         env.flush_all()
 
 
@@ -335,12 +354,21 @@ def main():
         print(f"  data in {time.perf_counter() - started:.1f}s", flush=True)
         Partner = env["res.partner"]
 
-        print("daily sweep (touches in 30 and 90 days of every touched partner):")
-        sweep_s, sweep_q = measure(
-            "ours: one statement", len(contacts) + len(clients), lambda: Partner._crm_refresh_touch_counts()
+        print("daily sweep (touches in 30 and 90 days):")
+        full_s, full_q = measure(
+            "ours: full recount (install, rebuild)",
+            len(contacts) + len(clients),
+            lambda: Partner._crm_rebuild_touch_counts(now),
         )
         cr.execute("SELECT count(*) FROM res_partner WHERE crm_touch_count_90 > 0")
         touched = cr.fetchone()[0]
+        changed = []
+        sweep_s, sweep_q = measure(
+            "ours: the next day's cron",
+            touched,
+            lambda: changed.append(Partner._cron_crm_contact_frequency(now=now + timedelta(days=1))),
+        )
+        print(f"  ({changed[0]} partners' counts changed the next day)")
         sample = Partner.browse(list(contacts[: args.naive_sample // 2]) + list(clients[: args.naive_sample // 2]))
         naive_s, naive_q = measure("naive: per partner (sample)", len(sample), lambda: naive_sweep(env, sample))
         naive_sweep_s = naive_s / len(sample) * touched
@@ -353,7 +381,9 @@ def main():
         rule = Rule.create(
             {"name": "Bench inactivity", "applies_to": "contact", "days": INACTIVE_DAYS, "action": "activity"}
         )
-        flag_s, flag_q = measure("ours: SKIP LOCKED batches", len(contacts), lambda: Rule._cron_flag_inactive())
+        flag_s, flag_q = measure(
+            "ours: SKIP LOCKED batches", len(contacts), lambda: (Rule._cron_flag_inactive(), env.flush_all())
+        )
         cr.execute("SELECT count(*) FROM res_partner WHERE crm_inactivity_rule_id = %s", (rule.id,))
         flagged = cr.fetchone()[0]
         # The naive side flags the last contacts again, the flag taken off.
@@ -407,10 +437,12 @@ def main():
             f"batch_s={batch_s:.3f} batch_queries={batch_q} naive_batch_s={naive_batch_s:.1f} "
             f"naive_batch_queries={naive_batch_q:.0f} sweep_s={sweep_s:.3f} sweep_queries={sweep_q} "
             f"naive_sweep_s={naive_sweep_s:.1f} naive_sweep_queries={naive_sweep_q:.0f} "
+            f"full_sweep_s={full_s:.3f} full_sweep_queries={full_q} sweep_changed={changed[0]} "
             f"inactivity_s={flag_s:.3f} inactivity_queries={flag_q} inactive={flagged} "
             f"naive_inactivity_s={naive_flag_s:.1f} naive_inactivity_queries={naive_flag_q:.0f} "
             f"create_per_s={len(create_vals) / create_s:.0f} create_queries={create_q} "
             f"ratio={naive_batch_s / batch_s:.1f} sweep_ratio={naive_sweep_s / sweep_s:.1f} "
+            f"full_sweep_ratio={naive_sweep_s / full_s:.1f} "
             f"inactivity_ratio={naive_flag_s / flag_s:.1f}",
             flush=True,
         )

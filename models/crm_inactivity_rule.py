@@ -77,11 +77,14 @@ class CrmInactivityRule(models.Model):
             domain += ["|", ("company_id", "=", False), ("company_id", "=", self.company_id.id)]
         return domain
 
-    def _lock_inactive(self, now, limit):
-        """Take up to ``limit`` partners to flag, skipping those another worker holds."""
+    def _lock_inactive(self, now, limit, after_id=0):
+        """Take up to ``limit`` partners to flag, after ``after_id`` in id
+        order, skipping those another worker holds. Each batch goes on from
+        the last one (keyset): a run reads the partners once, however many
+        batches it takes."""
         Partner = self.env["res.partner"].with_context(active_test=True)
         Partner.flush_model()
-        query = Partner._search(self._partner_domain(now), order="id", limit=limit)
+        query = Partner._search(self._partner_domain(now) + [("id", ">", after_id)], order="id", limit=limit)
         self.env.cr.execute(
             SQL("%s FOR UPDATE OF res_partner SKIP LOCKED", query.select(SQL.identifier("res_partner", "id"))),
             log_exceptions=False,
@@ -102,12 +105,12 @@ class CrmInactivityRule(models.Model):
         commit = cron_commit(self.env)
         flagged = 0
         for rule_id in self.search([]).ids:
-            conflicts = 0
+            conflicts = after_id = 0
             while True:
                 rule = self.browse(rule_id)
                 now = fields.Datetime.now()
                 try:
-                    partners = rule._lock_inactive(now, batch_size)
+                    partners = rule._lock_inactive(now, batch_size, after_id)
                 except TransactionRollbackError:
                     if not commit or conflicts >= MAX_LOCK_CONFLICTS:
                         raise
@@ -118,6 +121,9 @@ class CrmInactivityRule(models.Model):
                 conflicts = 0
                 if not partners:
                     break
+                # Partners skipped because the other worker held them are its
+                # own; one it failed to flag is found again by the next run.
+                after_id = partners.ids[-1]
                 partners.write({"crm_inactive": True, "crm_inactive_since": now, "crm_inactivity_rule_id": rule.id})
                 rule._act(partners)
                 flagged += len(partners)
@@ -134,23 +140,65 @@ class CrmInactivityRule(models.Model):
     def _summary(self):
         return self.env._("No contact for %(days)s days", days=self.days)
 
+    def _activity_owner(self, partner):
+        return partner.user_id or partner.team_id.user_id or self.env.ref("base.user_root")
+
     def _act_activity(self, partners):
+        """One activity per partner for its owner, created in one batch.
+
+        Odoo would mail each owner once per activity assigned by someone
+        else (a render and a message each); ``mail_activity_quick_update``
+        skips that, and each owner gets one inbox notice per batch instead,
+        with how many were flagged for them and a link to the list. Owners
+        are still subscribed to their partners (stock create, one call per
+        owner) and see the activities in their to-do."""
         model_id = self.env["ir.model"]._get_id("res.partner")
         activity_type = self.activity_type_id or self.env.ref("mail.mail_activity_data_todo")
-        self.env["mail.activity"].create(
-            [
+        summary = self._summary()
+        today = fields.Date.context_today(self)
+        by_owner = {}
+        vals_list = []
+        for partner in partners:
+            owner = self._activity_owner(partner)
+            by_owner.setdefault(owner, []).append(partner.id)
+            vals_list.append(
                 {
                     "res_model_id": model_id,
                     "res_id": partner.id,
+                    # stock computes it one partner read at a time
+                    "res_name": partner.display_name,
                     "activity_type_id": activity_type.id,
-                    "summary": self._summary(),
-                    "user_id": (partner.user_id or partner.team_id.user_id or self.env.ref("base.user_root")).id,
-                    "date_deadline": fields.Date.context_today(self),
+                    "summary": summary,
+                    "user_id": owner.id,
+                    "date_deadline": today,
                     "automated": True,
                 }
-                for partner in partners
-            ]
-        )
+            )
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
+        self._notify_owners(by_owner)
+
+    def _notify_owners(self, by_owner):
+        """One inbox notice per owner (but the cron's own user, whom Odoo
+        never notifies of activities it assigns itself), in their language."""
+        url = "/odoo/action-crm_client_suite.action_crm_not_contacted"
+        for owner, partner_ids in by_owner.items():
+            if owner == self.env.user or not owner.partner_id or owner == self.env.ref("base.user_root"):
+                continue
+            rule = self.with_context(lang=owner.lang or self.env.lang)
+            body = Markup('<p>%s</p><p><a href="%s">%s</a></p>') % (
+                rule.env._(
+                    "%(rule)s: %(count)s clients or contacts of yours have not been contacted for %(days)s days. "
+                    "An activity is scheduled for you on each.",
+                    rule=rule.name,
+                    count=len(partner_ids),
+                    days=self.days,
+                ),
+                url,
+                rule.env._("See them"),
+            )
+            self.env["mail.thread"].message_notify(
+                partner_ids=owner.partner_id.ids, body=body, subject=rule._summary(), model=False, res_id=False
+            )
 
     def _act_automation(self, partners):
         if self.automation_id:

@@ -29,3 +29,12 @@ class CrmLead(models.Model):
         action["domain"] = [("lead_id", "=", self.id)]
         action["context"] = {"default_lead_id": self.id, "default_partner_id": self.partner_id.id}
         return action
+
+    def unlink(self):
+        # their outreach goes with them (cascade, in the database): its partners' counts drop
+        Outreach = self.env["crm.outreach"].sudo()
+        touched = Outreach.search([("lead_id", "in", self.ids)]) if self.ids else Outreach
+        partners = (touched.partner_id | touched.client_id).ids
+        res = super().unlink()
+        self.env["res.partner"]._crm_mark_touch_counts(partners)
+        return res

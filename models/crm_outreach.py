@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from .res_partner import CONTACT_CHANNELS
 
@@ -52,6 +53,7 @@ class CrmOutreach(models.Model):
         "res.partner",
         compute="_compute_client_id",
         store=True,
+        precompute=True,
         index="btree_not_null",
         help="The client of the contact, else of the deal.",
     )
@@ -177,6 +179,21 @@ class CrmOutreach(models.Model):
         partners = self.partner_id | self.client_id
         res = super().unlink()
         self.env["res.partner"]._crm_refresh_touch_counts(partners.ids)
+        return res
+
+    def _write_multi(self, vals_list):
+        # The client is a stored compute: a contact moving to another client
+        # (or a deal's contact changing) rewrites it here, not through write().
+        moved = self.ids if any("client_id" in vals for vals in vals_list) else []
+        if moved:
+            self.env.cr.execute(
+                SQL("SELECT client_id FROM crm_outreach WHERE id = ANY(%s) AND outcome IN %s", moved, TOUCH_OUTCOMES)
+            )
+            old_clients = [row[0] for row in self.env.cr.fetchall()]
+        res = super()._write_multi(vals_list)
+        if moved:
+            new_clients = [vals["client_id"] for vals in vals_list if vals.get("client_id")]
+            self.env["res.partner"]._crm_mark_touch_counts(old_clients + new_clients)
         return res
 
     def _crm_check_editable(self, vals=None):

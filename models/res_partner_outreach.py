@@ -7,6 +7,11 @@ from .crm_outreach import OUTREACH_CHANNELS, OUTREACH_DIRECTIONS, TOUCH_OUTCOMES
 
 # The contact frequency counts the touches of these windows, in days.
 FREQUENCY_WINDOWS = (30, 90)
+# When the daily frequency sweep last counted (ir.config_parameter).
+SWEPT_AT_PARAM = "crm_client_suite.touch_counts_swept_at"
+# Partners whose counts a change made outside crm.outreach's write and unlink
+# left stale (a cascade delete, a recomputed client), refreshed at commit.
+PENDING_COUNTS = "crm_client_suite.touch_counts_pending"
 
 
 class CrmLastContact(models.Model):
@@ -203,9 +208,82 @@ class ResPartner(models.Model):
         return self.env.cr.rowcount
 
     @api.model
-    def _cron_crm_contact_frequency(self):
-        """Daily: touches older than 30 or 90 days leave the frequency."""
-        self._crm_refresh_touch_counts()
+    def _crm_mark_touch_counts(self, partner_ids):
+        """Refresh the counts of ``partner_ids`` before the transaction
+        commits (or the next ``cr.flush()``), in one statement for all."""
+        partner_ids = {pid for pid in partner_ids if pid}
+        if not partner_ids:
+            return
+        precommit = self.env.cr.precommit
+        if PENDING_COUNTS not in precommit.data:
+            precommit.data[PENDING_COUNTS] = set()
+            env = self.env
+
+            def refresh():
+                pending = precommit.data.pop(PENDING_COUNTS, set())
+                Partner = env["res.partner"].sudo().with_context(active_test=False)
+                Partner._crm_refresh_touch_counts(list(Partner.browse(pending).exists().ids))
+
+            precommit.add(refresh)
+        precommit.data[PENDING_COUNTS].update(partner_ids)
+
+    @api.model
+    def _crm_rebuild_touch_counts(self, now=None):
+        """Count every partner's touches again (install, upgrade, a repair
+        after SQL writes that bypassed the ORM) and start the daily sweeps
+        from ``now``."""
+        now = now or fields.Datetime.now()
+        changed = self._crm_refresh_touch_counts(now=now)
+        self.env["ir.config_parameter"].sudo().set_param(SWEPT_AT_PARAM, fields.Datetime.to_string(now))
+        return changed
+
+    @api.model
+    def _cron_crm_contact_frequency(self, now=None):
+        """Daily: touches older than 30 or 90 days leave the frequency.
+
+        Incremental: a count only rises when a touch arrives, and every
+        arrival refreshes its partners' counts (crm.outreach create and
+        write); it only falls when a touch leaves (crm.outreach write and
+        unlink refresh, a cascade delete or a recomputed client marks,
+        ``_crm_mark_touch_counts``) or ages out of a window. So since the
+        last sweep, the only counts that went stale are those of the
+        partners with a touch dated in the part of a window that slid past:
+        ``[last sweep - days, now - days)``. Without a last sweep, or after
+        more than 90 days, everything is counted again. Returns the number
+        of partners whose counts changed."""
+        now = now or fields.Datetime.now()
+        Param = self.env["ir.config_parameter"].sudo()
+        swept_at = fields.Datetime.to_datetime(Param.get_param(SWEPT_AT_PARAM) or False)
+        if not swept_at or swept_at > now or now - swept_at > timedelta(days=max(FREQUENCY_WINDOWS)):
+            return self._crm_rebuild_touch_counts(now)
+        self.env["crm.outreach"].flush_model()
+        slid = SQL(" OR ").join(
+            SQL("(date >= %s AND date < %s)", swept_at - timedelta(days=days), now - timedelta(days=days))
+            for days in FREQUENCY_WINDOWS
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT partner_id FROM crm_outreach WHERE partner_id IS NOT NULL AND outcome IN %s AND (%s)
+                 UNION
+                SELECT client_id FROM crm_outreach WHERE client_id IS NOT NULL AND outcome IN %s AND (%s)
+                """,
+                TOUCH_OUTCOMES,
+                slid,
+                TOUCH_OUTCOMES,
+                slid,
+            )
+        )
+        changed = self._crm_refresh_touch_counts([row[0] for row in self.env.cr.fetchall()], now=now)
+        Param.set_param(SWEPT_AT_PARAM, fields.Datetime.to_string(now))
+        return changed
+
+    def unlink(self):
+        # their outreach goes with them (cascade, in the database): their clients' counts drop
+        clients = (self.commercial_partner_id - self).ids
+        res = super().unlink()
+        self._crm_mark_touch_counts(clients)
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_done_outreach(self):

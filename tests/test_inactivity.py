@@ -103,6 +103,82 @@ class TestInactivity(CrmClientSuiteCommon):
         self.assertIn(self.client_a.display_name, team_a_message.body)
         self.assertNotIn(self.client_b.display_name, team_a_message.body)
 
+    def untouched(self, count, client_type, owners):
+        """``count`` clients of ``client_type`` created before T0, owned in turn by ``owners``."""
+        partners = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"Olvidado {client_type} {i}",
+                    "is_company": True,
+                    "crm_client_type": client_type,
+                    "user_id": owners[i % len(owners)].id,
+                }
+                for i in range(count)
+            ]
+        )
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE res_partner SET create_date = %s WHERE id = ANY(%s)", (T0, partners.ids))
+        self.env.invalidate_all()
+        return partners
+
+    def notices(self, user):
+        return self.env["mail.message"].search(
+            [("message_type", "=", "user_notification"), ("partner_ids", "in", user.partner_id.ids)]
+        )
+
+    def test_activity_batch_costs_the_same_for_5_or_50(self):
+        owners = [self.contributor, self.manager]
+        small = self.untouched(5, "past", owners)
+        large = self.untouched(50, "supplier", owners)
+        warm = self.untouched(1, "partner", owners)
+        self.rule(client_type="partner", days=10)
+        self.sweep(T0 + timedelta(days=11))  # warm the caches (activity type, model, templates)
+        self.assertTrue(warm.crm_inactive)
+
+        def queries(client_type):
+            self.Rule.search([]).active = False  # one rule at a time: the same statements but the partners'
+            self.rule(client_type=client_type, days=10)
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self.sweep(T0 + timedelta(days=11))
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        self.assertEqual(queries("past"), queries("supplier"), "the same statements for 5 or 50 partners")
+        self.assertEqual(set((small | large).mapped("crm_inactive")), {True})
+        activities = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "in", (small | large).ids)]
+        )
+        self.assertEqual(len(activities), 55, "one activity per partner")
+        self.assertEqual(
+            {(activity.res_id, activity.user_id) for activity in activities},
+            {(partner.id, partner.user_id) for partner in small | large},
+        )
+        self.assertEqual(set(activities.mapped("res_name")), set((small | large).mapped("display_name")))
+
+    def test_owner_gets_one_notice_per_batch_and_the_todo(self):
+        partners = self.untouched(6, "past", [self.contributor, self.manager])
+        self.rule(client_type="past", days=10)
+        self.sweep(T0 + timedelta(days=11))
+        mine = partners.filtered(lambda p: p.user_id == self.contributor)
+        # One notice (not one email per activity), with the count and the list.
+        notice = self.notices(self.contributor)
+        self.assertEqual(len(notice), 1)
+        self.assertIn("3 clients or contacts of yours have not been contacted for 10 days", notice.body)
+        self.assertIn("/odoo/action-crm_client_suite.action_crm_not_contacted", notice.body)
+        self.assertEqual(len(self.notices(self.manager)), 1)
+        mails = self.env["mail.mail"].search([("recipient_ids", "in", self.contributor.partner_id.ids)])
+        self.assertFalse(mails.mail_message_id - notice, "no email per activity")
+        # The owner follows them and finds the activities in their to-do.
+        self.assertTrue(all(self.contributor.partner_id in partner.message_partner_ids for partner in mine))
+        todo = (
+            self.env["res.partner"].with_user(self.contributor).search([("activity_user_id", "=", self.contributor.id)])
+        )
+        self.assertEqual(todo & partners, mine)
+        # The same period raises nothing more: no second notice.
+        self.sweep(T0 + timedelta(days=20))
+        self.assertEqual(len(self.notices(self.contributor)), 1)
+
 
 @tagged("post_install", "-at_install")
 class TestInactivityConcurrency(TwoCursorCase):

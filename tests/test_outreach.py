@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
@@ -7,6 +8,8 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
 from odoo.tools import mute_logger
+
+from odoo.addons.crm_client_suite.models.crm_outreach import TOUCH_OUTCOMES
 
 from .common import CrmClientSuiteCommon
 from .test_automation import AutomationCommon
@@ -353,6 +356,106 @@ class TestLastContacted(OutreachCommon):
         rows = self.env["crm.last.contact"].search([])
         seen = rows.with_user(self.contributor).search([("id", "in", rows.ids)])
         self.assertEqual(seen.partner_id, self.contact_a | self.client_a)
+
+
+@tagged("post_install", "-at_install")
+class TestFrequencySweep(OutreachCommon):
+    """The daily frequency sweep recounts only the partners with a touch in
+    the part of a window that slid since the last one; every other way a
+    count changes refreshes it when it happens. Day after day, the counts
+    equal a full recount."""
+
+    def recount(self, partners, now):
+        """{partner: (touches in 30 days, in 90 days)}, counted here from the outreach."""
+        outreach = self.env["crm.outreach"].search([("outcome", "in", list(TOUCH_OUTCOMES))])
+        result = {}
+        for partner in partners.exists():
+            mine = outreach.filtered(
+                lambda o, p=partner: o.partner_id == p or (o.client_id == p and o.client_id != o.partner_id)
+            )
+            result[partner] = tuple(
+                len(mine.filtered(lambda o, since=now - timedelta(days=days): o.date >= since)) for days in (30, 90)
+            )
+        return result
+
+    def stored(self, partners):
+        return {p: (p.crm_touch_count_30, p.crm_touch_count_90) for p in partners.exists()}
+
+    def test_incremental_sweeps_equal_a_full_recount(self):
+        Partner = self.env["res.partner"]
+        mover, gone = Partner.create(
+            [
+                {"name": "Mover Ruiz", "parent_id": self.client_a.id},
+                {"name": "Gone Weber", "parent_id": self.client_b.id},
+            ]
+        )
+        deal = self.env["crm.lead"].create({"name": "Obra Norte", "partner_id": self.contact_b.id})
+        partners = self.client_a | self.contact_a | self.contact_a_other | self.client_b | self.contact_b | mover | gone
+        with freeze_time(T0):
+            for partner, days in (
+                (mover, 1),
+                (mover, 29),
+                (mover, 89),
+                (self.contact_a, 5),
+                (self.contact_a, 60),
+                (self.contact_b, 10),
+                (gone, 20),
+            ):
+                self.log(partner_id=partner.id, date=T0 - timedelta(days=days))
+            by_deal = self.log(partner_id=self.contact_b.id, lead_id=deal.id, date=T0 - timedelta(days=3))
+            removed = self.log(partner_id=self.contact_a_other.id, date=T0 - timedelta(days=12))
+            moved = self.log(partner_id=self.contact_a_other.id, date=T0 - timedelta(days=50))
+        admin = self.env["crm.outreach"].with_user(self.admin_user)
+        events = {
+            2: lambda: (
+                self.log(partner_id=self.contact_a_other.id, date=T0 + timedelta(days=2)),
+                self.log(partner_id=self.contact_b.id, date=T0 + timedelta(days=2 - 80), channel="email"),
+            ),
+            10: lambda: mover.write({"parent_id": self.client_b.id}),
+            15: gone.unlink,
+            20: deal.unlink,
+            25: admin.browse(removed.id).unlink,
+            30: lambda: admin.browse(moved.id).write({"date": T0 + timedelta(days=29)}),
+            40: lambda: self.env["base.partner.merge.automatic.wizard"]._merge(
+                (self.contact_a | self.contact_a_other).ids, self.contact_a, extra_checks=False
+            ),
+        }
+        rebuilds = []
+        origin = type(Partner)._crm_rebuild_touch_counts
+
+        def rebuild(model, now=None):
+            rebuilds.append(now)
+            return origin(model, now)
+
+        with patch.object(type(Partner), "_crm_rebuild_touch_counts", rebuild):
+            for day in range(101):
+                now = T0 + timedelta(days=day, hours=2)
+                with freeze_time(now):
+                    if day in events:
+                        events[day]()
+                    self.env.flush_all()
+                    self.env.cr.flush()  # what the commit of that change runs
+                    Partner._cron_crm_contact_frequency()
+                self.assertEqual(self.stored(partners), self.recount(partners, now), f"day {day}")
+        self.assertEqual(len(rebuilds), 1, "only the first sweep counts everything")
+        self.assertFalse(by_deal.exists(), "the deal took its outreach along")
+        # the outreach moved to day 29 is the last one in the 90 days
+        self.assertEqual(self.stored(self.client_a | self.client_b), {self.client_a: (0, 1), self.client_b: (0, 0)})
+
+    def test_a_long_pause_counts_everything_again(self):
+        Partner = self.env["res.partner"]
+        with freeze_time(T0):
+            self.log(partner_id=self.contact_a.id, date=T0 - timedelta(days=1))
+            Partner._cron_crm_contact_frequency()
+        # a count gone wrong behind the ORM's back
+        self.env.cr.execute("UPDATE res_partner SET crm_touch_count_90 = 7 WHERE id = %s", [self.contact_b.id])
+        self.env.invalidate_all()
+        with freeze_time(T0 + timedelta(days=1)):
+            Partner._cron_crm_contact_frequency()
+        self.assertEqual(self.contact_b.crm_touch_count_90, 7, "a daily sweep reads only the windows that slid")
+        with freeze_time(T0 + timedelta(days=100)):
+            Partner._cron_crm_contact_frequency()
+        self.assertEqual((self.contact_b.crm_touch_count_90, self.contact_a.crm_touch_count_90), (0, 0))
 
 
 @tagged("post_install", "-at_install")

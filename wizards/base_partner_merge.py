@@ -16,6 +16,12 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         self.env["crm.client.acquisition"].sudo()._refresh(clients)
         # the contacts of the merged partners move to the kept one in SQL: fold it and its contacts again
         self.env["crm.contact.analytics"]._mark(partner_ids)
+        # their outreach moves to the kept one in SQL too: its client follows, and the counts
+        kept = partners.exists()
+        Outreach = self.env["crm.outreach"].sudo()
+        moved = Outreach.search([("partner_id", "in", kept.ids)])
+        self.env.add_to_compute(Outreach._fields["client_id"], moved)
+        self.env["res.partner"]._crm_mark_touch_counts((kept | kept.commercial_partner_id).ids + list(clients))
         return res
 
     def _update_values(self, src_partners, dst_partner):
