@@ -103,3 +103,4 @@ from . import sale_order_timeline
 from . import account_move_timeline
 from . import crm_automation_email_event_timeline
 from . import crm_lead_ranking
+from . import crm_contact_analytics_import

@@ -41,6 +41,7 @@ from .crm_automation import cron_commit
 from .crm_automation_run import claimed_batches
 from .crm_import_mapping import FALSE_WORDS, TARGETS, TRUE_WORDS, normalize_header, suggest, template_key
 from .res_partner import normalize_vat
+from .res_partner_import import PHONE_CACHE_KEY, phone_key
 
 _logger = logging.getLogger(__name__)
 
@@ -79,8 +80,26 @@ PLANS = [
     ("review", "Review"),
     ("merge", "Merge"),
 ]
+# Fields of contacts an import batch writes apart, one write per distinct
+# value for all the records given it (each write of tags runs its own INSERT).
+SHARED_WRITE_FIELDS = ("category_id",)
 # Matching keys, in order, and the staged column holding each.
 MATCH_KEYS = ("external_id", "email", "vat", "phone", "name")
+
+
+# Key of a row's values holding its numbers as parsed by the validation
+# ({phone_cache_key(): E.164 or False}), which seed the phone cache of its create.
+PARSED_PHONES = "_parsed_phones"
+
+
+def phone_cache_key(number, country):
+    """The key of ``res.partner._phone_format_number``'s batch cache under
+    which ``_crm_phone_e164(number, country)`` keeps its result (the same
+    cleaning of the number); only a key the cache holds is ever used."""
+    number = (number or "").strip()
+    if not country and number.startswith("00"):
+        number = f"+{number[2:]}"
+    return phone_key(number, country)
 
 
 def setting(env, name):
@@ -560,25 +579,31 @@ class CrmImportJob(models.Model):
 
     def _check_formats(self):
         """Refuse to run while a mapped date or number column reads two ways."""
-        for job in self:
-            for column in job.column_ids:
-                if column.date_ambiguous and column.target_type == "date":
-                    raise UserError(
-                        self.env._(
-                            "Choose the date format of the column %(column)s: its dates read both as day/month"
-                            " and as month/day.",
-                            column=column.header,
-                        )
-                    )
-                if column.decimal_ambiguous and column.target_type == "number":
-                    raise UserError(
-                        self.env._(
-                            "Choose the decimal separator of the column %(column)s: its numbers (%(sample)s) read"
-                            " both as thousands and as decimals.",
-                            column=column.header,
-                            sample=column.sample,
-                        )
-                    )
+        checks = (
+            (
+                "date_ambiguous",
+                "date",
+                lambda column: self.env._(
+                    "Choose the date format of the column %(column)s: its dates read both as day/month"
+                    " and as month/day.",
+                    column=column.header,
+                ),
+            ),
+            (
+                "decimal_ambiguous",
+                "number",
+                lambda column: self.env._(
+                    "Choose the decimal separator of the column %(column)s: its numbers (%(sample)s) read"
+                    " both as thousands and as decimals.",
+                    column=column.header,
+                    sample=column.sample,
+                ),
+            ),
+        )
+        for column in self.column_ids:
+            for flag, target_type, message in checks:
+                if column[flag] and column.target_type == target_type:
+                    raise UserError(message(column))
 
     def _mapping(self):
         """[(column index, target key)] of the mapped columns."""
@@ -619,6 +644,9 @@ class CrmImportJob(models.Model):
         for field in env["crm.custom.field"].sudo().search([("model", "=", "res.partner")]):
             custom[field.field_name] = field
         return {
+            # The mapping and the headers, read once for the batch rather than once per row.
+            "mapping": self._mapping(),
+            "headers": {column.sequence: column.header for column in self.column_ids},
             "formats": {c.sequence: (c.decimal_separator, c.date_format) for c in self.column_ids},
             "excel": self.file_format in ("xlsx", "xls"),
             "countries": countries,
@@ -634,8 +662,8 @@ class CrmImportJob(models.Model):
         """(values, keys, errors) of one staged row, by the mapping."""
         env, Partner = self.env, self.env["res.partner"]
         values, errors, raw = {}, [], {}
-        headers = {column.sequence: column.header for column in self.column_ids}
-        for index, target in self._mapping():
+        headers, mapping = lookups["headers"], lookups["mapping"]
+        for index, target in mapping:
             text = data[index].strip() if index < len(data) else ""
             if text.startswith("'"):
                 # Spreadsheets export phone numbers and codes with a leading quote.
@@ -660,12 +688,17 @@ class CrmImportJob(models.Model):
             values[fname if kind in field_kinds else target] = value
         # Phones in E.164, read in the row's country, else the company's.
         country = env["res.country"].browse(values.get("country_id")) or env.company.country_id
-        e164 = set()
+        e164, parsed = set(), {}
+        numbers = env.cr.cache.get(PHONE_CACHE_KEY, {})
         for fname in ("phone", "mobile"):
             if values.get(fname):
                 number = Partner._crm_phone_e164(values[fname], country)
+                # Kept with the row: its create reads it again in the same country without parsing.
+                key = phone_cache_key(values[fname], country)
+                if key in numbers:
+                    parsed[json.dumps(key)] = numbers[key]
                 if not number:
-                    header = next((headers[i] for i, t in self._mapping() if TARGETS.get(t, ("",))[0] == fname), "")
+                    header = next((headers[i] for i, t in mapping if TARGETS.get(t, ("",))[0] == fname), "")
                     errors.append(
                         {
                             "column": header,
@@ -674,6 +707,8 @@ class CrmImportJob(models.Model):
                     )
                 else:
                     e164.add(number)
+        if parsed:
+            values[PARSED_PHONES] = parsed
         person = " ".join(p for p in (values.get("crm_first_name"), values.get("crm_last_name")) if p)
         if person and "name" not in values:
             values["name"] = person
@@ -782,8 +817,9 @@ class CrmImportJob(models.Model):
         """Check ``rows`` (staged, state new) and store their values and keys."""
         lookups = self._lookups()
         updates = []
-        for row in rows:
-            values, keys, errors, is_client = self._row_values(row.data or [], lookups)
+        with self.env["res.partner"]._crm_import_phone_cache():
+            parsed = [(row, *self._row_values(row.data or [], lookups)) for row in rows]
+        for row, values, keys, errors, is_client in parsed:
             updates.append(
                 (
                     row.id,
@@ -1142,7 +1178,7 @@ class CrmImportJob(models.Model):
         return values
 
     def _partner_values(self, values, parents, is_client, tags, sources):
-        vals = {k: v for k, v in values.items() if k not in ("company", "external_id", "tags", "source")}
+        vals = {k: v for k, v in values.items() if k not in ("company", "external_id", "tags", "source", PARSED_PHONES)}
         if is_client:
             vals["is_company"] = True
         elif values.get("company"):
@@ -1182,7 +1218,15 @@ class CrmImportJob(models.Model):
     def _execute(self, rows):
         """Create or update the records of ``rows`` (valid rows of one kind):
         one create(vals_list) for the batch, the updates written together,
-        each failure isolated in a savepoint, every row's outcome stored."""
+        each failure isolated in a savepoint, every row's outcome stored.
+        Each distinct phone number is parsed once for the batch."""
+        with self.env["res.partner"]._crm_import_phone_cache() as numbers:
+            for row in rows:
+                for key, number in ((row.vals or {}).get(PARSED_PHONES) or {}).items():
+                    numbers.setdefault(tuple(json.loads(key)), number)
+            return self._execute_batch(rows)
+
+    def _execute_batch(self, rows):
         is_client = rows[:1].kind == "client"
         parents = {} if is_client else self._parents()
         plans = self._plan(rows, parents)
@@ -1499,23 +1543,38 @@ class CrmImportJob(models.Model):
         Model = items[0][0].browse().with_context(**(context or {}))
         records = Model.browse(dict.fromkeys(record.id for record, _vals in items))
         fnames = {fname for _record, vals in items for fname in vals}
-        acquisition = contextlib.nullcontext()
+        acquisition = parent_check = contextlib.nullcontext()
+        shared_fields = ()
         if Model._name == "res.partner":
             records._crm_prefetch_dependents()
             acquisition = self.env["crm.client.acquisition"].sudo()._batch()
-        with records._crm_audit_batch(fnames), records._crm_automation_batch(), acquisition:
+            # The hierarchy checked once for the batch, not once per write (each flushed alone).
+            parent_check = Model._crm_import_parent_check()
+            # Tags: one write per distinct set of tags (each write of tags is its own INSERT).
+            shared_fields = SHARED_WRITE_FIELDS
+        with records._crm_audit_batch(fnames), records._crm_automation_batch(), acquisition, parent_check:
             groups, seen = {}, set()
+
+            def write_groups():
+                for values, ids in groups.values():
+                    Model.browse(ids).with_prefetch(records._prefetch_ids).write(values)
+                groups.clear()
+                seen.clear()
+
             for record, vals in items:
                 if record.id in seen:
                     # A record written twice: the first values go first.
-                    for values, ids in groups.values():
-                        Model.browse(ids).with_prefetch(records._prefetch_ids).write(values)
-                    groups, seen = {}, set()
+                    write_groups()
                 seen.add(record.id)
-                key = json.dumps(vals, sort_keys=True, default=str)
-                groups.setdefault(key, (vals, []))[1].append(record.id)
-            for values, ids in groups.values():
-                Model.browse(ids).with_prefetch(records._prefetch_ids).write(values)
+                # Records given the same values share one write; so do the
+                # shared fields given the same value, written on their own.
+                parts = [{f: v for f, v in vals.items() if f not in shared_fields}]
+                parts += [{f: vals[f]} for f in shared_fields if f in vals]
+                for part in parts:
+                    if part:
+                        key = json.dumps(part, sort_keys=True, default=str)
+                        groups.setdefault(key, (part, []))[1].append(record.id)
+            write_groups()
             if then:
                 then()
 
@@ -1780,8 +1839,9 @@ class CrmImportJob(models.Model):
         for row in rows:
             if row.id in changed:
                 continue
+            record = row[link]
             for fname, value in (row.new_values or {}).items():
-                if (self._plain(row[link], fname) or False) != (value or False):
+                if (self._plain(record, fname) or False) != (value or False):
                     changed.add(row.id)
                     break
         return changed

@@ -1,4 +1,10 @@
-from odoo import fields, models, tools
+from contextlib import contextmanager
+
+from odoo import api, fields, models, tools
+
+# Keys of the cursor's cache (``env.cr.cache``) an import batch opens.
+PARENT_CHECK_KEY = "crm_import_parent_check"
+PHONE_CACHE_KEY = "crm_import_phone_cache"
 
 # {field of res.partner: (comodel, many2one of the comodel to res.partner)}:
 # the inverses of the links to contacts that computed fields depend on and
@@ -10,6 +16,12 @@ DEPENDENT_LINKS = {
     "crm_dependent_attendee_ids": ("calendar.attendee", "partner_id"),
     "crm_dependent_employee_public_ids": ("hr.employee.public", "work_contact_id"),
 }
+
+
+def phone_key(number, country, force_format="E164"):
+    """What ``_phone_format_number``'s result depends on: the number, the
+    country's code and dialling code, the format."""
+    return (number, country.code or False, country.phone_code or False, force_format)
 
 
 class ResPartner(models.Model):
@@ -84,3 +96,59 @@ class ResPartner(models.Model):
         if values.get("parent_id") and self.id in self.env.context.get("crm_import_presynced", ()):
             return self._children_sync(values)
         return super()._fields_sync(values)
+
+    @contextmanager
+    def _crm_import_parent_check(self):
+        """Check the hierarchy of the partners given a client inside the
+        block once, after it, instead of after each ``write``: stock's check
+        flushes the partners and runs a recursive query per ``write``, which
+        made each updated contact of an import flush alone. A cycle raises
+        the same ValidationError when the block ends, so the batch fails and
+        is retried row by row (each write checked at once, as in stock)."""
+        cache = self.env.cr.cache
+        if PARENT_CHECK_KEY in cache:  # nested: the outer block checks
+            yield
+            return
+        cache[PARENT_CHECK_KEY] = deferred = set()
+        try:
+            yield
+        finally:
+            cache.pop(PARENT_CHECK_KEY, None)
+        if deferred:
+            self.browse(sorted(deferred))._check_parent_id()
+
+    @api.constrains("parent_id")
+    def _check_parent_id(self):
+        deferred = self.env.cr.cache.get(PARENT_CHECK_KEY)
+        if deferred is not None:
+            deferred.update(self._ids)
+            return None
+        return super()._check_parent_id()
+
+    @contextmanager
+    def _crm_import_phone_cache(self):
+        """Inside the block, each distinct (number, country, format) is
+        parsed once: an import batch parses each phone and mobile for its
+        validation, for the E.164 columns and for stock's sanitized number.
+        The cache lives for the block only (one batch), so its memory stays
+        proportional to a batch."""
+        cache = self.env.cr.cache
+        if PHONE_CACHE_KEY in cache:
+            yield cache[PHONE_CACHE_KEY]
+            return
+        cache[PHONE_CACHE_KEY] = numbers = {}
+        try:
+            yield numbers
+        finally:
+            cache.pop(PHONE_CACHE_KEY, None)
+
+    def _phone_format_number(self, number, country, force_format="E164", raise_exception=False):
+        numbers = self.env.cr.cache.get(PHONE_CACHE_KEY)
+        if numbers is None or raise_exception or not number:
+            return super()._phone_format_number(
+                number, country, force_format=force_format, raise_exception=raise_exception
+            )
+        key = phone_key(number, country, force_format)
+        if key not in numbers:
+            numbers[key] = super()._phone_format_number(number, country, force_format=force_format)
+        return numbers[key]

@@ -1,0 +1,126 @@
+from unittest.mock import patch
+
+from odoo.addons.phone_validation.tools import phone_validation
+
+from .test_import import TestImportCommon, csv_bytes
+
+
+class TestImportBatchWork(TestImportCommon):
+    """Work an import batch does once for all its rows instead of once per
+    row: phone numbers parsed once per (number, country), tags written once
+    per distinct set, the client hierarchy checked once. The outcome of each
+    row stays its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client = cls.Partner.create({"name": "Lote Común S.L.", "is_company": True})
+        cls.people = cls.Partner.create([{"name": f"Común {n}", "email": f"comun{n}@lote.es"} for n in range(3)])
+        cls.vip = cls.env["res.partner.category"].create({"name": "Común VIP"})
+
+    def parsed(self, content):
+        """(job, [(number, country code)] of every phone parse of its import)."""
+        origin = phone_validation.phone_format
+        calls = []
+
+        def phone_format(number, country_code, *args, **kwargs):
+            calls.append((number, country_code))
+            return origin(number, country_code, *args, **kwargs)
+
+        job = self.job(content)
+        with patch.object(phone_validation, "phone_format", phone_format):
+            job.action_import()
+            self.env.flush_all()
+        return job, calls
+
+    def test_the_same_number_in_two_countries_reads_in_each_country_once_per_batch(self):
+        header = ["Name", "Email", "Phone", "Country"]
+        rows = [
+            ["Nuria Paz", "nuria@paz.es", "911 234 567", "ES"],
+            ["Nora Paz", "nora@paz.de", "911 234 567", "DE"],
+        ]
+        job, calls = self.parsed(csv_bytes([header, *rows]))
+        self.assertEqual(job.count_created, 2)
+        nuria, nora = (self.Partner.search([("email", "=", email)]) for email in ("nuria@paz.es", "nora@paz.de"))
+        # The cache is keyed by country: the same text gives each row its own country's number.
+        self.assertEqual(nuria.crm_phone_e164, "+34911234567")
+        self.assertEqual(nora.crm_phone_e164, "+49911234567")
+        self.assertEqual(nuria.phone_sanitized, "+34911234567")
+        self.assertEqual(nora.phone_sanitized, "+49911234567")
+        # Once per country, when validated: the create (the E.164 column and
+        # stock's sanitized number) reads what the validation parsed.
+        self.assertEqual(calls.count(("911 234 567", "ES")), 1, calls)
+        self.assertEqual(calls.count(("911 234 567", "DE")), 1, calls)
+        # Outside an import batch nothing is cached: a later write parses again.
+        later = []
+        with patch.object(
+            phone_validation,
+            "phone_format",
+            lambda number, code, *args, **kwargs: later.append(number) or "+34911234568",
+        ):
+            nuria.phone = "911 234 568"
+            self.env.flush_all()
+        self.assertIn("911 234 568", later)
+        self.assertEqual(nuria.crm_phone_e164, "+34911234568")
+
+    def test_a_shared_tag_is_one_write_and_each_row_keeps_its_own_log(self):
+        header = ["Name", "Email", "City", "Company", "Tags"]
+        rows = [
+            [person.name, person.email, f"Toledo {n}", self.client.name, self.vip.name]
+            for n, person in enumerate(self.people)
+        ]
+        origin = type(self.Partner).write
+        tag_writes = []
+
+        def write(records, vals):
+            if "category_id" in vals:
+                tag_writes.append((records.ids, set(vals)))
+            return origin(records, vals)
+
+        job = self.job(csv_bytes([header, *rows]))
+        with patch.object(type(self.Partner), "write", write):
+            job.action_import()
+        self.env.flush_all()
+        self.assertEqual(job.count_updated, 3)
+        self.assertEqual(tag_writes, [(self.people.ids, {"category_id"})], "one write of the tag for the three rows")
+        log = self.env["crm.audit.log"].sudo()
+        for n, person in enumerate(self.people):
+            with self.subTest(person=person.name):
+                self.assertEqual(person.category_id, self.vip)
+                self.assertEqual((person.city, person.parent_id), (f"Toledo {n}", self.client))
+                entries = log.search(
+                    [("res_model", "=", "res.partner"), ("res_id", "=", person.id), ("operation", "=", "write")]
+                )
+                changes = {entry.field_name: entry.new_value for entry in entries}
+                self.assertEqual(changes["city"], f"Toledo {n}")
+                self.assertEqual(changes["category_id"], self.vip.name)
+                self.assertEqual(set(entries.mapped("origin")), {"import"})
+                self.assertEqual(len(entries.filtered(lambda e: e.field_name == "category_id")), 1)
+
+    def test_the_hierarchy_is_checked_once_and_a_cycle_fails_its_row_alone(self):
+        head = self.people[0]
+        # A client whose parent is the contact that a row moves under it: a cycle.
+        loop = self.Partner.create({"name": "Bucle S.L.", "is_company": True, "parent_id": head.id})
+        header = ["Name", "Email", "Company"]
+        rows = [[person.name, person.email, loop.name] for person in self.people]
+        origin = type(self.Partner)._has_cycle
+        checks = []
+
+        def has_cycle(records, *args, **kwargs):
+            checks.append(records.ids)
+            return origin(records, *args, **kwargs)
+
+        job = self.job(csv_bytes([header, *rows]))
+        with patch.object(type(self.Partner), "_has_cycle", has_cycle):
+            job.action_import()
+        rows = self.rows(job)
+        self.assertEqual(job.count_updated, 2)
+        self.assertEqual(rows[2].state, "failed")
+        self.assertIn("recursive", rows[2].error_text)
+        self.assertFalse(head.parent_id)
+        self.assertEqual(self.people[1:].parent_id, loop)
+        self.assertEqual(rows[3].state, "updated")
+        # The batch checked its three contacts in one query, then (after the
+        # cycle failed it) each row was written and checked alone.
+        self.assertEqual(checks[0], sorted(self.people.ids))
+        self.assertEqual(sorted(checks[1:]), sorted([person.id] for person in self.people))
