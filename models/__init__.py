@@ -102,3 +102,6 @@ from . import sale_order_timeline
 from . import account_move_timeline
 from . import crm_automation_email_event_timeline
 from . import crm_lead_ranking
+from . import crm_outreach_reply
+from . import res_partner_outreach_reply
+from . import crm_lead_outreach_reply
