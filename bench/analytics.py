@@ -676,10 +676,11 @@ def main():
                                    0 AS created
                               FROM crm_lead l JOIN crm_stage st ON st.id = l.stage_id
                              CROSS JOIN LATERAL (SELECT l.active AND COALESCE(st.is_won, FALSE) AS w) x
-                             WHERE l.date_closed >= %(low)s AND l.date_closed < %(high)s
+                             WHERE l.type = 'opportunity' AND l.date_closed >= %(low)s AND l.date_closed < %(high)s
                          UNION ALL
                             SELECT l.crm_entry_user_id, 0, NULL, NULL, 1 FROM crm_lead l
-                             WHERE l.crm_date_entry >= %(low)s AND l.crm_date_entry < %(high)s
+                             WHERE l.type = 'opportunity' AND l.crm_date_entry >= %(low)s
+                               AND l.crm_date_entry < %(high)s
                         ) e GROUP BY user_id ORDER BY 2 DESC
                         """,
                         low=low,
