@@ -676,10 +676,11 @@ def main():
                                    0 AS created
                               FROM crm_lead l JOIN crm_stage st ON st.id = l.stage_id
                              CROSS JOIN LATERAL (SELECT l.active AND COALESCE(st.is_won, FALSE) AS w) x
-                             WHERE l.date_closed >= %(low)s AND l.date_closed < %(high)s
+                             WHERE l.type = 'opportunity' AND l.date_closed >= %(low)s AND l.date_closed < %(high)s
                          UNION ALL
                             SELECT l.crm_entry_user_id, 0, NULL, NULL, 1 FROM crm_lead l
-                             WHERE l.crm_date_entry >= %(low)s AND l.crm_date_entry < %(high)s
+                             WHERE l.type = 'opportunity' AND l.crm_date_entry >= %(low)s
+                               AND l.crm_date_entry < %(high)s
                         ) e GROUP BY user_id ORDER BY 2 DESC
                         """,
                         low=low,
@@ -759,8 +760,8 @@ def main():
                     SQL(
                         """
                         SELECT o.channel, date_trunc('month', o.date), count(*), sum((o.direction = 'inbound')::int)
-                          FROM crm_outreach o JOIN res_partner c ON c.id = o.client_id
-                         WHERE o.outcome IN %s AND o.date >= %s AND o.date < %s
+                          FROM crm_outreach o
+                         WHERE o.outcome IN %s AND o.client_id IS NOT NULL AND o.date >= %s AND o.date < %s
                       GROUP BY 1, 2
                         """,
                         touch,
@@ -784,14 +785,8 @@ def main():
                 sql(
                     SQL(
                         """
-                        SELECT o.user_id, avg(EXTRACT(EPOCH FROM (r.date - o.date)) / 3600),
-                               sum((r.date IS NULL)::int)
+                        SELECT o.user_id, avg(o.crm_response_hours), sum((o.crm_reply_date IS NULL)::int)
                           FROM crm_outreach o
-                     LEFT JOIN LATERAL (
-                                SELECT r.date FROM crm_outreach r
-                                 WHERE r.client_id = o.client_id AND r.direction = 'outbound' AND r.channel = 'email'
-                                   AND r.date >= o.date AND r.outcome IN %(touch)s AND r.id <> o.id
-                              ORDER BY r.date LIMIT 1) r ON TRUE
                          WHERE o.direction = 'inbound' AND o.channel = 'email' AND o.outcome IN %(touch)s
                            AND o.client_id IS NOT NULL AND o.date >= %(low)s AND o.date < %(high)s
                       GROUP BY 1

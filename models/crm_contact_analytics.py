@@ -4,63 +4,38 @@ from odoo.tools.sql import table_exists
 
 from .res_partner import CLIENT_STATUSES, CLIENT_TYPES, ROLE_CATEGORIES
 
-# The partner fields a row of the contact analysis is made of: a flushed change of any of them
-# folds the partner's row again (and its contacts' rows, which take their client's type, status
-# and source).
-CONTACT_ANALYTICS_FIELDS = frozenset(
-    {
-        "active",
-        "is_company",
-        "parent_id",
-        "commercial_partner_id",
-        "crm_client_type",
-        "crm_client_status",
-        "crm_role_category",
-        "user_id",
-        "team_id",
-        "source_id",
-        "country_id",
-        "company_id",
-        "create_date",
-        "email",
-        "email_normalized",
-        "phone",
-        "mobile",
-        "crm_vat_normalized",
-        "crm_phone_e164",
-        "crm_mobile_e164",
-        "crm_no_email",
-        "crm_no_call",
-        "crm_no_messenger",
-        "crm_no_social",
-    }
-)
 # The keys two partners are possible duplicates on (those of the duplicate warning of the contact
 # form that are normalised in the database): a change of one of them, or of ``active``, changes
 # the duplicate flag of every partner sharing the old or the new value.
 DUPLICATE_KEY_FIELDS = frozenset(
     {"active", "email_normalized", "crm_vat_normalized", "crm_phone_e164", "crm_mobile_e164"}
 )
-# Columns of a row, in the order the fold writes them.
-CONTACT_ANALYTICS_COLUMNS = (
-    "partner_id",
-    "kind",
-    "client_id",
-    "client_type",
-    "client_status",
-    "role_category",
-    "user_id",
-    "team_id",
-    "source_id",
-    "country_id",
-    "company_id",
-    "create_date",
-    "missing_email",
-    "missing_phone",
-    "is_duplicate",
-    "do_not_contact",
-    "in_report",
-)
+# The columns of a row, in the order the fold writes them, each with the partner fields it is made of
+# (of the partner, or of its client for the client's type, status and source).
+CONTACT_ANALYTICS_SOURCES = {
+    "partner_id": (),
+    "kind": ("is_company",),
+    "client_id": ("commercial_partner_id",),
+    "client_type": ("commercial_partner_id", "crm_client_type"),
+    "client_status": ("commercial_partner_id", "crm_client_status"),
+    "role_category": ("crm_role_category",),
+    "user_id": ("user_id",),
+    "team_id": ("team_id",),
+    "source_id": ("commercial_partner_id", "source_id"),
+    "country_id": ("country_id",),
+    "company_id": ("company_id",),
+    "create_date": ("create_date",),
+    "missing_email": ("email",),
+    "missing_phone": ("phone", "mobile"),
+    "is_duplicate": tuple(sorted(DUPLICATE_KEY_FIELDS)),
+    "do_not_contact": ("crm_no_email", "crm_no_call", "crm_no_messenger", "crm_no_social", "email_normalized"),
+    "in_report": ("active", "is_company", "parent_id"),
+}
+CONTACT_ANALYTICS_COLUMNS = tuple(CONTACT_ANALYTICS_SOURCES)
+# The partner fields a row of the contact analysis is made of: a flushed change of any of them
+# folds the partner's row again (and its contacts' rows, which take their client's type, status
+# and source).
+CONTACT_ANALYTICS_FIELDS = frozenset().union(*CONTACT_ANALYTICS_SOURCES.values())
 PENDING_KEY = "crm.contact.analytics"
 # From this many marked partners, fold all partners in one grouped pass instead of one lookup each.
 FULL_FOLD_FROM = 200000

@@ -1,8 +1,9 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..models.crm_outreach import OUTREACH_CHANNELS, OUTREACH_DIRECTIONS, TOUCH_OUTCOMES
 from ..models.res_partner import CLIENT_STATUSES, CLIENT_TYPES
+from .crm_analytics_indexes import create_covering_index
 
 
 class CrmClientEngagementReport(models.Model):
@@ -22,7 +23,18 @@ class CrmClientEngagementReport(models.Model):
     _rec_name = "client_id"
     _order = "date desc"
     _depends = {  # noqa: RUF012
-        "crm.outreach": ["date", "channel", "direction", "outcome", "partner_id", "client_id", "user_id", "company_id"],
+        "crm.outreach": [
+            "date",
+            "channel",
+            "direction",
+            "outcome",
+            "partner_id",
+            "client_id",
+            "user_id",
+            "company_id",
+            "crm_reply_date",
+            "crm_response_hours",
+        ],
         "res.partner": [
             "active",
             "is_company",
@@ -93,13 +105,14 @@ class CrmClientEngagementReport(models.Model):
     )
 
     def init(self):
-        # the first reply after an inbound email: a walk of the client's outbound emails by date
-        tools.create_index(
+        # the client rows read the clients alone, not their wide partner rows
+        create_covering_index(
             self.env.cr,
-            "crm_outreach_crm_client_reply_index",
-            "crm_outreach",
-            ["client_id", "date"],
-            where="direction = 'outbound' AND channel = 'email'",
+            "res_partner_crm_engagement_client_index",
+            "res_partner",
+            ["crm_client_type"],
+            ["crm_client_status", "crm_last_contacted", "crm_inactive", "user_id", "team_id", "company_id"],
+            where="active AND is_company",
         )
 
     @api.model
@@ -118,16 +131,15 @@ class CrmClientEngagementReport(models.Model):
 
     @property
     def _table_query(self):
-        # The reply columns are computed in an outer layer, from one lateral lookup per row that the
-        # planner drops from a read that asks for neither (touches, inactive clients): such a read never
-        # runs the reply lookup. Inside the UNION ALL it would run for every inbound email, and as a
-        # scalar subquery in each reply column it would run once per column.
-        return SQL(
-            """
-            SELECT e.*,
-                   (e.inbound_email_count = 1 AND reply.date IS NULL)::int AS unanswered_count,
-                   EXTRACT(EPOCH FROM (reply.date - e.date)) / 3600.0 AS response_hours
-              FROM (
+        # The touches join the client's narrow row of the contact analysis (every partner has one) for
+        # its team, type and status. The join is a LEFT JOIN on a unique key, which the planner drops from
+        # a read that needs none of these columns (touches by channel and month for an Admin); the touches
+        # whose outreach has no company take the client's, in a branch of their own, so that the company
+        # rule alone does not need the join either. The response time is kept on each inbound email
+        # (crm.outreach, crm_reply_date).
+        def touches(company, has_company):
+            return SQL(
+                """
             SELECT 2 * o.id AS id,
                    'touch' AS row_kind,
                    o.client_id AS client_id,
@@ -137,7 +149,7 @@ class CrmClientEngagementReport(models.Model):
                    o.date AS date,
                    o.user_id AS user_id,
                    c.team_id AS team_id,
-                   COALESCE(o.company_id, c.company_id) AS company_id,
+                   %(company)s AS company_id,
                    c.client_type AS client_type,
                    c.client_status AS client_status,
                    1 AS touch_count,
@@ -148,11 +160,25 @@ class CrmClientEngagementReport(models.Model):
                    0 AS never_contacted_count,
                    NULL::float AS days_since_contact,
                    (o.direction = 'inbound' AND o.channel = 'email')::int AS inbound_email_count,
+                   (o.direction = 'inbound' AND o.channel = 'email' AND o.crm_reply_date IS NULL)::int
+                       AS unanswered_count,
+                   CASE WHEN o.direction = 'inbound' AND o.channel = 'email' THEN o.crm_response_hours END
+                       AS response_hours,
                    0.0 AS response_hours_median
               FROM crm_outreach o
-              -- the client's narrow row kept for the contact analysis, not its wide partner row
-              JOIN crm_contact_analytics c ON c.partner_id = o.client_id
-             WHERE o.outcome IN %(touch)s
+         LEFT JOIN crm_contact_analytics c ON c.partner_id = o.client_id
+             WHERE o.outcome IN %(touch)s AND o.client_id IS NOT NULL AND %(has_company)s
+                """,
+                company=company,
+                has_company=has_company,
+                touch=tuple(TOUCH_OUTCOMES),
+            )
+
+        return SQL(
+            """
+            %(own_company)s
+         UNION ALL
+            %(client_company)s
          UNION ALL
             SELECT 2 * c.id + 1,
                    'client',
@@ -171,22 +197,11 @@ class CrmClientEngagementReport(models.Model):
                    COALESCE(c.crm_inactive, FALSE)::int,
                    (c.crm_last_contacted IS NULL)::int,
                    (EXTRACT(EPOCH FROM (%(now)s - c.crm_last_contacted)) / 86400.0)::float,
-                   0, 0.0
+                   0, 0, NULL::float, 0.0
               FROM res_partner c
              WHERE c.active AND c.is_company
-                   ) e
-         LEFT JOIN LATERAL (%(reply)s) reply ON TRUE
             """,
-            touch=tuple(TOUCH_OUTCOMES),
-            # the first outbound email to the client at or after an inbound email (a touch row's id is
-            # twice its outreach's): one row, run only for the inbound emails and only when a response
-            # measure is read
-            reply=SQL(
-                """SELECT min(r.date) AS date FROM crm_outreach r
-                    WHERE e.inbound_email_count = 1
-                      AND r.client_id = e.client_id AND r.direction = 'outbound' AND r.channel = 'email'
-                      AND r.date >= e.date AND r.outcome IN %s AND 2 * r.id <> e.id""",
-                tuple(TOUCH_OUTCOMES),
-            ),
+            own_company=touches(SQL("o.company_id"), SQL("o.company_id IS NOT NULL")),
+            client_company=touches(SQL("c.company_id"), SQL("o.company_id IS NULL")),
             now=SQL("%s::timestamp", fields.Datetime.now()),
         )

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .crm_analytics_indexes import create_covering_index
+
 
 class CrmSalespersonRankingReport(models.Model):
     """Salesperson ranking: one row per event credited to a salesperson.
@@ -76,6 +78,35 @@ class CrmSalespersonRankingReport(models.Model):
     activity_count = fields.Integer(
         string="Activities Done", readonly=True, aggregator="sum", help="Activities on deals marked done in the period."
     )
+
+    def init(self):
+        # the closed deals and the created deals of a period, read from two narrow indexes of the deals
+        # (index-only scans) instead of their wide rows
+        create_covering_index(
+            self.env.cr,
+            "crm_lead_crm_ranking_closed_index",
+            "crm_lead",
+            ["date_closed"],
+            [
+                "stage_id",
+                "active",
+                "expected_revenue",
+                "create_date",
+                "crm_stage_user_id",
+                "crm_stage_team_id",
+                "crm_stage_company_id",
+                "team_id",
+            ],
+            where="type = 'opportunity' AND date_closed IS NOT NULL",
+        )
+        create_covering_index(
+            self.env.cr,
+            "crm_lead_crm_ranking_entry_index",
+            "crm_lead",
+            ["crm_date_entry"],
+            ["crm_entry_user_id", "crm_entry_team_id", "crm_entry_company_id", "team_id"],
+            where="type = 'opportunity' AND crm_date_entry IS NOT NULL",
+        )
 
     @property
     def _table_query(self):
