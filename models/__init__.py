@@ -102,3 +102,5 @@ from . import sale_order_timeline
 from . import account_move_timeline
 from . import crm_automation_email_event_timeline
 from . import crm_lead_ranking
+from . import res_users_audit
+from . import ir_model_fields_audit

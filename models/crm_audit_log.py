@@ -7,7 +7,7 @@ import psycopg2.extensions
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.http import request
-from odoo.tools import SQL
+from odoo.tools import SQL, sql
 
 from .crm_automation import cron_commit
 
@@ -26,6 +26,24 @@ ORIGINS = [
     ("system", "System"),
 ]
 RPC_PATHS = ("/xmlrpc", "/jsonrpc", "/json/")
+# The foreign keys the log's links had before; see ``Many2oneUnchecked``.
+OLD_FOREIGN_KEYS = ("crm_audit_log_user_id_fkey", "crm_audit_log_field_id_fkey")
+
+
+class Many2oneUnchecked(fields.Many2one):
+    """A many2one whose column has no foreign key.
+
+    The user and the field of an audit row are set once, by the
+    application's COPY, from the current user and the field's reflection. A
+    foreign key would check each row again with one trigger call per link,
+    more than half of the time PostgreSQL takes to load the rows of a write
+    (``bench/audit_overhead.py``). Deleting a user or a field still clears
+    them on the log's rows, as the foreign key's ``ON DELETE SET NULL`` did:
+    see ``crm.audit.log._forget_deleted``.
+    """
+
+    def update_db_foreign_key(self, model, column):
+        return
 
 
 class CrmAuditLog(models.Model):
@@ -48,14 +66,14 @@ class CrmAuditLog(models.Model):
     _rec_name = "record_name"
 
     date = fields.Datetime(readonly=True, required=True)
-    user_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
+    user_id = Many2oneUnchecked("res.users", readonly=True, ondelete="set null")
     res_model = fields.Char(string="Model", readonly=True, required=True)
     res_model_name = fields.Char(string="Document Type", compute="_compute_res_model_name")
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True, required=True)
     record_name = fields.Char(string="Record", readonly=True)
     operation = fields.Selection(OPERATIONS, readonly=True, required=True)
     field_name = fields.Char(string="Technical Field Name", readonly=True)
-    field_id = fields.Many2one("ir.model.fields", readonly=True, ondelete="set null")
+    field_id = Many2oneUnchecked("ir.model.fields", readonly=True, ondelete="set null")
     old_value = fields.Text(readonly=True)
     new_value = fields.Text(readonly=True)
     origin = fields.Selection(ORIGINS, readonly=True)
@@ -66,8 +84,13 @@ class CrmAuditLog(models.Model):
                 """
                 CREATE INDEX IF NOT EXISTS crm_audit_log_res_model_res_id_index ON %(table)s (res_model, res_id);
                 CREATE INDEX IF NOT EXISTS crm_audit_log_date_brin_index ON %(table)s USING brin (date);
+                ALTER TABLE %(table)s DROP CONSTRAINT IF EXISTS %(user_fkey)s, DROP CONSTRAINT IF EXISTS %(field_fkey)s;
+                DELETE FROM ir_model_constraint WHERE type = 'f' AND name IN %(fkeys)s;
                 """,
                 table=SQL.identifier(self._table),
+                user_fkey=SQL.identifier(OLD_FOREIGN_KEYS[0]),
+                field_fkey=SQL.identifier(OLD_FOREIGN_KEYS[1]),
+                fkeys=OLD_FOREIGN_KEYS,
             )
         )
 
@@ -194,6 +217,23 @@ class CrmAuditLog(models.Model):
             )
         finally:
             psycopg2.extensions.set_wait_callback(callback)
+
+    @api.model
+    def _forget_deleted(self, fname, ids):
+        """Clear ``fname`` (``user_id`` or ``field_id``) on the rows naming
+        the deleted records ``ids``, as ``ON DELETE SET NULL`` would: the
+        rows stay, with the field's technical name and the record's name."""
+        if ids and sql.table_exists(self.env.cr, self._table):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET %s = NULL WHERE %s IN %s",
+                    SQL.identifier(self._table),
+                    SQL.identifier(fname),
+                    SQL.identifier(fname),
+                    tuple(ids),
+                )
+            )
+            self.invalidate_model([fname])
 
     # Retention ---------------------------------------------------------------
 
