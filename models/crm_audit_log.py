@@ -51,7 +51,7 @@ class CrmAuditLog(models.Model):
     deletion of the record: who, when, which record and field, the old and
     the new value.
 
-    Append-only. Rows are written in one INSERT per audited create, write or
+    Append-only. Rows are written in one COPY per audited create, write or
     unlink (see ``crm.audit.mixin``), never through the ORM, and nobody
     changes or deletes them through the ORM or RPC; only the retention cron
     (:meth:`_cron_purge`) deletes old rows, in SQL.

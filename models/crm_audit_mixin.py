@@ -35,7 +35,7 @@ class CrmAuditMixin(models.AbstractModel):
     Batched: whatever the number of records, an audited write takes the old
     and new values from the ORM's cache (fetching what it lacks in one
     query), names the linked records once per linked model, and appends all
-    its rows in one INSERT.
+    its rows in one COPY.
     """
 
     _name = "crm.audit.mixin"
@@ -198,7 +198,7 @@ class CrmAuditMixin(models.AbstractModel):
         """Log the writes of these records made inside the block as one
         batch: their old values read once for all records before the block
         (``fnames``; a field the block writes that is not among them is read
-        when first written), their new values once after it, and one INSERT,
+        when first written), their new values once after it, and one COPY,
         instead of the same for each ``write``. The import writes a batch of
         records, each with its own values, this way.
 
