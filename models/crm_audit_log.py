@@ -1,10 +1,13 @@
+import io
 import json
 from datetime import timedelta
+
+import psycopg2.extensions
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.http import request
-from odoo.tools import SQL
+from odoo.tools import SQL, sql
 
 from .crm_automation import cron_commit
 
@@ -23,6 +26,24 @@ ORIGINS = [
     ("system", "System"),
 ]
 RPC_PATHS = ("/xmlrpc", "/jsonrpc", "/json/")
+# The foreign keys the log's links had before; see ``Many2oneUnchecked``.
+OLD_FOREIGN_KEYS = ("crm_audit_log_user_id_fkey", "crm_audit_log_field_id_fkey")
+
+
+class Many2oneUnchecked(fields.Many2one):
+    """A many2one whose column has no foreign key.
+
+    The user and the field of an audit row are set once, by the
+    application's COPY, from the current user and the field's reflection. A
+    foreign key would check each row again with one trigger call per link,
+    more than half of the time PostgreSQL takes to load the rows of a write
+    (``bench/audit_overhead.py``). Deleting a user or a field still clears
+    them on the log's rows, as the foreign key's ``ON DELETE SET NULL`` did:
+    see ``crm.audit.log._forget_deleted``.
+    """
+
+    def update_db_foreign_key(self, model, column):
+        return
 
 
 class CrmAuditLog(models.Model):
@@ -30,7 +51,7 @@ class CrmAuditLog(models.Model):
     deletion of the record: who, when, which record and field, the old and
     the new value.
 
-    Append-only. Rows are written in one INSERT per audited create, write or
+    Append-only. Rows are written in one COPY per audited create, write or
     unlink (see ``crm.audit.mixin``), never through the ORM, and nobody
     changes or deletes them through the ORM or RPC; only the retention cron
     (:meth:`_cron_purge`) deletes old rows, in SQL.
@@ -45,14 +66,14 @@ class CrmAuditLog(models.Model):
     _rec_name = "record_name"
 
     date = fields.Datetime(readonly=True, required=True)
-    user_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
+    user_id = Many2oneUnchecked("res.users", readonly=True, ondelete="set null")
     res_model = fields.Char(string="Model", readonly=True, required=True)
     res_model_name = fields.Char(string="Document Type", compute="_compute_res_model_name")
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True, required=True)
     record_name = fields.Char(string="Record", readonly=True)
     operation = fields.Selection(OPERATIONS, readonly=True, required=True)
     field_name = fields.Char(string="Technical Field Name", readonly=True)
-    field_id = fields.Many2one("ir.model.fields", readonly=True, ondelete="set null")
+    field_id = Many2oneUnchecked("ir.model.fields", readonly=True, ondelete="set null")
     old_value = fields.Text(readonly=True)
     new_value = fields.Text(readonly=True)
     origin = fields.Selection(ORIGINS, readonly=True)
@@ -63,8 +84,13 @@ class CrmAuditLog(models.Model):
                 """
                 CREATE INDEX IF NOT EXISTS crm_audit_log_res_model_res_id_index ON %(table)s (res_model, res_id);
                 CREATE INDEX IF NOT EXISTS crm_audit_log_date_brin_index ON %(table)s USING brin (date);
+                ALTER TABLE %(table)s DROP CONSTRAINT IF EXISTS %(user_fkey)s, DROP CONSTRAINT IF EXISTS %(field_fkey)s;
+                DELETE FROM ir_model_constraint WHERE type = 'f' AND name IN %(fkeys)s;
                 """,
                 table=SQL.identifier(self._table),
+                user_fkey=SQL.identifier(OLD_FOREIGN_KEYS[0]),
+                field_fkey=SQL.identifier(OLD_FOREIGN_KEYS[1]),
+                fkeys=OLD_FOREIGN_KEYS,
             )
         )
 
@@ -165,36 +191,49 @@ class CrmAuditLog(models.Model):
     @api.model
     def _insert(self, records, operation, rows):
         """Append ``rows`` (res_id, record_name, field_name, old, new) for
-        ``records`` in one INSERT, whatever their number."""
+        ``records`` in one statement, whatever their number: a ``COPY``,
+        which PostgreSQL loads faster than an INSERT of the same rows, be it
+        one row or ten thousand (``bench/audit_overhead.py``)."""
         if not rows:
             return
-        field_ids = {}
-        for fname in {row[2] for row in rows if row[2]}:
-            field_ids[fname] = self.env["ir.model.fields"]._get_ids(records._name).get(fname)
-        columns = list(zip(*rows, strict=True))
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO crm_audit_log
-                    (date, user_id, res_model, operation, origin,
-                     res_id, record_name, field_name, field_id, old_value, new_value)
-                SELECT %s, %s, %s, %s, %s, t.res_id, t.record_name, t.field_name, t.field_id, t.old_value, t.new_value
-                  FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[], %s::text[], %s::text[])
-                       AS t(res_id, record_name, field_name, field_id, old_value, new_value)
-                """,
-                self.env.cr.now(),
-                self.env.uid,
-                records._name,
-                operation,
-                self._audit_origin(),
-                list(columns[0]),
-                list(columns[1]),
-                list(columns[2]),
-                [field_ids.get(fname) for fname in columns[2]],
-                list(columns[3]),
-                list(columns[4]),
-            )
+        field_ids = self.env["ir.model.fields"]._get_ids(records._name)
+        head = "\t".join(
+            map(_copy_text, (self.env.cr.now(), self.env.uid, records._name, operation, self._audit_origin()))
         )
+        data = "".join(
+            f"{head}\t{res_id}\t{_copy_text(name)}\t{_copy_text(fname)}\t{_copy_text(fname and field_ids.get(fname))}"
+            f"\t{_copy_text(old)}\t{_copy_text(new)}\n"
+            for res_id, name, fname, old, new in rows
+        )
+        # As the ORM's own COPY (``_ensure_xml_id``): an asynchronous wait
+        # callback (gevent) does not support COPY.
+        callback = psycopg2.extensions.get_wait_callback()
+        psycopg2.extensions.set_wait_callback(None)
+        try:
+            self.env.cr.copy_expert(
+                "COPY crm_audit_log (date, user_id, res_model, operation, origin,"
+                " res_id, record_name, field_name, field_id, old_value, new_value) FROM STDIN",
+                io.StringIO(data),
+            )
+        finally:
+            psycopg2.extensions.set_wait_callback(callback)
+
+    @api.model
+    def _forget_deleted(self, fname, ids):
+        """Clear ``fname`` (``user_id`` or ``field_id``) on the rows naming
+        the deleted records ``ids``, as ``ON DELETE SET NULL`` would: the
+        rows stay, with the field's technical name and the record's name."""
+        if ids and sql.table_exists(self.env.cr, self._table):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET %s = NULL WHERE %s IN %s",
+                    SQL.identifier(self._table),
+                    SQL.identifier(fname),
+                    SQL.identifier(fname),
+                    tuple(ids),
+                )
+            )
+            self.invalidate_model([fname])
 
     # Retention ---------------------------------------------------------------
 
@@ -235,3 +274,15 @@ class CrmAuditLog(models.Model):
 def dump_values(values):
     """The last values of a deleted record, as one JSON text."""
     return json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+
+
+# COPY's text format: a tab separates columns, a newline ends the row, \N is
+# NULL, and a backslash escapes these in a value.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    """``value`` as a column of a row of COPY's text format."""
+    if value is None or value is False:
+        return "\\N"
+    return str(value).translate(_COPY_ESCAPES)

@@ -35,7 +35,7 @@ class CrmAuditMixin(models.AbstractModel):
     Batched: whatever the number of records, an audited write takes the old
     and new values from the ORM's cache (fetching what it lacks in one
     query), names the linked records once per linked model, and appends all
-    its rows in one INSERT.
+    its rows in one COPY.
     """
 
     _name = "crm.audit.mixin"
@@ -79,10 +79,14 @@ class CrmAuditMixin(models.AbstractModel):
         if missing:
             Model.browse(missing).fetch(names)
         snapshot = {record_id: {} for record_id in self._ids}
-        for record in Model:
-            values = snapshot[record.id]
-            for field in audited:
-                values[field.name] = cache.get(record, field, None)
+        for field in audited:
+            # one pass over the field's cache, in the order of the records
+            values = cache.get_until_miss(Model, field)
+            if len(values) < len(self._ids):  # records gone meanwhile
+                values = [cache.get(record, field, None) for record in Model]
+            fname = field.name
+            for record_id, value in zip(self._ids, values, strict=True):
+                snapshot[record_id][fname] = value
         snapshot["__name__"] = rec_name
         return snapshot
 
@@ -99,25 +103,33 @@ class CrmAuditMixin(models.AbstractModel):
         for comodel, ids in linked.items():
             records = self.env[comodel].sudo().with_context(active_test=False).browse(ids).exists()
             names[comodel] = dict(zip(records.ids, records.mapped("display_name"), strict=True))
-        selections = {}
+
+        def converter(field):
+            """How a non-empty raw value of ``field`` reads as text."""
+            if field.type == "many2one":
+                linked_names = names[field.comodel_name]
+                return lambda value: linked_names.get(value) or f"#{value}"
+            if field.type == "many2many":
+                linked_names = names[field.comodel_name]
+                return lambda value: ", ".join(linked_names.get(v) or f"#{v}" for v in value)
+            if field.type == "selection":
+                labels = dict(field._description_selection(self.env))
+                return lambda value: str(labels.get(value, value))
+            if field.type == "datetime":
+                return fields.Datetime.to_string
+            if field.type == "date":
+                return fields.Date.to_string
+            return str
+
+        converters = {}
 
         def render(fname, value):
             if value is None or value is False or value == ():
                 return None
-            field = self._fields[fname]
-            if field.type == "many2one":
-                return names[field.comodel_name].get(value) or f"#{value}"
-            if field.type == "many2many":
-                return ", ".join(names[field.comodel_name].get(v) or f"#{v}" for v in value)
-            if field.type == "selection":
-                if fname not in selections:
-                    selections[fname] = dict(field._description_selection(self.env))
-                return str(selections[fname].get(value, value))
-            if field.type == "datetime":
-                return fields.Datetime.to_string(value)
-            if field.type == "date":
-                return fields.Date.to_string(value)
-            return str(value)
+            convert = converters.get(fname)
+            if convert is None:
+                convert = converters[fname] = converter(self._fields[fname])
+            return convert(value)
 
         return render
 
@@ -186,7 +198,7 @@ class CrmAuditMixin(models.AbstractModel):
         """Log the writes of these records made inside the block as one
         batch: their old values read once for all records before the block
         (``fnames``; a field the block writes that is not among them is read
-        when first written), their new values once after it, and one INSERT,
+        when first written), their new values once after it, and one COPY,
         instead of the same for each ``write``. The import writes a batch of
         records, each with its own values, this way.
 

@@ -1,11 +1,13 @@
 import json
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import tagged, users
+from odoo.tests import new_test_user, tagged, users
 from odoo.tools import SQL, mute_logger
 
+from ..models.crm_audit_mixin import AUDIT
 from .common import CrmClientSuiteCommon
 
 MUTE = ("odoo.models", "odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
@@ -75,18 +77,37 @@ class TestAuditLog(CrmClientSuiteCommon):
 
     def test_write_on_many_records_takes_a_bounded_number_of_queries(self):
         Partner = self.env["res.partner"]
+        Log = type(self.env["crm.audit.log"])
+        insert = Log._insert
+        statements = []
 
-        def queries_to_write(count, value):
+        def counted_insert(log, records, operation, rows):
+            # the rows are loaded with COPY, which the query count does not see
+            if operation == "write":
+                statements.append(len(rows))
+            return insert(log, records, operation, rows)
+
+        def queries_to_write(count, value, audit):
             partners = Partner.create([{"name": f"Contacto {value} {i}"} for i in range(count)])
             self.env.flush_all()
             start = self.env.cr.sql_log_count
-            partners.write({"function": value})
-            self.env.flush_all()
+            AUDIT["enabled"] = audit
+            try:
+                partners.write({"function": value})
+                self.env.flush_all()
+            finally:
+                AUDIT["enabled"] = True
             return self.env.cr.sql_log_count - start, partners
 
-        few, few_partners = queries_to_write(5, "Técnico")
-        many, many_partners = queries_to_write(200, "Comercial")
-        self.assertEqual(few, many)
+        with patch.object(Log, "_insert", counted_insert):
+            few, few_partners = queries_to_write(5, "Técnico", True)
+            many, many_partners = queries_to_write(200, "Comercial", True)
+            few_unlogged, _partners = queries_to_write(5, "Técnico", False)
+            many_unlogged, _partners = queries_to_write(200, "Comercial", False)
+        # Odoo updates 100 records per UPDATE; what the log adds does not grow
+        self.assertEqual(few - few_unlogged, many - many_unlogged)
+        self.assertLessEqual(many - many_unlogged, 1)
+        self.assertEqual(statements, [5, 200])
         self.assertEqual(len(self.entries(many_partners, field_name="function")), 200)
         self.assertEqual(len(self.entries(few_partners, field_name="function")), 5)
 
@@ -243,3 +264,40 @@ class TestAuditLog(CrmClientSuiteCommon):
         self.contact_a.function = "Ventas"
         entry = self.entries(self.contact_a, field_name="function")
         self.assertLess(abs(entry.date - self.env.cr.now()), timedelta(seconds=1))
+
+    def test_values_keep_tabs_newlines_and_backslashes(self):
+        # The rows are loaded with COPY, whose text format gives these a meaning.
+        name = "Tab\there \\N"
+        value = "line 1\r\nline\t2 \\ back\\slash \\N \\."
+        self.contact_a.write({"name": name, "street": value})
+        entry = self.entries(self.contact_a, field_name="street")
+        self.assertEqual((entry.record_name, entry.new_value), (name, value))
+        self.assertFalse(entry.old_value)
+        self.contact_a.write({"street": False})
+        self.assertEqual(self.entries(self.contact_a, field_name="street")[-1].old_value, value)
+
+    def test_deleting_a_user_or_a_field_keeps_their_entries(self):
+        # As ON DELETE SET NULL would: the entries stay, without the link.
+        author = new_test_user(self.env, "ccs_audit_author", groups="crm_client_suite.group_manager")
+        field = self.env["ir.model.fields"].create(
+            {
+                "name": "x_site_badge",
+                "field_description": "Site Badge",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "ttype": "char",
+                "state": "manual",
+            }
+        )
+        self.contact_a.with_user(author).write({"x_site_badge": "LIC-0042", "function": "Jefa de obra"})
+        entries = self.entries(self.contact_a, operation="write", user_id=author.id)
+        self.assertEqual(set(entries.mapped("field_name")), {"x_site_badge", "function"})
+        field.unlink()
+        badge = self.entries(self.contact_a, field_name="x_site_badge")
+        self.assertEqual(badge.new_value, "LIC-0042")
+        self.assertFalse(badge.field_id)
+        self.assertEqual(self.entries(self.contact_a, field_name="function").field_id.name, "function")
+        author.unlink()
+        self.assertEqual(entries.exists(), entries)
+        self.assertFalse(entries.user_id)
+        self.assertFalse(self.entries(self.contact_a, user_id=author.id))
+        self.assertEqual(set(entries.mapped("new_value")), {"LIC-0042", "Jefa de obra"})

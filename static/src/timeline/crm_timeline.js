@@ -11,6 +11,11 @@ const PAGE_SIZE = 40;
 // the server's crm_timeline_live.py: a timeline's channel and notification
 const BUS_CHANNEL_PREFIX = "crm_client_suite.timeline_";
 const BUS_NOTIFICATION = "crm_client_suite.timeline_changed";
+// A change made in this form reaches the timeline twice: the chatter's reload
+// right after it, and the server's notification after its commit, often later
+// than a debounce would wait. A notification this soon after the chatter's
+// reload refreshes the page quietly: it shows only what else changed, if any.
+const OWN_CHANGE_MS = 5000;
 const ICONS = {
     email_in: "fa-envelope-open-o",
     email_out: "fa-paper-plane-o",
@@ -60,9 +65,11 @@ export class CrmTimeline extends Component {
         });
         // a message posted or an activity scheduled or done in the form's chatter
         const reloadSoon = useDebounced(() => this.reload(), 200);
+        const refreshSoon = useDebounced(() => this.load(this.props.record.resId, false, true), 200);
         useBus(this.env.bus, CHATTER_CHANGED, ({ detail }) => {
             const record = this.props.record;
             if (detail.model === record.resModel && detail.id === record.resId) {
+                this.ownChangeAt = Date.now();
                 reloadSoon();
             }
         });
@@ -75,6 +82,8 @@ export class CrmTimeline extends Component {
             }
             if (this.state.entries.length > PAGE_SIZE) {
                 this.state.changedElsewhere = true;
+            } else if (Date.now() - (this.ownChangeAt || 0) < OWN_CHANGE_MS) {
+                refreshSoon();
             } else {
                 reloadSoon();
             }
@@ -138,7 +147,12 @@ export class CrmTimeline extends Component {
         return filters;
     }
 
-    async load(partnerId, append = false) {
+    /**
+     * Load the first page of the timeline of ``partnerId``, or the next one
+     * (``append``). A ``quiet`` load shows no spinner and keeps the entries
+     * shown when the page is the same.
+     */
+    async load(partnerId, append = false, quiet = false) {
         if (!partnerId) {
             this.state.entries = [];
             this.state.hasMore = false;
@@ -146,13 +160,18 @@ export class CrmTimeline extends Component {
         }
         // only the answer to the latest request is shown (a reload may overtake a filter change)
         const request = (this.lastRequest = (this.lastRequest || 0) + 1);
-        this.state.loading = true;
+        if (!quiet) {
+            this.state.loading = true;
+        }
         try {
             const page = await this.orm.call("crm.timeline", "get_page", [partnerId, this.serverFilters()], {
                 offset: append ? this.state.entries.length : 0,
                 limit: PAGE_SIZE,
             });
             if (request !== this.lastRequest) {
+                return;
+            }
+            if (quiet && JSON.stringify(page.entries) === JSON.stringify(this.state.entries)) {
                 return;
             }
             this.state.entries = append ? [...this.state.entries, ...page.entries] : page.entries;
