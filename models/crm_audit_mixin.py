@@ -21,6 +21,17 @@ EXCLUDED_FIELDS = {
     "password",
     "signup_token",
     "calendar_last_notif_ack",
+    # What the add-on keeps by itself from the outreach, batch by batch and
+    # mostly in SQL: the last contacted date, the touch counts and the
+    # inactivity flag. The events behind them are in the outreach and in the
+    # inactivity rule's activities; logging the flag set (ORM) and not its
+    # clearing (SQL) would tell half the story.
+    "crm_last_contacted",
+    "crm_touch_count_30",
+    "crm_touch_count_90",
+    "crm_inactive",
+    "crm_inactive_since",
+    "crm_inactivity_rule_id",
 }
 
 # Key of the cursor's cache (``cr.cache``, out of reach of RPC and context

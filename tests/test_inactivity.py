@@ -77,6 +77,25 @@ class TestInactivity(CrmClientSuiteCommon):
         self.assertEqual(self.sweep(T0 + timedelta(days=77)), 1)
         self.assertEqual(len(self.activities(self.client_a)), 2)
 
+    def test_a_status_rule_flags_contacts_of_clients_in_that_status(self):
+        self.rule(client_type=False, client_status="prospect", applies_to="contact", days=10)
+        self.assertEqual(self.sweep(T0 + timedelta(days=11)), 1)
+        self.assertEqual((self.contact_b.crm_inactive, self.contact_a.crm_inactive), (True, False))
+        self.assertFalse(self.client_b.crm_inactive, "the rule is for contacts")
+        # The flag is the add-on's own bookkeeping, not an audited change.
+        logged = (
+            self.env["crm.audit.log"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", self.contact_b.id),
+                    ("field_name", "like", "crm_inactiv"),
+                ]
+            )
+        )
+        self.assertFalse(logged)
+
     def test_enrols_in_a_pipeline(self):
         automation = self.env["crm.automation"].create(
             {
