@@ -102,3 +102,7 @@ from . import sale_order_timeline
 from . import account_move_timeline
 from . import crm_automation_email_event_timeline
 from . import crm_lead_ranking
+from . import crm_deal_analytics_daily
+from . import crm_lead_analytics_daily
+from . import crm_deal_stage_summary_daily
+from . import crm_stage_analytics

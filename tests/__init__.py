@@ -60,3 +60,4 @@ from . import test_contact_analytics
 from . import test_export_ui
 from . import test_timeline_live
 from . import test_analytics_ranking
+from . import test_analytics_daily
