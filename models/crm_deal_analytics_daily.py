@@ -333,7 +333,8 @@ class CrmDealAnalyticsDaily(models.Model):
         if self.env.context.get("crm_daily_skip"):
             return
         pending = self._pending()
-        fresh = set(lead_ids) - pending["leads"]
+        # records not in the database yet (NewId) have nothing to note
+        fresh = {lead_id for lead_id in lead_ids if isinstance(lead_id, int)} - pending["leads"]
         if not fresh:
             return
         pending["leads"] |= fresh

@@ -1,4 +1,21 @@
-from odoo import api, models
+from odoo import api, models, tools
+
+# The deal fields the daily figures read (crm.deal.analytics.daily._daily_facts_sql); the snapshot columns
+# of the stage summary are written in SQL by the moves, inside the write that moves the deal.
+DAILY_FIELDS = (
+    "type",
+    "active",
+    "stage_id",
+    "user_id",
+    "team_id",
+    "company_id",
+    "source_id",
+    "expected_revenue",
+    "probability",
+    "date_closed",
+    "create_date",
+    "date_conversion",
+)
 
 
 class CrmLead(models.Model):
@@ -19,7 +36,21 @@ class CrmLead(models.Model):
         return self.env["crm.deal.analytics.daily"].sudo()._run_noted([], super().create, vals_list)
 
     def write(self, vals):
+        if not self._daily_trigger_fields().intersection(vals):
+            return super().write(vals)
         return self.env["crm.deal.analytics.daily"].sudo()._run_noted(self.ids, super().write, vals)
+
+    @api.model
+    @tools.ormcache()
+    def _daily_trigger_fields(self):
+        """The fields whose write may change the daily figures: those they read, and those these are
+        computed from (the amount from the deal's currency, the probability from the scoring fields)."""
+        read = {self._fields[name] for name in DAILY_FIELDS}
+        return frozenset(
+            name
+            for name, field in self._fields.items()
+            if field in read or any(dependent in read for dependent in self.pool.get_dependent_fields(field))
+        )
 
     def unlink(self):
         return self.env["crm.deal.analytics.daily"].sudo()._run_noted(self.ids, super().unlink)
