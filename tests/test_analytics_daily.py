@@ -65,12 +65,9 @@ class TestDailyFigures(TestAnalyticsCommon):
                 self.assertEqualsRecompute(name)
 
     def test_moves_inside_a_savepoint_that_rolls_back(self):
-        try:
-            with self.env.cr.savepoint():
-                self.d3.write({"stage_id": self.s_won.id})
-                raise ValueError("undo")
-        except ValueError:
-            pass
+        with self.assertRaisesRegex(ValueError, "undo"), self.env.cr.savepoint():
+            self.d3.write({"stage_id": self.s_won.id})
+            raise ValueError("undo")
         self.env.invalidate_all()
         self.assertEqualsRecompute()
 
