@@ -224,61 +224,54 @@ class TestTimeline(CrmClientSuiteCommon):
         for deal in (self.deal_contributor, self.deal_manager):
             self.assertEqual(self.page(deal_id=deal.id)["entries"], [])
 
-    @users("ccs_contributor")
-    def test_field_changes_follow_field_access(self):
+    def log_changes(self, record, day, changes):
+        """The chatter's message of a write on ``record`` on ``day``: one
+        tracking value per (field name, values) of ``changes``."""
         env = self.env(su=True)
-        credit_limit = env["ir.model.fields"]._get("res.partner", "credit_limit")  # accounting groups only
-        function = env["ir.model.fields"]._get("res.partner", "function")
-        with freeze_time("2026-02-20 09:00:00"):
+        with freeze_time(f"{day} 09:00:00"):
             env["mail.message"].create(
                 {
-                    "model": "res.partner",
-                    "res_id": self.contact_a.id,
+                    "model": record._name,
+                    "res_id": record.id,
                     "message_type": "notification",
                     "subtype_id": env.ref("mail.mt_note").id,
                     "tracking_value_ids": [
-                        Command.create({"field_id": credit_limit.id, "old_value_float": 0, "new_value_float": 7300}),
-                        Command.create(
-                            {"field_id": function.id, "old_value_char": "Técnica", "new_value_char": "Jefa de obra"}
-                        ),
+                        Command.create({"field_id": env["ir.model.fields"]._get(record._name, fname).id, **values})
+                        for fname, values in changes
                     ],
                 }
             )
-        page = self.page(partner=self.contact_a, date_from="2026-02-20", date_to="2026-02-20")
-        [entry] = [e for e in page["entries"] if e["type"] == "tracking"]
+        return {"date_from": day, "date_to": day}
+
+    @users("ccs_contributor")
+    def test_field_changes_follow_field_access(self):
+        day = self.log_changes(
+            self.contact_a,
+            "2026-02-20",
+            [
+                ("credit_limit", {"old_value_float": 0, "new_value_float": 7300}),  # accounting groups only
+                ("function", {"old_value_char": "Técnica", "new_value_char": "Jefa de obra"}),
+            ],
+        )
+        [entry] = [e for e in self.page(partner=self.contact_a, **day)["entries"] if e["type"] == "tracking"]
         self.assertIn("Jefa de obra", entry["body"])
         self.assertNotIn("7300", entry["body"])
         self.assertFalse(self.env.user.has_group("account.group_account_invoice"))
 
     @users("ccs_manager")
     def test_a_stage_change_with_another_field_shows_once(self):
-        env = self.env(su=True)
-        field = env["ir.model.fields"]._get
-        proposition = env["crm.stage"].search([("is_won", "=", False)], order="sequence desc", limit=1)
-        with freeze_time("2026-02-21 09:00:00"):
-            # crm's message for a write of the stage and the revenue at once
-            env["mail.message"].create(
-                {
-                    "model": "crm.lead",
-                    "res_id": self.deal_contributor.id,
-                    "message_type": "notification",
-                    "subtype_id": env.ref("crm.mt_lead_stage").id,
-                    "tracking_value_ids": [
-                        Command.create(
-                            {
-                                "field_id": field("crm.lead", "stage_id").id,
-                                "old_value_char": self.deal_contributor.stage_id.name,
-                                "new_value_char": proposition.name,
-                            }
-                        ),
-                        Command.create(
-                            {"field_id": field("crm.lead", "expected_revenue").id, "new_value_float": 48000}
-                        ),
-                    ],
-                }
-            )
-        page = self.page(deal_id=self.deal_contributor.id, date_from="2026-02-21", date_to="2026-02-21")
-        [change] = page["entries"]
+        deal = self.deal_contributor
+        proposition = self.env["crm.stage"].search([("is_won", "=", False)], order="sequence desc", limit=1)
+        # crm's message for a write of the stage and the revenue at once
+        day = self.log_changes(
+            deal,
+            "2026-02-21",
+            [
+                ("stage_id", {"old_value_char": deal.stage_id.name, "new_value_char": proposition.name}),
+                ("expected_revenue", {"new_value_float": 48000}),
+            ],
+        )
+        [change] = self.page(deal_id=deal.id, **day)["entries"]
         self.assertEqual(change["type"], "tracking")
         self.assertIn("48000", change["body"])
         self.assertNotIn(proposition.name, change["body"], "the stage change is the stage history's entry")
