@@ -9,6 +9,21 @@ from odoo.tests import tagged
 from .common import CrmClientSuiteCommon
 from .test_analytics import set_rate
 
+# Every figure of the CAC and CLTV analysis, as _read_group aggregates.
+MEASURES = (
+    "spend:sum",
+    "new_clients:sum",
+    "revenue:sum",
+    "active_clients:sum",
+    "churned_clients:sum",
+    "cac:avg",
+    "revenue_per_client:avg",
+    "churn_rate:avg",
+    "cltv:avg",
+    "ltv_cac:avg",
+    "payback_months:avg",
+)
+
 
 @tagged("post_install", "-at_install")
 class TestAnalyticsCac(CrmClientSuiteCommon):
@@ -101,19 +116,7 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
 
     def test_cac_cltv_by_source(self):
         self.env.company.crm_team_isolation = False
-        measures = [
-            "spend:sum",
-            "new_clients:sum",
-            "revenue:sum",
-            "active_clients:sum",
-            "churned_clients:sum",
-            "cac:avg",
-            "revenue_per_client:avg",
-            "churn_rate:avg",
-            "cltv:avg",
-            "ltv_cac:avg",
-            "payback_months:avg",
-        ]
+        measures = list(MEASURES)
         rows = {
             source: values for source, *values in self.figures(["source_id"], measures, [("month", "<", "2026-03-01")])
         }
@@ -222,19 +225,7 @@ class TestAnalyticsCac(CrmClientSuiteCommon):
         the others, in every grouping; a grouping holding none of the figures read has no row."""
         self.env.company.crm_team_isolation = False
         Report = self.env["crm.cac.report"]
-        measures = [
-            "spend:sum",
-            "new_clients:sum",
-            "revenue:sum",
-            "active_clients:sum",
-            "churned_clients:sum",
-            "cac:avg",
-            "revenue_per_client:avg",
-            "churn_rate:avg",
-            "cltv:avg",
-            "ltv_cac:avg",
-            "payback_months:avg",
-        ]
+        measures = list(MEASURES)
         for groupby in (["source_id"], ["month:month"], ["team_id", "month:month"]):
             keys = len(groupby)
             full = {tuple(row[:keys]): row[keys:] for row in self.figures(groupby, measures)}

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from unittest.mock import patch
 
 from odoo import Command
@@ -123,7 +124,9 @@ class TestImportPresyncedUpdates(TestImportCommon):
                 if net_log:
                     self.assertEqual(self.net_log(ours), self.net_log(stock))
 
-    def test_the_batch_syncs_the_client_like_stock_write(self):
+    @contextmanager
+    def watch_client_sync(self):
+        """The ids of the partners stock's client sync runs on, in the block."""
         origin = type(self.Partner)._commercial_sync_from_company
         synced = []
 
@@ -132,6 +135,10 @@ class TestImportPresyncedUpdates(TestImportCommon):
             return origin(partners)
 
         with patch.object(type(self.Partner), "_commercial_sync_from_company", spy):
+            yield synced
+
+    def test_the_batch_syncs_the_client_like_stock_write(self):
+        with self.watch_client_sync() as synced:
             job = self.import_rows(self.ours)
         self.assertEqual(job.count_updated, 4)
         self.assertFalse(set(synced) & set(self.ours.ids), "the job synced them itself, once for the batch")
@@ -145,14 +152,7 @@ class TestImportPresyncedUpdates(TestImportCommon):
     def test_a_contact_with_contacts_of_its_own_keeps_stock_path_and_cascades(self):
         head, other = self.ours[:2]
         assistant = self.Partner.create({"name": "Asistente", "parent_id": head.id})
-        origin = type(self.Partner)._commercial_sync_from_company
-        synced = []
-
-        def spy(partners):
-            synced.extend(partners.ids)
-            return origin(partners)
-
-        with patch.object(type(self.Partner), "_commercial_sync_from_company", spy):
+        with self.watch_client_sync() as synced:
             job = self.import_rows(head | other)
         self.assertEqual(job.count_updated, 2)
         self.assertIn(head.id, synced)
