@@ -1,6 +1,6 @@
 from contextlib import contextmanager
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 from .crm_audit_log import dump_values
 
@@ -263,8 +263,45 @@ class CrmAuditMixin(models.AbstractModel):
         self.env["crm.audit.log"]._insert(records, "write", rows)
         return result
 
+    @api.model
+    @tools.ormcache()
+    def _crm_audit_dependents(self):
+        """((model, field, ondelete), ...) of the audited records pointing at
+        this model through a stored many2one that the database cascades or
+        clears when one of its records is deleted: the audit log would not
+        see those changes."""
+        return tuple(
+            (model_name, field.name, field.ondelete)
+            for model_name in self.env["crm.audit.log"]._audited_models()
+            for field in self.env[model_name]._fields.values()
+            if field.type == "many2one"
+            and field.store
+            and not field.compute
+            and field.comodel_name == self._name
+            and field.ondelete in ("cascade", "set null")
+            and field.name in self.env[model_name]._crm_audit_fields([field.name])
+        )
+
+    def _crm_audit_release_dependents(self):
+        """Before deleting self: delete, or clear the link of, the audited
+        records the database would (a deal's stakeholders, a pipeline's
+        steps, a client's contacts and deals), through the ORM, so that the
+        log holds those changes too, by the same user."""
+        for model_name, fname, ondelete in self._crm_audit_dependents():
+            domain = [(fname, "in", self.ids)]
+            if model_name == self._name:
+                domain.append(("id", "not in", self.ids))  # deleted with self anyway
+            dependents = self.env[model_name].sudo().with_context(active_test=False).search(domain)
+            if not dependents:
+                continue
+            if ondelete == "cascade":
+                dependents.unlink()
+            else:
+                dependents.write({fname: False})
+
     def unlink(self):
         if self and AUDIT["enabled"]:
+            self._crm_audit_release_dependents()
             fnames = self._crm_audit_fields(self._fields)
             before = self._crm_audit_snapshot(fnames)
             names = self._crm_audit_names(before)

@@ -152,6 +152,36 @@ class TestAuditLog(CrmClientSuiteCommon):
         self.assertEqual(len(self.entries(step, operation="unlink")), 1)
         self.assertEqual(self.entries(automation, operation="unlink").record_name, "Bienvenida 2")
 
+    @users("ccs_admin")
+    def test_what_a_deletion_takes_along_is_logged_too(self):
+        stakeholder = self.env["crm.deal.stakeholder"].create(
+            {"lead_id": self.deal_manager.id, "partner_id": self.contact_a.id, "role": "champion"}
+        )
+        automation = self.env["crm.automation"].create({"name": "Bienvenida", "target_model": "res.partner"})
+        step = self.env["crm.automation.step"].create(
+            {"automation_id": automation.id, "name": "Llamar", "action": "activity", "activity_summary": "Llamar"}
+        )
+        client = self.env["res.partner"].create({"name": "Aceros del Norte S.A.", "is_company": True})
+        contact = self.env["res.partner"].create({"name": "Marta Gil", "parent_id": client.id})
+        deal = self.env["crm.lead"].create({"name": "Nave de acero", "type": "opportunity", "partner_id": client.id})
+        # The database would delete the stakeholder and the step, and clear the contact's and the deal's client.
+        self.deal_manager.with_env(self.env).unlink()
+        automation.unlink()
+        client.unlink()
+        gone = self.entries(stakeholder, operation="unlink")
+        self.assertEqual((len(gone), gone.user_id), (1, self.admin_user))
+        self.assertEqual(json.loads(gone.old_value)["role"], "Champion")
+        self.assertEqual(len(self.entries(step, operation="unlink")), 1)
+        for record in (contact, deal):
+            cleared = self.entries(
+                record, operation="write", field_name="partner_id" if record == deal else "parent_id"
+            )
+            self.assertEqual(
+                (cleared.old_value, cleared.new_value, cleared.user_id),
+                ("Aceros del Norte S.A.", False, self.admin_user),
+            )
+        self.assertFalse(contact.parent_id)
+
     # Append-only -----------------------------------------------------------
 
     @users("ccs_admin")
