@@ -105,7 +105,5 @@ from . import crm_automation_email_event_timeline
 from . import crm_lead_ranking
 from . import crm_contact_analytics_import
 from . import crm_outreach_reply
-from . import res_partner_outreach_reply
-from . import crm_lead_outreach_reply
 from . import res_users_audit
 from . import ir_model_fields_audit

@@ -31,10 +31,7 @@ class CrmLead(models.Model):
         return action
 
     def unlink(self):
-        # their outreach goes with them (cascade, in the database): its partners' counts drop
-        Outreach = self.env["crm.outreach"].sudo()
-        touched = Outreach.search([("lead_id", "in", self.ids)]) if self.ids else Outreach
-        partners = (touched.partner_id | touched.client_id).ids
-        res = super().unlink()
-        self.env["res.partner"]._crm_mark_touch_counts(partners)
-        return res
+        # their outreach goes first, through the ORM (crm.outreach._crm_take_along)
+        self.check_access("unlink")
+        self.env["crm.outreach"]._crm_take_along(self)
+        return super().unlink()

@@ -240,6 +240,19 @@ class CrmOutreach(models.Model):
                 )
             )
 
+    @api.model
+    def _crm_take_along(self, records):
+        """Before deleting ``records`` (contacts or deals): delete their
+        outreach through the ORM, as the database would (cascade), so that
+        its upkeep runs once, the same as for one deleted outreach (the touch
+        counts, the stored replies). A contact's done outreach is audit
+        trail: its deletion is checked first. (The outreach of a deleted
+        client's contacts stays: the ORM recomputes its client.)"""
+        column = "partner_id" if records._name == "res.partner" else "lead_id"
+        if column == "partner_id":
+            self._crm_check_contact_unlink(records)
+        self.sudo().search([(column, "in", records.ids)]).unlink()
+
     # Last contacted -----------------------------------------------------------
 
     def _crm_register_touches(self, also=None):

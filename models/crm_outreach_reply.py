@@ -143,32 +143,6 @@ class CrmOutreach(models.Model):
             )
         ]
 
-    @api.model
-    def _crm_replies_cascaded(self, column, ids):
-        """Before deleting the partners or deals ``ids``, whose outreach the database deletes with them
-        (``column``: ``partner_id`` or ``lead_id``) or leaves without a client: what to look up again
-        after, as ``(outreach ids, client ids)`` for ``_crm_refresh_replies``."""
-        ids = list(ids)
-        self.flush_model(REPLY_FIELDS)
-        gone = SQL("o.%s = ANY(%s)", SQL.identifier(column), ids)
-        if column == "partner_id":
-            gone = SQL("(%s OR o.client_id = ANY(%s))", gone, ids)
-        orphans = (
-            [
-                oid
-                for (oid,) in self.env.execute_query(
-                    SQL(
-                        "SELECT o.id FROM crm_outreach o WHERE o.client_id = ANY(%s) AND %s",
-                        ids,
-                        _email(INBOUND_EMAIL, "o"),
-                    )
-                )
-            ]
-            if column == "partner_id"
-            else []
-        )
-        return orphans, self._crm_reply_clients(gone)
-
     # Upkeep ----------------------------------------------------------------------
 
     @api.model

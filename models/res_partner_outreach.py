@@ -10,7 +10,7 @@ FREQUENCY_WINDOWS = (30, 90)
 # When the daily frequency sweep last counted (ir.config_parameter).
 SWEPT_AT_PARAM = "crm_client_suite.touch_counts_swept_at"
 # Partners whose counts a change made outside crm.outreach's write and unlink
-# left stale (a cascade delete, a recomputed client), refreshed at commit.
+# left stale (a recomputed client), refreshed at commit.
 PENDING_COUNTS = "crm_client_suite.touch_counts_pending"
 
 
@@ -244,8 +244,8 @@ class ResPartner(models.Model):
         Incremental: a count only rises when a touch arrives, and every
         arrival refreshes its partners' counts (crm.outreach create and
         write); it only falls when a touch leaves (crm.outreach write and
-        unlink refresh, a cascade delete or a recomputed client marks,
-        ``_crm_mark_touch_counts``) or ages out of a window. So since the
+        unlink refresh, also for the outreach a deleted contact or deal takes
+        along, a recomputed client marks, ``_crm_mark_touch_counts``) or ages out of a window. So since the
         last sweep, the only counts that went stale are those of the
         partners with a touch dated in the part of a window that slid past:
         ``[last sweep - days, now - days)``. Without a last sweep, or after
@@ -279,15 +279,10 @@ class ResPartner(models.Model):
         return changed
 
     def unlink(self):
-        # their outreach goes with them (cascade, in the database): their clients' counts drop
-        clients = (self.commercial_partner_id - self).ids
-        res = super().unlink()
-        self._crm_mark_touch_counts(clients)
-        return res
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_done_outreach(self):
-        self.env["crm.outreach"]._crm_check_contact_unlink(self)
+        # their outreach goes first, through the ORM (crm.outreach._crm_take_along)
+        self.check_access("unlink")
+        self.env["crm.outreach"]._crm_take_along(self)
+        return super().unlink()
 
     # Actions --------------------------------------------------------------------
 

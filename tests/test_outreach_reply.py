@@ -117,6 +117,14 @@ class TestOutreachReply(CrmClientSuiteCommon):
         self.contact_a_other.unlink()
         self.assertEqual(self.replies()[self.inbound][0], datetime(2026, 3, 2, 12))
 
+    def test_deleted_client_leaves_its_emails_without_reply(self):
+        self.email("2026-03-02 12:00:00", "outbound")
+        self.assertEqual(self.replies()[self.inbound][0], datetime(2026, 3, 2, 12))
+        # its contacts keep their emails, now their own client's: the reply, by the same contact, still answers
+        self.client_a.with_user(self.admin_user).unlink()
+        self.assertEqual(self.inbound.client_id, self.contact_a)
+        self.assertEqual(self.replies()[self.inbound][0], datetime(2026, 3, 2, 12))
+
     def test_install_fills_every_inbound_email(self):
         self.email("2026-03-02 09:30:00", "outbound")
         self.env.flush_all()
