@@ -109,3 +109,7 @@ from . import res_partner_outreach_reply
 from . import crm_lead_outreach_reply
 from . import res_users_audit
 from . import ir_model_fields_audit
+from . import crm_deal_analytics_daily
+from . import crm_lead_analytics_daily
+from . import crm_deal_stage_summary_daily
+from . import crm_stage_analytics

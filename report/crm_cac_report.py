@@ -1,4 +1,6 @@
-from odoo import fields, models, tools
+from datetime import date
+
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 
@@ -188,6 +190,34 @@ class CrmCacReport(models.Model):
         parts = {part for part, names in self._FACT_PARTS.items() if names & named}
         return parts or set(self._FACT_PARTS)
 
+    # The comparisons of a read's month filter that also bound each part of the figures.
+    _MONTH_OPERATORS = (">=", ">", "<=", "<", "=")
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        # a read's period (its month filter, when every condition of its domain must hold) also bounds
+        # each part of the figures before they are summed: the view's ids (a window over every row) would
+        # keep the database from pushing the filter down itself
+        bounds = None
+        if not any(isinstance(leaf, str) for leaf in domain):
+            bounds = tuple(
+                (leaf[1], fields.Date.to_date(leaf[2]))
+                for leaf in domain
+                if isinstance(leaf, list | tuple)
+                and leaf[0] == "month"
+                and leaf[1] in self._MONTH_OPERATORS
+                and isinstance(leaf[2], str | date)
+            )
+        report = self.with_context(crm_cac_month_bounds=bounds or None)
+        return super(CrmCacReport, report)._read_group(domain, groupby, aggregates, having, offset, limit, order)
+
+    def _month_filter(self, month):
+        """The read's month bounds on the SQL expression ``month`` of a part, TRUE without any."""
+        bounds = self.env.context.get("crm_cac_month_bounds") or ()
+        return SQL(" AND ").join(
+            [SQL("TRUE"), *(SQL("%s %s %s::date", month, SQL(operator), value) for operator, value in bounds)]
+        )
+
     @property
     def _table_query(self):
         today = fields.Date.context_today(self)
@@ -208,28 +238,36 @@ class CrmCacReport(models.Model):
                 """SELECT date_trunc('month', c.date)::date, c.company_id, c.source_id, c.team_id,
                           c.amount * %(company_rate)s / %(cost_rate)s, 0, 0.0, 0, 0
                      FROM cost c
-                     JOIN res_company company ON company.id = c.company_id""",
+                     JOIN res_company company ON company.id = c.company_id
+                    WHERE %(month)s""",
                 company_rate=rate(SQL("company.currency_id")),
                 cost_rate=rate(SQL("c.currency_id")),
+                month=self._month_filter(SQL("date_trunc('month', c.date)::date")),
             ),
-            "new_clients": SQL("SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort"),
+            "new_clients": SQL(
+                "SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort WHERE %s",
+                self._month_filter(SQL("month")),
+            ),
             "revenue": SQL(
                 """SELECT revenue.month, client.company_id, client.source_id, client.team_id, 0.0, 0, revenue.amount,
                           0, 0
                      FROM revenue JOIN client ON client.client_id = revenue.client_id
-                    WHERE revenue.month >= client.month"""
+                    WHERE revenue.month >= client.month AND %s""",
+                self._month_filter(SQL("revenue.month")),
             ),
             "active_clients": SQL(
                 """SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, clients, 0
                      FROM cohort,
                           generate_series(month, LEAST(COALESCE(churn_month, %(today)s), %(today)s),
                                           interval '1 month') m
-                    WHERE churn_month IS NULL OR churn_month >= month""",
+                    WHERE (churn_month IS NULL OR churn_month >= month) AND %(month)s""",
                 today=SQL("%s::date", today.replace(day=1)),
+                month=self._month_filter(SQL("m::date")),
             ),
             "churned_clients": SQL(
                 "SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, clients "
-                "FROM cohort WHERE churn_month >= month"
+                "FROM cohort WHERE churn_month >= month AND %s",
+                self._month_filter(SQL("churn_month")),
             ),
         }
         # an empty first part names the columns of the union, whichever parts follow

@@ -66,6 +66,8 @@ ACL_RIGHTS = {
     "crm.client.engagement.report": ("", "", "r", "r"),
     "crm.usage.report": ("", "", "r", "r"),
     "crm.deal.competitor.report": ("", "", "r", "r"),
+    # the dashboard's daily figures, read under the same rules as the reports they stand for
+    "crm.deal.analytics.daily": ("", "", "r", "r"),
 }
 
 
