@@ -41,23 +41,26 @@ class CrmAnalyticsDashboard(models.AbstractModel):
 
     @api.model
     def _daily_sums(self, domain, select, groupby=None):
-        """``select`` over the daily figures (crm.deal.analytics.daily) in ``domain``, read as the current
-        user: the access rights and record rules (Team Isolation, companies) of the reports apply."""
-        query = self.env["crm.deal.analytics.daily"]._search(domain)
+        """``select`` over the daily figures in ``domain`` (crm.deal.analytics.figures: the sums and the
+        pending differences, which add up), read as the current user: the access rights and record rules
+        (Team Isolation, companies) of the reports apply."""
+        query = self.env["crm.deal.analytics.figures"]._search(domain)
         sql = SQL("SELECT %s FROM %s WHERE %s", select, query.from_clause, query.where_clause)
         if groupby:
-            sql = SQL("%s GROUP BY %s", sql, groupby)
+            # every fact counts one deal: a group whose pending differences cancel its sums holds nothing
+            sql = SQL("%s GROUP BY %s HAVING SUM(deal_count) <> 0", sql, groupby)
         return self.env.execute_query(sql)
 
     @api.model
     def _daily_percentiles(self, domain):
         """``{(kind, fraction): value}``: the exact ``percentile_cont`` of the won deals' size and cycle
         (seconds), from their counts per value (the ``size`` and ``cycle`` rows in ``domain``)."""
-        query = self.env["crm.deal.analytics.daily"]._search([("kind", "in", ["size", "cycle"]), *domain])
+        query = self.env["crm.deal.analytics.figures"]._search([("kind", "in", ["size", "cycle"]), *domain])
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH d AS (SELECT kind, value, SUM(deal_count) AS n FROM %s WHERE %s GROUP BY 1, 2),
+                WITH d AS (SELECT kind, value, SUM(deal_count) AS n FROM %s WHERE %s GROUP BY 1, 2
+                           HAVING SUM(deal_count) <> 0),
                      -- each value spans the positions [first, last) of the sorted deals
                      r AS (SELECT kind, value, SUM(n) OVER w - n AS first, SUM(n) OVER w AS last,
                                   SUM(n) OVER (PARTITION BY kind) AS total
@@ -92,7 +95,7 @@ class CrmAnalyticsDashboard(models.AbstractModel):
         Funnel = self.env["crm.deal.funnel.report"]
         Ranking = self.env["crm.salesperson.ranking.report"]
         Cac = self.env["crm.cac.report"]
-        for report in (Outcome, Funnel, Ranking, Cac, self.env["crm.deal.analytics.daily"]):
+        for report in (Outcome, Funnel, Ranking, Cac, self.env["crm.deal.analytics.figures"]):
             report.check_access("read")
         # this transaction's own deal changes count
         self.env["crm.deal.analytics.daily"].sudo()._fold()

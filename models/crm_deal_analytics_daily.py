@@ -1,7 +1,15 @@
+import logging
+import zlib
 from collections import defaultdict
+
+from psycopg2 import errors
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from .crm_automation import cron_commit
+
+_logger = logging.getLogger(__name__)
 
 # The key of a row: what the dashboard filters and groups on, and what the record rules read.
 DAILY_KEYS = ("kind", "day", "stage_id", "user_id", "team_id", "company_id", "source_id", "deal_team_id", "value")
@@ -32,36 +40,18 @@ MEASURE_TYPES = {
     "weighted_value": "numeric",
 }
 PENDING = "crm.deal.analytics.daily"
+# The transaction-level advisory lock a fold of the pending differences holds: one folder at a time.
+FOLD_LOCK = zlib.crc32(b"crm.deal.analytics.daily fold")
+# Folded at most this many pending rows at once (the cron folds again until none are left).
+FOLD_BATCH = 50000
 
 
-class CrmDealAnalyticsDaily(models.Model):
-    """The dashboard's figures summed per day: one row per kind of fact, day and keys.
+class CrmDealAnalyticsFiguresMixin(models.AbstractModel):
+    """The columns of the dashboard's daily figures: the key of a row and its sums (see
+    crm.deal.analytics.daily)."""
 
-    Kinds, each mirroring the report it stands for (same keys, so the same filters and rules apply):
-
-    * ``closed``: deals by closing day (crm.deal.outcome.report): deals, won, lost, won and closed value,
-      sales cycle of the won deals, by today's salesperson, team, company and source;
-    * ``open``: open deals (no day): pipeline value and weighted forecast;
-    * ``size`` and ``cycle``: the won deals by closing day and exact ``value`` (deal size, seconds of sales
-      cycle), so that medians and percentiles of any period follow exactly from the counts;
-    * ``stage``: the stage summary by first-entry day and stage (crm.deal.funnel.report), by the
-      salesperson, team and company the deal had when it reached the stage;
-    * ``rank_closed`` and ``rank_created``: the salesperson ranking's closing and creating events
-      (crm.salesperson.ranking.report), by the owners kept on the deal.
-
-    ``deal_team_id`` is the deal's team today, the one Team Isolation follows in every report.
-
-    Kept current as deals change: the deals a transaction touches are noted, with their part of the sums
-    before the change (``_note_leads``); the fold (``_fold``: at the end of the outermost create, write or
-    unlink, before each dashboard read and at commit) adds their part after it and applies the difference
-    in one grouped statement. ``_daily_facts_sql`` is the one definition both use, and the full fill
-    (``_fill``, on install, upgrade and rebuild) groups it over every deal.
-    """
-
-    _name = "crm.deal.analytics.daily"
-    _description = "Daily Deal Figures"
-    _order = "day desc, id desc"
-    _log_access = False
+    _name = "crm.deal.analytics.figures.mixin"
+    _description = "Daily Deal Figures Columns"
 
     kind = fields.Selection(
         [
@@ -99,6 +89,46 @@ class CrmDealAnalyticsDaily(models.Model):
     days_count = fields.Integer(readonly=True)
     pipeline_value = fields.Float(readonly=True, digits=(32, 6))
     weighted_value = fields.Float(readonly=True, digits=(32, 6))
+
+
+class CrmDealAnalyticsDaily(models.Model):
+    """The dashboard's figures summed per day: one row per kind of fact, day and keys.
+
+    Kinds, each mirroring the report it stands for (same keys, so the same filters and rules apply):
+
+    * ``closed``: deals by closing day (crm.deal.outcome.report): deals, won, lost, won and closed value,
+      sales cycle of the won deals, by today's salesperson, team, company and source;
+    * ``open``: open deals (no day): pipeline value and weighted forecast;
+    * ``size`` and ``cycle``: the won deals by closing day and exact ``value`` (deal size, seconds of sales
+      cycle), so that medians and percentiles of any period follow exactly from the counts;
+    * ``stage``: the stage summary by first-entry day and stage (crm.deal.funnel.report), by the
+      salesperson, team and company the deal had when it reached the stage;
+    * ``rank_closed`` and ``rank_created``: the salesperson ranking's closing and creating events
+      (crm.salesperson.ranking.report), by the owners kept on the deal.
+
+    ``deal_team_id`` is the deal's team today, the one Team Isolation follows in every report.
+
+    Kept current as deals change, without a transaction ever updating a row another one may update:
+
+    * the deals a transaction touches are noted, with their part of the sums before the change
+      (``_note_leads``); at the end of the outermost create, write or unlink, before each dashboard read
+      and at commit (``_fold``), their part after it minus the part before is APPENDED to
+      crm.deal.analytics.pending, which nothing but the fold of the pending rows ever deletes from;
+    * the dashboard reads the sums plus the pending differences (crm.deal.analytics.figures), so its
+      figures are exact from any snapshot, whether the differences are folded yet or not;
+    * ``_fold_pending`` (a cron, every few minutes) moves the pending differences into the sums in one
+      grouped upsert, under a transaction-level advisory lock it only tries to take: one folder at a
+      time, and never a wait on writers, whose pending rows it does not see until they commit.
+
+    ``_daily_facts_sql`` is the one definition the upkeep uses, and the full fill (``_fill``, on install,
+    upgrade and rebuild) groups it over every deal.
+    """
+
+    _name = "crm.deal.analytics.daily"
+    _inherit = ["crm.deal.analytics.figures.mixin"]  # noqa: RUF012
+    _description = "Daily Deal Figures"
+    _order = "day desc, id desc"
+    _log_access = False
 
     def init(self):
         # the upsert's conflict target; NULL keys (no team, no day ...) are equal keys
@@ -348,7 +378,8 @@ class CrmDealAnalyticsDaily(models.Model):
 
     @api.model
     def _fold(self):
-        """Apply the change of the noted deals to the sums: after minus before, grouped, in one upsert."""
+        """Append the change of the noted deals to the pending differences: after minus before, grouped,
+        in one INSERT (no row of the sums is touched, so no other transaction waits on this one)."""
         data = self.env.cr.precommit.data
         pending = data.get(PENDING)
         if not pending or not pending["leads"]:
@@ -362,38 +393,26 @@ class CrmDealAnalyticsDaily(models.Model):
                 row[index] += measure
         pending["leads"] = set()
         pending["before"] = {}
-        self._apply_delta({key: row for key, row in delta.items() if any(row)})
+        self._append_pending({key: row for key, row in delta.items() if any(row)})
 
     @api.model
-    def _apply_delta(self, delta):
+    def _append_pending(self, delta):
         if not delta:
             return
         columns = list(zip(*((*key, *row) for key, row in delta.items()), strict=True))
         types = [KEY_TYPES.get(key, "int4") for key in DAILY_KEYS]
         types += [MEASURE_TYPES.get(measure, "int4") for measure in DAILY_MEASURES]
-        names = [*DAILY_KEYS, *DAILY_MEASURES]
         arrays = SQL(", ").join(
             SQL("%s::%s[]", list(values), SQL(kind)) for values, kind in zip(columns, types, strict=True)
         )
         self.env.cr.execute(
             SQL(
-                """
-                INSERT INTO crm_deal_analytics_daily AS d (%(names)s)
-                SELECT * FROM unnest(%(arrays)s)
-                ON CONFLICT (kind, day, stage_id, user_id, team_id, company_id, source_id, deal_team_id, value)
-                DO UPDATE SET %(adds)s
-                """,
-                names=SQL(", ").join(SQL.identifier(name) for name in names),
-                arrays=arrays,
-                adds=SQL(", ").join(
-                    SQL("%s = d.%s + EXCLUDED.%s", SQL.identifier(m), SQL.identifier(m), SQL.identifier(m))
-                    for m in DAILY_MEASURES
-                ),
+                "INSERT INTO crm_deal_analytics_pending (%s) SELECT * FROM unnest(%s)",
+                SQL(", ").join(SQL.identifier(name) for name in (*DAILY_KEYS, *DAILY_MEASURES)),
+                arrays,
             )
         )
-        # every fact counts one deal: a key whose deals all left it holds nothing (found by a partial index)
-        self.env.cr.execute(SQL("DELETE FROM crm_deal_analytics_daily WHERE deal_count = 0"))
-        self.invalidate_model()
+        self.env["crm.deal.analytics.pending"].invalidate_model()
 
     @api.model
     def _run_noted(self, lead_ids, function, *args, **kwargs):
@@ -411,6 +430,70 @@ class CrmDealAnalyticsDaily(models.Model):
             self._fold()
         return result
 
+    @api.model
+    def _fold_pending(self, limit=FOLD_BATCH):
+        """Move up to ``limit`` pending differences, committed or this transaction's own, into the sums:
+        one DELETE ... RETURNING, grouped by key, added by one upsert. Returns how many were folded,
+        or None when another transaction is folding (its advisory lock is held), or when it folded
+        since this transaction's snapshot (REPEATABLE READ): the rows are left for the next fold, and
+        the figures read meanwhile are the same (sums plus pending)."""
+        self._fold()
+        if not self.env.execute_query(SQL("SELECT pg_try_advisory_xact_lock(%s)", FOLD_LOCK))[0][0]:
+            return None
+        keys = SQL(", ").join(SQL.identifier(key) for key in DAILY_KEYS)
+        measures = SQL(", ").join(SQL.identifier(measure) for measure in DAILY_MEASURES)
+        try:
+            with self.env.cr.savepoint():
+                [(count,)] = self.env.execute_query(
+                    SQL(
+                        """
+                        WITH moved AS (
+                            DELETE FROM crm_deal_analytics_pending
+                             WHERE id IN (SELECT id FROM crm_deal_analytics_pending ORDER BY id LIMIT %(limit)s)
+                         RETURNING %(keys)s, %(measures)s
+                        ),
+                        grouped AS (
+                            SELECT %(keys)s, %(sums)s FROM moved GROUP BY %(keys)s
+                        ),
+                        added AS (
+                            INSERT INTO crm_deal_analytics_daily AS d (%(keys)s, %(measures)s)
+                            SELECT * FROM grouped WHERE %(any)s
+                            ON CONFLICT (kind, day, stage_id, user_id, team_id, company_id, source_id,
+                                         deal_team_id, value)
+                            DO UPDATE SET %(adds)s
+                        )
+                        SELECT count(*) FROM moved
+                        """,
+                        limit=limit,
+                        keys=keys,
+                        measures=measures,
+                        sums=SQL(", ").join(
+                            SQL("SUM(%s) AS %s", SQL.identifier(m), SQL.identifier(m)) for m in DAILY_MEASURES
+                        ),
+                        any=SQL(" OR ").join(SQL("%s <> 0", SQL.identifier(m)) for m in DAILY_MEASURES),
+                        adds=SQL(", ").join(
+                            SQL("%s = d.%s + EXCLUDED.%s", SQL.identifier(m), SQL.identifier(m), SQL.identifier(m))
+                            for m in DAILY_MEASURES
+                        ),
+                    )
+                )
+                # every fact counts one deal: a key whose deals all left it holds nothing (a partial index)
+                self.env.cr.execute(SQL("DELETE FROM crm_deal_analytics_daily WHERE deal_count = 0"))
+        except errors.SerializationFailure:
+            _logger.info("Daily deal figures: folded by another transaction meanwhile, left for the next fold")
+            return None
+        self.invalidate_model()
+        self.env["crm.deal.analytics.pending"].invalidate_model()
+        return count
+
+    @api.model
+    def _cron_fold_pending(self):
+        """Fold every pending difference, a batch per transaction."""
+        while True:
+            count = self._fold_pending()
+            if not count or count < FOLD_BATCH or not cron_commit(self.env):
+                return
+
     # ------------------------------------------------------------------
     # From scratch
     # ------------------------------------------------------------------
@@ -421,8 +504,11 @@ class CrmDealAnalyticsDaily(models.Model):
         upgrade, rebuild, a change of stages or of the cycle setting)."""
         self._fold()
         self._flush_sources()
+        # no fold of the pending differences meanwhile: those this snapshot sees are in the recompute
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", FOLD_LOCK))
         names = SQL(", ").join(SQL.identifier(name) for name in (*DAILY_KEYS, *DAILY_MEASURES))
         where = SQL("TRUE") if kinds is None else SQL("kind = ANY(%s)", list(kinds))
+        self.env.cr.execute(SQL("DELETE FROM crm_deal_analytics_pending WHERE %s", where))
         self.env.cr.execute(SQL("DELETE FROM crm_deal_analytics_daily WHERE %s", where))
         self.env.cr.execute(
             SQL(
@@ -433,6 +519,7 @@ class CrmDealAnalyticsDaily(models.Model):
             )
         )
         self.invalidate_model()
+        self.env["crm.deal.analytics.pending"].invalidate_model()
 
     @api.model
     def _is_empty(self):
@@ -440,16 +527,25 @@ class CrmDealAnalyticsDaily(models.Model):
         return not self.env.cr.fetchone()
 
     @api.model
-    def _rows(self):
-        """``{key: [measures]}`` of the stored rows: what the tests compare with a recompute."""
+    def _rows(self, folded_only=False):
+        """``{key: [measures]}`` of the figures the dashboard reads, the sums plus the pending differences
+        (or the folded sums alone), keys holding nothing left out: what the tests compare with a recompute."""
         self._fold()
-        self.flush_model()
-        keys = len(DAILY_KEYS)
-        names = SQL(", ").join(SQL.identifier(name) for name in (*DAILY_KEYS, *DAILY_MEASURES))
-        return {
-            tuple(row[:keys]): list(row[keys:])
-            for row in self.env.execute_query(SQL("SELECT %s FROM crm_deal_analytics_daily", names))
-        }
+        keys = SQL(", ").join(SQL.identifier(key) for key in DAILY_KEYS)
+        table = SQL.identifier("crm_deal_analytics_daily")
+        if not folded_only:
+            table = self.env["crm.deal.analytics.figures"]._table_sql
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT %s, %s FROM %s f GROUP BY %s",
+                keys,
+                SQL(", ").join(SQL("SUM(%s)", SQL.identifier(m)) for m in DAILY_MEASURES),
+                table,
+                keys,
+            )
+        )
+        count = len(DAILY_KEYS)
+        return {tuple(row[:count]): list(row[count:]) for row in rows if any(row[count:])}
 
     @api.model
     def _recompute(self):
@@ -458,3 +554,37 @@ class CrmDealAnalyticsDaily(models.Model):
         self._flush_sources()
         keys = len(DAILY_KEYS)
         return {tuple(row[:keys]): list(row[keys:]) for row in self.env.execute_query(self._daily_facts_sql())}
+
+
+class CrmDealAnalyticsPending(models.Model):
+    """Differences of the daily deal figures not folded into crm.deal.analytics.daily yet: only ever
+    inserted into by the transactions that change deals, and deleted by the fold (``_fold_pending``)."""
+
+    _name = "crm.deal.analytics.pending"
+    _inherit = ["crm.deal.analytics.figures.mixin"]  # noqa: RUF012
+    _description = "Daily Deal Figures to Fold"
+    _log_access = False
+
+
+class CrmDealAnalyticsFigures(models.Model):
+    """The daily deal figures as the dashboard reads them: the folded sums and the pending differences
+    (sum them per key). The reports' access rules apply to it."""
+
+    _name = "crm.deal.analytics.figures"
+    _inherit = ["crm.deal.analytics.figures.mixin"]  # noqa: RUF012
+    _description = "Daily Deal Figures (Read)"
+    _auto = False
+    _depends = {  # noqa: RUF012
+        "crm.deal.analytics.daily": [*DAILY_KEYS, *DAILY_MEASURES],
+        "crm.deal.analytics.pending": [*DAILY_KEYS, *DAILY_MEASURES],
+    }
+
+    @property
+    def _table_query(self):
+        names = SQL(", ").join(SQL.identifier(name) for name in (*DAILY_KEYS, *DAILY_MEASURES))
+        # the pending rows after the sums, with ids of their own
+        return SQL(
+            "SELECT id, %(names)s FROM crm_deal_analytics_daily UNION ALL "
+            "SELECT -id, %(names)s FROM crm_deal_analytics_pending",
+            names=names,
+        )

@@ -1,5 +1,6 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .test_analytics import TestAnalyticsCommon
 
@@ -15,8 +16,36 @@ class TestDailyFigures(TestAnalyticsCommon):
     recompute from scratch, and the dashboard reads from them the figures the reports give."""
 
     def assertEqualsRecompute(self, msg=None):
+        """The figures read (sums plus pending differences) equal a recompute, and so do the sums alone
+        once the pending differences are folded."""
         Daily = self.env["crm.deal.analytics.daily"]
-        self.assertEqual(rounded(Daily._rows()), rounded(Daily._recompute()), msg)
+        expected = rounded(Daily._recompute())
+        self.assertEqual(rounded(Daily._rows()), expected, msg)
+        self.assertIsNotNone(Daily._fold_pending())
+        self.assertFalse(self.env["crm.deal.analytics.pending"].search_count([]), msg)
+        self.assertEqual(rounded(Daily._rows(folded_only=True)), expected, msg)
+
+    def test_changes_only_append_until_folded(self):
+        Daily = self.env["crm.deal.analytics.daily"]
+        Daily._fold_pending()
+        self.env.cr.execute("SELECT id, won_amount, deal_count FROM crm_deal_analytics_daily ORDER BY id")
+        sums = self.env.cr.fetchall()
+        self.d3.write({"stage_id": self.s_won.id})
+        self.env["crm.lead"].with_user(self.manager).create({"name": "D8", "team_id": self.team_a.id})
+        Daily._fold()
+        self.env.cr.execute("SELECT id, won_amount, deal_count FROM crm_deal_analytics_daily ORDER BY id")
+        self.assertEqual(self.env.cr.fetchall(), sums, "no row of the sums is written by a deal change")
+        self.assertTrue(self.env["crm.deal.analytics.pending"].search_count([]))
+        # the won deal's differences: one more won deal of its team, with its value more won revenue
+        [(won, amount)] = self.env.execute_query(
+            SQL(
+                "SELECT sum(won_count), sum(won_amount) FROM crm_deal_analytics_pending "
+                "WHERE kind = 'closed' AND team_id = %s",
+                self.team_b.id,
+            )
+        )
+        self.assertEqual((won, float(amount)), (1, self.d3.expected_revenue))
+        self.assertEqualsRecompute()
 
     def test_history_equals_recompute(self):
         self.assertEqualsRecompute()
@@ -73,6 +102,7 @@ class TestDailyFigures(TestAnalyticsCommon):
 
     def test_rebuild_and_fill(self):
         Daily = self.env["crm.deal.analytics.daily"]
+        Daily._fold_pending()  # the sums hold every deal
         expected = rounded(Daily._recompute())
         self.env.cr.execute("UPDATE crm_deal_analytics_daily SET won_amount = won_amount + 1")
         self.env.cr.execute("DELETE FROM crm_deal_analytics_daily WHERE kind = 'stage'")
@@ -94,10 +124,14 @@ class TestDailyFigures(TestAnalyticsCommon):
         self.assertEqualsRecompute("a stage becomes won")
 
     def test_access(self):
-        Daily = self.env["crm.deal.analytics.daily"]
+        Daily = self.env["crm.deal.analytics.figures"]
         for user in (self.contributor, self.guest):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 Daily.with_user(user).search([])
+        # the tables behind the figures are the Admins' alone
+        for model in ("crm.deal.analytics.daily", "crm.deal.analytics.pending"):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.env[model].with_user(self.manager).search([])
         self.set_team_isolation(True)
         teams = set(Daily.with_user(self.manager_b).search([("kind", "=", "stage")]).deal_team_id.ids)
         self.assertEqual(teams, {self.team_b.id})
@@ -245,7 +279,10 @@ class TestDashboardFromDailyFigures(TestAnalyticsCommon):
 
         expected = self.report_figures(user, *args, **kwargs)
         expected["previous"][5:] = [False, False, False]
-        self.assertEqual(clean(self.dashboard_figures(user, *args, **kwargs)), clean(expected))
+        # read from the sums plus the differences pending, then from the sums alone once folded
+        self.assertEqual(clean(self.dashboard_figures(user, *args, **kwargs)), clean(expected), "pending")
+        self.env["crm.deal.analytics.daily"]._fold_pending()
+        self.assertEqual(clean(self.dashboard_figures(user, *args, **kwargs)), clean(expected), "folded")
 
     def test_same_figures_as_the_reports(self):
         self.env.company.crm_team_isolation = False
