@@ -23,7 +23,15 @@ class CrmCacReport(models.Model):
     _order = "month desc"
     _depends = {  # noqa: RUF012
         "crm.client.acquisition": ["client_id", "month", "source_id", "team_id", "company_id", "churn_month"],
-        "crm.client.won.month": ["client_id", "month", "amount"],
+        "crm.client.won.month": [
+            "client_id",
+            "month",
+            "amount",
+            "acquired_month",
+            "source_id",
+            "team_id",
+            "company_id",
+        ],
         "crm.sales.cost": ["date", "team_id", "amount", "currency_id", "company_id", "source_id"],
         "crm.lead": ["type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id"],
         "res.partner": ["commercial_partner_id", "crm_date_past"],
@@ -248,11 +256,13 @@ class CrmCacReport(models.Model):
                 "SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort WHERE %s",
                 self._month_filter(SQL("month")),
             ),
+            # summed per month and cohort before the union: a few hundred rows, not one per client month
             "revenue": SQL(
-                """SELECT revenue.month, client.company_id, client.source_id, client.team_id, 0.0, 0, revenue.amount,
-                          0, 0
-                     FROM revenue JOIN client ON client.client_id = revenue.client_id
-                    WHERE revenue.month >= client.month AND %s""",
+                """SELECT revenue.month, revenue.company_id, revenue.source_id, revenue.team_id, 0.0, 0,
+                          SUM(revenue.amount), 0, 0
+                     FROM revenue
+                    WHERE revenue.month >= revenue.acquired_month AND %s
+                 GROUP BY 1, 2, 3, 4""",
                 self._month_filter(SQL("revenue.month")),
             ),
             "active_clients": SQL(
@@ -278,26 +288,25 @@ class CrmCacReport(models.Model):
         return SQL(
             """
             WITH cost AS (%(spend)s),
-            -- each client's first won deal and churn month, kept as deals move (crm.client.acquisition)
-            client AS (
-                SELECT client_id, month, source_id, team_id, company_id, churn_month FROM crm_client_acquisition
-            ),
-            -- the clients counted once per acquisition month, churn month, company, source and team,
-            -- before their months are spread out: a few hundred cohorts, not a row per client and month
+            -- the clients, by their first won deal and churn month kept as deals move
+            -- (crm.client.acquisition), counted once per acquisition month, churn month, company, source
+            -- and team before their months are spread out: a few hundred cohorts, not a row per client
             cohort AS (
                 SELECT month, churn_month, company_id, source_id, team_id, count(*)::int AS clients
-                  FROM client
+                  FROM crm_client_acquisition
               GROUP BY month, churn_month, company_id, source_id, team_id
             ),
-            -- the client's revenue: its posted customer invoices (untaxed, in company currency, credit
-            -- notes deducted) where it is invoiced through Invoicing, else the value of its won deals
+            -- the client's revenue, with its acquisition: its posted customer invoices (untaxed, in
+            -- company currency, credit notes deducted) where it is invoiced through Invoicing, else the
+            -- value of its won deals (kept per month with the client's acquisition, crm.client.won.month)
             revenue AS (
-                SELECT m.commercial_partner_id AS client_id, date_trunc('month', m.invoice_date)::date AS month,
-                       m.amount_untaxed_signed AS amount
+                SELECT date_trunc('month', m.invoice_date)::date AS month, m.amount_untaxed_signed AS amount,
+                       client.month AS acquired_month, client.company_id, client.source_id, client.team_id
                   FROM account_move m
+                  JOIN crm_client_acquisition client ON client.client_id = m.commercial_partner_id
                  WHERE %(invoiced)s
                 UNION ALL
-                SELECT won.client_id, won.month, won.amount
+                SELECT won.month, won.amount, won.acquired_month, won.company_id, won.source_id, won.team_id
                   FROM crm_client_won_month won
                  WHERE NOT EXISTS (SELECT FROM account_move m WHERE m.commercial_partner_id = won.client_id
                                                                 AND %(invoiced)s)
