@@ -294,6 +294,7 @@ class CrmCacReport(models.Model):
             cohort AS (
                 SELECT month, churn_month, company_id, source_id, team_id, count(*)::int AS clients
                   FROM crm_client_acquisition
+                 WHERE %(cohort_month)s
               GROUP BY month, churn_month, company_id, source_id, team_id
             ),
             -- the client's revenue, with its acquisition: its posted customer invoices (untaxed, in
@@ -308,8 +309,9 @@ class CrmCacReport(models.Model):
                 UNION ALL
                 SELECT won.month, won.amount, won.acquired_month, won.company_id, won.source_id, won.team_id
                   FROM crm_client_won_month won
-                 WHERE NOT EXISTS (SELECT FROM account_move m WHERE m.commercial_partner_id = won.client_id
-                                                                AND %(invoiced)s)
+                 -- the invoiced clients hashed once, rather than one lookup per client month
+                 WHERE won.client_id NOT IN (SELECT m.commercial_partner_id FROM account_move m
+                                              WHERE m.commercial_partner_id IS NOT NULL AND %(invoiced)s)
             ),
             fact AS (%(fact)s)
             SELECT row_number() OVER (ORDER BY f.month, f.company_id, f.source_id, f.team_id) AS id,
@@ -327,6 +329,9 @@ class CrmCacReport(models.Model):
           GROUP BY f.month, f.company_id, f.source_id, f.team_id
             """,
             spend=SQL(" UNION ALL ").join(self._spend_sources()),
+            # a read of the new clients alone needs the cohorts acquired in its period only (the active and
+            # churned clients of a period include cohorts acquired before it)
+            cohort_month=self._month_filter(SQL("month")) if parts == {"new_clients"} else SQL("TRUE"),
             fact=SQL(" UNION ALL ").join([names, *(facts[part] for part in self._FACT_PARTS if part in parts)]),
             invoiced=SQL(
                 "m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund') AND m.invoice_date IS NOT NULL"

@@ -100,6 +100,16 @@ class TestDailyFigures(TestAnalyticsCommon):
         self.env.invalidate_all()
         self.assertEqualsRecompute()
 
+    def test_the_cron_folds_every_pending_difference(self):
+        Pending = self.env["crm.deal.analytics.pending"]
+        self.d3.write({"stage_id": self.s_won.id})
+        self.env["crm.deal.analytics.daily"]._fold()
+        self.assertTrue(Pending.search_count([]))
+        expected = rounded(self.env["crm.deal.analytics.daily"]._recompute())
+        self.env.ref("crm_client_suite.ir_cron_crm_deal_analytics_fold").method_direct_trigger()
+        self.assertFalse(Pending.search_count([]))
+        self.assertEqual(rounded(self.env["crm.deal.analytics.daily"]._rows(folded_only=True)), expected)
+
     def test_rebuild_and_fill(self):
         Daily = self.env["crm.deal.analytics.daily"]
         Daily._fold_pending()  # the sums hold every deal
