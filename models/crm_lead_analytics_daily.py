@@ -20,7 +20,8 @@ DAILY_FIELDS = (
 
 class CrmLead(models.Model):
     """Deals keep the dashboard's daily figures (crm.deal.analytics.daily) current: every create, write
-    and unlink notes the deals it changes and folds their change at the end of the outermost call."""
+    and unlink notes the deals it changes and appends their change to the pending figures at the end of
+    the outermost call (crm.deal.analytics.pending, folded into the sums by a cron)."""
 
     _inherit = "crm.lead"
 
