@@ -107,6 +107,8 @@
         "data/crm_client_acquisition_data.xml",
         "views/crm_team_case_views.xml",
         "data/crm_contact_analytics_data.xml",
+        "security/crm_analytics_daily_rules.xml",
+        "data/crm_deal_analytics_data.xml",
     ],
     "demo": [
         "demo/res_lang_demo.xml",

@@ -357,6 +357,8 @@ def vacuum(registry):
             "crm_sales_cost",
             "crm_client_acquisition",
             "crm_client_won_month",
+            "crm_deal_analytics_daily",
+            "crm_deal_analytics_pending",
         ):
             cr.execute(SQL("VACUUM ANALYZE %s", SQL.identifier(table)))
         cr._cnx.autocommit = False
@@ -423,7 +425,7 @@ def cac_sql(low, high, by_source):
     deal; its revenue is its won deal value (the bench has no invoices), its months run from then to
     its churn or today. Spend in company currency (the bench company has one). Like the stage figures
     read the stage summary, these read what the add-on keeps as deals move: the client acquisitions
-    (first won deal, churn) and the won value per client and month."""
+    (first won deal, churn) and the won value per client and month, with the client's acquisition month."""
     client = """
         client AS (SELECT client_id, month AS m, source_id, churn_month AS churn FROM crm_client_acquisition)
     """
@@ -446,8 +448,8 @@ def cac_sql(low, high, by_source):
             UNION ALL SELECT date_trunc('month', date)::date, amount, 0, 0.0, 0, 0 FROM crm_campaign_cost
             UNION ALL SELECT m, 0.0, n, 0.0, 0, 0 FROM cohort
             UNION ALL SELECT w.month, 0.0, 0, w.amount, 0, 0
-                        FROM crm_client_won_month w JOIN client c ON c.client_id = w.client_id
-                       WHERE w.month >= c.m
+                        FROM crm_client_won_month w
+                       WHERE w.month >= w.acquired_month
             UNION ALL SELECT g::date, 0.0, 0, 0.0, n, 0
                         FROM cohort, today, generate_series(cohort.m, LEAST(COALESCE(churn, today.m), today.m),
                                                             interval '1 month') g
@@ -464,6 +466,115 @@ def cac_sql(low, high, by_source):
         low,
         high,
     )
+
+
+def daily_dashboard_sql(start, end, previous_start, previous_end):
+    """Hand SQL of the dashboard's deal figures over the daily sums it reads (crm_deal_analytics_daily):
+    closed figures of both periods, medians and percentile of the won deals, open pipeline, funnel, won
+    revenue by month, ranking (won, previous won, created)."""
+    # the folded sums and the differences pending, as the dashboard reads them (none pending after a fill)
+    columns = (
+        "kind, day, stage_id, user_id, value, deal_count, won_count, lost_count, won_amount, closed_amount, "
+        "cycle_seconds, stayed_count, advanced_count, strict_count, advanced_strict_count, days_sum, days_count, "
+        "pipeline_value, weighted_value"
+    )
+    table = (
+        f"(SELECT {columns} FROM crm_deal_analytics_daily UNION ALL "
+        f"SELECT {columns} FROM crm_deal_analytics_pending) daily"
+    )
+    return [
+        SQL(
+            "SELECT day >= %s, sum(won_amount), sum(deal_count), sum(won_count), sum(lost_count), "
+            "sum(closed_amount), sum(cycle_seconds) FROM " + table + " "
+            "WHERE kind = 'closed' AND day >= %s AND day <= %s GROUP BY 1",
+            start,
+            previous_start,
+            end,
+        ),
+        SQL(
+            """
+            WITH d AS (SELECT kind, value, sum(deal_count) AS n FROM """
+            + table
+            + """
+                        WHERE kind IN ('size', 'cycle') AND day >= %s AND day <= %s GROUP BY 1, 2),
+                 r AS (SELECT kind, value, sum(n) OVER w - n AS first, sum(n) OVER w AS last,
+                              sum(n) OVER (PARTITION BY kind) AS total
+                         FROM d WINDOW w AS (PARTITION BY kind ORDER BY value)),
+                 p AS (SELECT DISTINCT kind, f, f * (total - 1) AS pos FROM r, unnest(ARRAY[0.5, 0.9]::numeric[]) f)
+            SELECT p.kind, p.f, lo.value + (p.pos - floor(p.pos)) * (hi.value - lo.value)
+              FROM p JOIN r lo ON lo.kind = p.kind AND lo.first <= floor(p.pos) AND floor(p.pos) < lo.last
+                     JOIN r hi ON hi.kind = p.kind AND hi.first <= ceil(p.pos) AND ceil(p.pos) < hi.last
+            """,
+            start,
+            end,
+        ),
+        SQL("SELECT sum(pipeline_value), sum(weighted_value), sum(deal_count) FROM " + table + " WHERE kind = 'open'"),
+        SQL(
+            "SELECT stage_id, sum(deal_count), sum(stayed_count), sum(advanced_count), sum(strict_count), "
+            "sum(advanced_strict_count), sum(days_sum), sum(days_count) FROM " + table + " "
+            "WHERE kind = 'stage' AND day >= %s AND day <= %s GROUP BY 1",
+            start,
+            end,
+        ),
+        SQL(
+            "SELECT date_trunc('month', day), sum(won_amount), sum(won_count), sum(lost_count) FROM " + table + " "
+            "WHERE kind = 'closed' AND day >= %s AND day <= %s GROUP BY 1",
+            start,
+            end,
+        ),
+        SQL(
+            "SELECT user_id, sum(won_amount), sum(won_count), sum(lost_count), sum(cycle_seconds) FROM " + table + " "
+            "WHERE kind = 'rank_closed' AND day >= %s AND day <= %s AND user_id IS NOT NULL GROUP BY 1",
+            start,
+            end,
+        ),
+        SQL(
+            "SELECT user_id, sum(won_amount) FROM " + table + " "
+            "WHERE kind = 'rank_closed' AND day >= %s AND day <= %s GROUP BY 1",
+            previous_start,
+            previous_end,
+        ),
+        SQL(
+            "SELECT user_id, sum(deal_count) FROM " + table + " "
+            "WHERE kind = 'rank_created' AND day >= %s AND day <= %s AND user_id IS NOT NULL GROUP BY 1",
+            start,
+            end,
+        ),
+    ]
+
+
+def stage_move(env, repeat):
+    """One open bench deal moved to the next stage and back, each move its own write (rolled back):
+    (ms, queries) of one move with the dashboard's daily upkeep, then without it (``crm_daily_skip``)."""
+    cr = env.cr
+    [(lead_id, stage_id)] = env.execute_query(
+        SQL(
+            """SELECT l.id, l.stage_id FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id
+                WHERE l.name LIKE 'Analytics bench %%' AND l.active
+                  AND NOT COALESCE(s.is_won, FALSE) AND NOT COALESCE(s.is_lost, FALSE)
+             ORDER BY l.id LIMIT 1"""
+        )
+    )
+    other = env["crm.stage"].search([("is_won", "=", False), ("is_lost", "=", False), ("id", "!=", stage_id)])[0]
+    figures = []
+    for context in ({}, {"crm_daily_skip": True}):
+        deal = env["crm.lead"].with_context(**context).browse(lead_id)
+        runs, queries = [], []
+        for _i in range(repeat + 1):
+            with cr.savepoint(flush=False) as savepoint:
+                for target in (other.id, stage_id):
+                    env.invalidate_all()
+                    start, count = time.perf_counter(), cr.sql_log_count
+                    deal.write({"stage_id": target})
+                    env.flush_all()
+                    env["crm.deal.analytics.daily"]._fold()
+                    runs.append(time.perf_counter() - start)
+                    queries.append(cr.sql_log_count - count)
+                savepoint.rollback()
+                env.invalidate_all()
+        # the first pair warms the caches
+        figures.append((statistics.median(runs[2:]) * 1000, statistics.median(queries[2:])))
+    return figures
 
 
 def timed(function, repeat):
@@ -497,6 +608,13 @@ def main():
         # the summary's snapshots the add-on keeps on each deal as it moves (closing and creating owner),
         # filled in one statement (also on data built before they existed)
         built = bool(env["crm.lead"]._sync_stage_snapshots()) or built
+        Daily = env["crm.deal.analytics.daily"]
+        if built or Daily._is_empty():
+            # and the dashboard's daily sums the add-on keeps as deals change, filled in SQL as on install
+            fill = time.perf_counter()
+            Daily._fill()
+            print(f"daily sums filled in {time.perf_counter() - fill:.1f}s")
+            built = True
         cr.execute(SQL("ALTER TABLE res_partner ENABLE TRIGGER USER"))
         cr.commit()
         if built:
@@ -925,6 +1043,19 @@ def main():
         Dashboard = admin["crm.analytics.dashboard"]
         results = []
         only = {name for name in args.cases.split(",") if name}
+        extra = {}
+        if not only or "stage_move" in only:
+            (move_ms, move_queries), (bare_ms, bare_queries) = stage_move(admin, args.repeat)
+            print(
+                f"stage move: {move_ms:.1f} ms, {move_queries:.0f} queries with the daily upkeep; "
+                f"{bare_ms:.1f} ms, {bare_queries:.0f} queries without"
+            )
+            extra = {
+                "stage_move_ms": f"{move_ms:.1f}",
+                "stage_move_queries": f"{move_queries:.0f}",
+                "stage_move_bare_ms": f"{bare_ms:.1f}",
+                "stage_move_bare_queries": f"{bare_queries:.0f}",
+            }
         for name, ours, hand, stock in cases:
             if only and name not in only:
                 continue
@@ -935,7 +1066,7 @@ def main():
         # the dashboard: one call; hand SQL: one hand query per figure it shows
         if only and "dashboard" not in only:
             cr.rollback()
-            report(args, results)
+            report(args, results, extra)
             return
         t_dash = timed(lambda: Dashboard.get_dashboard_data(low, "2025-12-31"), args.repeat)
         hand = {case[0]: case[2] for case in cases}
@@ -974,11 +1105,17 @@ def main():
         ]
         t_dash_hand = timed(lambda: [query() for query in hand_dash], args.repeat)
         results.append(("dashboard", t_dash, t_dash_hand, None))
+        # the same figures by hand over the daily sums the dashboard reads (and the same CAC queries)
+        periods = Dashboard._dashboard_period(low, "2025-12-31")
+        hand_daily = [sql(query) for query in daily_dashboard_sql(*periods)]
+        hand_daily += [hand["cac_by_source"], hand["cac_by_month"]]
+        t_daily_hand = timed(lambda: [query() for query in hand_daily], args.repeat)
+        results.append(("dashboard_on_daily", t_dash, t_daily_hand, None))
         cr.rollback()
-    report(args, results)
+    report(args, results, extra)
 
 
-def report(args, results):
+def report(args, results, extra=None):
     print(f"{'figure':<22}{'add-on ms':>11}{'hand SQL ms':>13}{'stock ms':>10}{'ratio':>8}")
     worst = 0.0
     slowest = 0.0
@@ -991,6 +1128,7 @@ def report(args, results):
     print(
         f"RESULT name=analytics deals={args.deals} history={args.history} contacts={args.contacts} "
         + " ".join(f"{name}_ms={t_ours * 1000:.1f}" for name, t_ours, _h, _s in results)
+        + "".join(f" {key}={value}" for key, value in (extra or {}).items())
         + f" slowest_ms={slowest * 1000:.1f} ratio={worst:.2f}"
     )
 

@@ -107,3 +107,7 @@ from . import crm_contact_analytics_import
 from . import crm_outreach_reply
 from . import res_users_audit
 from . import ir_model_fields_audit
+from . import crm_deal_analytics_daily
+from . import crm_lead_analytics_daily
+from . import crm_deal_stage_summary_daily
+from . import crm_stage_analytics

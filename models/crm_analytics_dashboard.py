@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class CrmAnalyticsDashboard(models.AbstractModel):
@@ -39,20 +40,65 @@ class CrmAnalyticsDashboard(models.AbstractModel):
         return round(100.0 * (value - previous) / abs(previous), 1)
 
     @api.model
+    def _daily_sums(self, domain, select, groupby=None):
+        """``select`` over the daily figures in ``domain`` (crm.deal.analytics.figures: the sums and the
+        pending differences, which add up), read as the current user: the access rights and record rules
+        (Team Isolation, companies) of the reports apply."""
+        query = self.env["crm.deal.analytics.figures"]._search(domain)
+        sql = SQL("SELECT %s FROM %s WHERE %s", select, query.from_clause, query.where_clause)
+        if groupby:
+            # every fact counts one deal: a group whose pending differences cancel its sums holds nothing
+            sql = SQL("%s GROUP BY %s HAVING SUM(deal_count) <> 0", sql, groupby)
+        return self.env.execute_query(sql)
+
+    @api.model
+    def _daily_percentiles(self, domain):
+        """``{(kind, fraction): value}``: the exact ``percentile_cont`` of the won deals' size and cycle
+        (seconds), from their counts per value (the ``size`` and ``cycle`` rows in ``domain``)."""
+        query = self.env["crm.deal.analytics.figures"]._search([("kind", "in", ["size", "cycle"]), *domain])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH d AS (SELECT kind, value, SUM(deal_count) AS n FROM %s WHERE %s GROUP BY 1, 2
+                           HAVING SUM(deal_count) <> 0),
+                     -- each value spans the positions [first, last) of the sorted deals
+                     r AS (SELECT kind, value, SUM(n) OVER w - n AS first, SUM(n) OVER w AS last,
+                                  SUM(n) OVER (PARTITION BY kind) AS total
+                             FROM d WINDOW w AS (PARTITION BY kind ORDER BY value)),
+                     p AS (SELECT DISTINCT kind, f, f * (total - 1) AS pos
+                             FROM r, unnest(ARRAY[0.5, 0.9]::numeric[]) f)
+                SELECT p.kind, p.f, lo.value + (p.pos - floor(p.pos)) * (hi.value - lo.value)
+                  FROM p
+                  JOIN r lo ON lo.kind = p.kind AND lo.first <= floor(p.pos) AND floor(p.pos) < lo.last
+                  JOIN r hi ON hi.kind = p.kind AND hi.first <= ceil(p.pos) AND ceil(p.pos) < hi.last
+                """,
+                query.from_clause,
+                query.where_clause,
+            )
+        )
+        return {(kind, float(fraction)): float(value) for kind, fraction, value in rows}
+
+    @api.model
     def get_dashboard_data(self, date_from, date_to, team_id=False, user_id=False, source_id=False):
         """All the figures of the dashboard for the period and its previous period of the same length.
 
-        Returns ``{"period", "kpis", "funnel", "conversion", "won_by_month", "cycle", "ranking",
+        Returns ``{"period", "kpis", "funnel", "conversion", "won_by_month", "cycle", "deal_size", "ranking",
         "new_clients_by_source", "cac_cltv"}``; each KPI has value, previous, change (%) and the crm.lead domain of
         its deals; each bar of the funnel and ranking has its crm.lead domain.
+
+        The deal figures are read from the daily sums kept as deals change (crm.deal.analytics.daily), which
+        give the same figures as the outcome, funnel and ranking reports over the same days: a period is a
+        range of whole days (UTC, like the reports' period filter) and every filter is one of their keys.
         """
         start, end, previous_start, previous_end = self._dashboard_period(date_from, date_to)
         Outcome = self.env["crm.deal.outcome.report"]
         Funnel = self.env["crm.deal.funnel.report"]
         Ranking = self.env["crm.salesperson.ranking.report"]
         Cac = self.env["crm.cac.report"]
-        for report in (Outcome, Funnel, Ranking, Cac):
+        for report in (Outcome, Funnel, Ranking, Cac, self.env["crm.deal.analytics.figures"]):
             report.check_access("read")
+        # this transaction's own deal changes count
+        self.env["crm.deal.analytics.daily"].sudo()._fold()
         scope = []
         lead_scope = [("type", "=", "opportunity")]
         if team_id:
@@ -63,42 +109,51 @@ class CrmAnalyticsDashboard(models.AbstractModel):
             lead_scope.append(("user_id", "=", user_id))
         source_scope = [("source_id", "=", source_id)] if source_id else []
         lead_scope += source_scope
+        deal_scope = [*scope, *source_scope]
 
-        def closed_figures(period_start, period_end):
-            low, high = self._bounds(period_start, period_end)
-            domain = [*scope, *source_scope, ("date_closed", ">=", low), ("date_closed", "<", high)]
-            [(won, count, rate, rate_value, size, median, cycle, cycle_median, cycle_p90, won_count)] = (
-                Outcome._read_group(
-                    domain,
-                    aggregates=[
-                        "won_amount:sum",
-                        "deal_count:sum",
-                        "win_rate:avg",
-                        "win_rate_value:avg",
-                        "deal_size:avg",
-                        "deal_size_median:avg",
-                        "cycle_days:avg",
-                        "cycle_median:avg",
-                        "cycle_p90:avg",
-                        "won_count:sum",
-                    ],
-                )
+        def days(kind, period_start, period_end):
+            return [("kind", "=", kind), ("day", ">=", period_start), ("day", "<=", period_end)]
+
+        # a figure without deals is False, as the reports' _read_group gives it
+        def ratio(top, bottom, factor=1.0):
+            return factor * float(top) / float(bottom) if bottom else False
+
+        # the closed deals' figures of both periods, then the medians and percentile of their won deals
+        sums = {
+            current: row
+            for current, *row in self._daily_sums(
+                [*days("closed", previous_start, end), *deal_scope],
+                SQL(
+                    "day >= %s, SUM(won_amount), SUM(deal_count), SUM(won_count), SUM(lost_count), "
+                    "SUM(closed_amount), SUM(cycle_seconds)",
+                    start,
+                ),
+                SQL("1"),
             )
+        }
+        # shown for the current period only
+        percentiles = self._daily_percentiles([("day", ">=", start), ("day", "<=", end), *deal_scope])
+
+        def in_days(seconds):
+            return False if seconds is None else seconds / 86400.0
+
+        def closed_figures(current):
+            won, count, won_count, lost_count, closed, cycle = sums.get(current) or (None, 0, 0, 0, None, 0)
             return {
-                "won_revenue": won or 0.0,
+                "won_revenue": float(won or 0.0),
                 "won_count": won_count or 0,
                 "closed_count": count or 0,
-                "win_rate": rate,
-                "win_rate_value": rate_value,
-                "deal_size": size,
-                "deal_size_median": median,
-                "cycle": cycle,
-                "cycle_median": cycle_median,
-                "cycle_p90": cycle_p90,
+                "win_rate": ratio(won_count, won_count + lost_count, 100.0),
+                "win_rate_value": ratio(won, closed, 100.0) if won is not None else False,
+                "deal_size": ratio(won, won_count),
+                "deal_size_median": percentiles.get(("size", 0.5), False) if current else False,
+                "cycle": ratio(cycle, won_count, 1 / 86400.0),
+                "cycle_median": in_days(percentiles.get(("cycle", 0.5))) if current else False,
+                "cycle_p90": in_days(percentiles.get(("cycle", 0.9))) if current else False,
             }
 
-        current = closed_figures(start, end)
-        previous = closed_figures(previous_start, previous_end)
+        current = closed_figures(True)
+        previous = closed_figures(False)
         low, high = self._bounds(start, end)
         closed_domain = [*lead_scope, ("date_closed", ">=", low), ("date_closed", "<", high)]
         won_domain = [*closed_domain, ("stage_id.is_won", "=", True), ("active", "=", True)]
@@ -109,9 +164,8 @@ class CrmAnalyticsDashboard(models.AbstractModel):
             "deal_size": won_domain,
             "cycle": won_domain,
         }
-        [(pipeline, weighted, open_count)] = Outcome._read_group(
-            [*scope, *source_scope, ("outcome", "=", "open")],
-            aggregates=["pipeline_value:sum", "weighted_value:sum", "deal_count:sum"],
+        [(pipeline, weighted, open_count)] = self._daily_sums(
+            [("kind", "=", "open"), *deal_scope], SQL("SUM(pipeline_value), SUM(weighted_value), SUM(deal_count)")
         )
         kpis = [
             {
@@ -125,36 +179,48 @@ class CrmAnalyticsDashboard(models.AbstractModel):
         ]
         open_domain = [*lead_scope, ("stage_id.is_won", "=", False), ("active", "=", True)]
         kpis.append(
-            {"key": "pipeline_value", "value": pipeline or 0.0, "previous": None, "change": None, "domain": open_domain}
+            {
+                "key": "pipeline_value",
+                "value": float(pipeline or 0.0),
+                "previous": None,
+                "change": None,
+                "domain": open_domain,
+            }
         )
         kpis.append(
-            {"key": "weighted_value", "value": weighted or 0.0, "previous": None, "change": None, "domain": open_domain}
+            {
+                "key": "weighted_value",
+                "value": float(weighted or 0.0),
+                "previous": None,
+                "change": None,
+                "domain": open_domain,
+            }
         )
 
         # Funnel and conversion: deals that first reached each stage in the period.
-        funnel_domain = [*scope, *source_scope, ("date_first_in", ">=", low), ("date_first_in", "<", high)]
+        by_stage = {
+            stage_id: row
+            for stage_id, *row in self._daily_sums(
+                [*days("stage", start, end), *deal_scope],
+                SQL(
+                    "stage_id, SUM(deal_count), SUM(stayed_count), SUM(advanced_count), SUM(strict_count), "
+                    "SUM(advanced_strict_count), SUM(days_sum), SUM(days_count)"
+                ),
+                SQL("stage_id"),
+            )
+        }
         funnel = []
-        for stage, count, stayed, conversion, strict, days in Funnel._read_group(
-            funnel_domain,
-            groupby=["stage_id"],
-            aggregates=[
-                "deal_count:sum",
-                "stayed_count:sum",
-                "conversion:avg",
-                "conversion_strict:avg",
-                "days_cumulative:avg",
-            ],
-            order="stage_id",
-        ):
+        for stage in self.env["crm.stage"].browse(list(by_stage)).sorted():
+            count, stayed, advanced, strict, advanced_strict, days_sum, days_count = by_stage[stage.id]
             funnel.append(
                 {
                     "stage_id": stage.id,
                     "stage": stage.display_name,
                     "count": count,
                     "stayed": stayed,
-                    "conversion": conversion,
-                    "conversion_strict": strict,
-                    "days_cumulative": days,
+                    "conversion": ratio(advanced, count, 100.0),
+                    "conversion_strict": ratio(advanced_strict, strict, 100.0),
+                    "days_cumulative": ratio(days_sum, days_count),
                     "domain": [
                         *lead_scope,
                         ("active", "in", [True, False]),
@@ -171,8 +237,8 @@ class CrmAnalyticsDashboard(models.AbstractModel):
         won_by_month = [
             {
                 "month": month.strftime("%Y-%m"),
-                "won_revenue": won or 0.0,
-                "win_rate": rate,
+                "won_revenue": float(won or 0.0),
+                "win_rate": ratio(won_count, won_count + lost_count, 100.0),
                 "domain": [
                     *lead_scope,
                     ("stage_id.is_won", "=", True),
@@ -180,35 +246,67 @@ class CrmAnalyticsDashboard(models.AbstractModel):
                     ("date_closed", "<", month + relativedelta(months=1)),
                 ],
             }
-            for month, won, rate in Outcome._read_group(
-                [*scope, *source_scope, ("date_closed", ">=", low), ("date_closed", "<", high)],
-                groupby=["date_closed:month"],
-                aggregates=["won_amount:sum", "win_rate:avg"],
+            for month, won, won_count, lost_count in sorted(
+                self._daily_sums(
+                    [*days("closed", start, end), *deal_scope],
+                    SQL("date_trunc('month', day)::date, SUM(won_amount), SUM(won_count), SUM(lost_count)"),
+                    SQL("1"),
+                )
             )
         ]
 
-        # Ranking: won revenue per salesperson, previous period beside.
-        previous_low, previous_high = self._bounds(previous_start, previous_end)
-        ranking_scope = [*scope]
-        # only the won deals' events carry won revenue: the filter lets the database skip the others
+        # Ranking: won revenue per salesperson, previous period beside. The owner credited is the one
+        # the ranking report credits (the stage summary's snapshot kept on the deal); no source filter.
         previous_won = {
-            user.id: won
-            for user, won in Ranking._read_group(
-                [*ranking_scope, ("won_count", "=", 1), ("date", ">=", previous_low), ("date", "<", previous_high)],
-                groupby=["user_id"],
-                aggregates=["won_amount:sum"],
+            user_id: float(won or 0.0)
+            for user_id, won in self._daily_sums(
+                [*days("rank_closed", previous_start, previous_end), *scope],
+                SQL("user_id, SUM(won_amount)"),
+                SQL("user_id"),
             )
         }
+        ranked = {}
+        for user_id, won, won_count, lost_count, cycle in self._daily_sums(
+            [*days("rank_closed", start, end), *scope, ("user_id", "!=", False)],
+            SQL("user_id, SUM(won_amount), SUM(won_count), SUM(lost_count), SUM(cycle_seconds)"),
+            SQL("user_id"),
+        ):
+            ranked[user_id] = {
+                "won_revenue": float(won or 0.0),
+                "win_rate": ratio(won_count, won_count + lost_count, 100.0),
+                "cycle": ratio(cycle, won_count, 1 / 86400.0),
+            }
+        created = dict(
+            self._daily_sums(
+                [*days("rank_created", start, end), *scope, ("user_id", "!=", False)],
+                SQL("user_id, SUM(deal_count)"),
+                SQL("user_id"),
+            )
+        )
+        # activities done are no deal change: read from the ranking report's activity events alone
+        activities = {
+            user.id: count
+            for user, count in Ranking._read_group(
+                [*scope, ("activity_count", "=", 1), ("date", ">=", low), ("date", "<", high)]
+                + [("user_id", "!=", False)],
+                groupby=["user_id"],
+                aggregates=["activity_count:sum"],
+            )
+        }
+        empty = {"won_revenue": 0.0, "win_rate": False, "cycle": False}
+        top = sorted(
+            set(ranked) | set(created) | set(activities),
+            key=lambda uid: (-ranked.get(uid, empty)["won_revenue"], uid),
+        )[:10]
+        users = self.env["res.users"].browse(top)
         ranking = [
             {
                 "user_id": user.id,
                 "user": user.display_name,
-                "won_revenue": won or 0.0,
+                **ranked.get(user.id, empty),
                 "previous_won_revenue": previous_won.get(user.id, 0.0),
-                "win_rate": rate,
-                "cycle": cycle,
-                "created": created,
-                "activities": activities,
+                "created": created.get(user.id, 0),
+                "activities": activities.get(user.id, 0),
                 # the deals won in the period while this salesperson owned them
                 "domain": [
                     *won_domain,
@@ -219,19 +317,7 @@ class CrmAnalyticsDashboard(models.AbstractModel):
                     ),
                 ],
             }
-            for user, won, rate, cycle, created, activities in Ranking._read_group(
-                [*ranking_scope, ("date", ">=", low), ("date", "<", high), ("user_id", "!=", False)],
-                groupby=["user_id"],
-                aggregates=[
-                    "won_amount:sum",
-                    "win_rate:avg",
-                    "cycle_days:avg",
-                    "created_count:sum",
-                    "activity_count:sum",
-                ],
-                order="won_amount:sum desc",
-                limit=10,
-            )
+            for user in users
         ]
 
         # New clients by source and CAC vs CLTV by month (team and source filters apply; a client
@@ -266,6 +352,7 @@ class CrmAnalyticsDashboard(models.AbstractModel):
             "funnel": funnel,
             "won_by_month": won_by_month,
             "cycle": {key: current[key] for key in ("cycle", "cycle_median", "cycle_p90")},
+            "deal_size": {key: current[key] for key in ("deal_size", "deal_size_median")},
             "ranking": ranking,
             "new_clients_by_source": new_clients_by_source,
             "cac_cltv": cac_cltv,

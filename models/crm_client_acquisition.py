@@ -14,7 +14,9 @@ ACQUISITION_COLUMNS = (
     "company_id",
     "churn_month",
 )
-WON_MONTH_COLUMNS = ("client_id", "month", "amount")
+# a won month carries its client's acquisition (month, source, team, company): the CAC report sums the
+# revenue of each acquisition cohort without joining every client month to its client
+WON_MONTH_COLUMNS = ("client_id", "month", "amount", "acquired_month", "source_id", "team_id", "company_id")
 
 
 class CrmClientAcquisition(models.Model):
@@ -61,7 +63,8 @@ class CrmClientAcquisition(models.Model):
         if not all(
             self.env.execute_query(SQL("SELECT 1 FROM %s LIMIT 1", SQL.identifier(table)))
             for table in ("crm_client_acquisition", "crm_client_won_month")
-        ):
+        ) or self.env.execute_query(SQL("SELECT 1 FROM crm_client_won_month WHERE acquired_month IS NULL LIMIT 1")):
+            # empty, or won months kept before they carried their client's acquisition
             self._refresh()
 
     @api.model
@@ -85,20 +88,25 @@ class CrmClientAcquisition(models.Model):
 
     @api.model
     def _won_months_sql(self, client_ids=None):
-        """``SELECT`` of the value of the won deals of these clients (all if None) per month."""
+        """``SELECT`` of the value of the won deals of these clients (all if None) per month, with the
+        client's acquisition (``_fold_sql``: every client with a won deal has one)."""
         where = SQL("TRUE") if client_ids is None else SQL("p.commercial_partner_id = ANY(%s)", list(client_ids))
         return SQL(
             """
-            SELECT p.commercial_partner_id, date_trunc('month', l.date_closed)::date,
-                   SUM(COALESCE(l.expected_revenue, 0.0))
-              FROM crm_lead l
-              JOIN crm_stage stage ON stage.id = l.stage_id AND stage.is_won
-              JOIN res_partner p ON p.id = l.partner_id
-             WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL
-               AND p.commercial_partner_id IS NOT NULL AND %s
-          GROUP BY 1, 2
+            SELECT won.client_id, won.month, won.amount, a.month, a.source_id, a.team_id, a.company_id
+              FROM (SELECT p.commercial_partner_id AS client_id, date_trunc('month', l.date_closed)::date AS month,
+                           SUM(COALESCE(l.expected_revenue, 0.0)) AS amount
+                      FROM crm_lead l
+                      JOIN crm_stage stage ON stage.id = l.stage_id AND stage.is_won
+                      JOIN res_partner p ON p.id = l.partner_id
+                     WHERE l.type = 'opportunity' AND l.active AND l.date_closed IS NOT NULL
+                       AND p.commercial_partner_id IS NOT NULL AND %s
+                  GROUP BY 1, 2) won
+              JOIN (%s) AS a (client_id, lead_id, date_won, month, source_id, team_id, company_id, churn_month)
+                ON a.client_id = won.client_id
             """,
             where,
+            self._fold_sql(client_ids),
         )
 
     @api.model
@@ -162,8 +170,9 @@ class CrmClientAcquisition(models.Model):
 
 class CrmClientWonMonth(models.Model):
     """The value of each client's won deals per closing month, in company currency: the client
-    revenue of the CAC report for the clients not invoiced through Invoicing. Kept with the client
-    acquisitions (``crm.client.acquisition._refresh``)."""
+    revenue of the CAC report for the clients not invoiced through Invoicing, with the month, source,
+    team and company the client was acquired in. Kept with the client acquisitions
+    (``crm.client.acquisition._refresh``)."""
 
     _name = "crm.client.won.month"
     _description = "Client Won Value per Month"
@@ -173,6 +182,11 @@ class CrmClientWonMonth(models.Model):
     client_id = fields.Many2one("res.partner", required=True, ondelete="cascade", readonly=True)
     month = fields.Date(required=True, readonly=True)
     amount = fields.Float(string="Won Value", digits=0, readonly=True)
+    # the client's acquisition (crm.client.acquisition), which its revenue counts for
+    acquired_month = fields.Date(string="Acquired In", readonly=True)
+    source_id = fields.Many2one("utm.source", readonly=True, ondelete="set null")
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True, ondelete="set null")
+    company_id = fields.Many2one("res.company", readonly=True, ondelete="set null")
 
     _sql_constraints = [  # noqa: RUF012
         ("client_month_uniq", "UNIQUE(client_id, month)", "A client has one won value per month."),

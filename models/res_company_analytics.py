@@ -22,6 +22,14 @@ class ResCompany(models.Model):
         help="Share of the revenue left after the cost of what is sold; the CLTV multiplies the revenue by it.",
     )
 
+    def write(self, vals):
+        moved = "crm_cycle_start" in vals and self.filtered(lambda c: c.crm_cycle_start != vals["crm_cycle_start"])
+        res = super().write(vals)
+        if moved:
+            # the won deals' cycles start elsewhere: the dashboard's daily figures of them are refilled
+            self.env["crm.deal.analytics.daily"].sudo()._fill(kinds=["closed", "cycle"])
+        return res
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"

@@ -1,4 +1,6 @@
-from odoo import fields, models, tools
+from datetime import date
+
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 
@@ -21,7 +23,15 @@ class CrmCacReport(models.Model):
     _order = "month desc"
     _depends = {  # noqa: RUF012
         "crm.client.acquisition": ["client_id", "month", "source_id", "team_id", "company_id", "churn_month"],
-        "crm.client.won.month": ["client_id", "month", "amount"],
+        "crm.client.won.month": [
+            "client_id",
+            "month",
+            "amount",
+            "acquired_month",
+            "source_id",
+            "team_id",
+            "company_id",
+        ],
         "crm.sales.cost": ["date", "team_id", "amount", "currency_id", "company_id", "source_id"],
         "crm.lead": ["type", "active", "stage_id", "partner_id", "date_closed", "source_id", "team_id"],
         "res.partner": ["commercial_partner_id", "crm_date_past"],
@@ -188,6 +198,34 @@ class CrmCacReport(models.Model):
         parts = {part for part, names in self._FACT_PARTS.items() if names & named}
         return parts or set(self._FACT_PARTS)
 
+    # The comparisons of a read's month filter that also bound each part of the figures.
+    _MONTH_OPERATORS = (">=", ">", "<=", "<", "=")
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        # a read's period (its month filter, when every condition of its domain must hold) also bounds
+        # each part of the figures before they are summed: the view's ids (a window over every row) would
+        # keep the database from pushing the filter down itself
+        bounds = None
+        if not any(isinstance(leaf, str) for leaf in domain):
+            bounds = tuple(
+                (leaf[1], fields.Date.to_date(leaf[2]))
+                for leaf in domain
+                if isinstance(leaf, list | tuple)
+                and leaf[0] == "month"
+                and leaf[1] in self._MONTH_OPERATORS
+                and isinstance(leaf[2], str | date)
+            )
+        report = self.with_context(crm_cac_month_bounds=bounds or None)
+        return super(CrmCacReport, report)._read_group(domain, groupby, aggregates, having, offset, limit, order)
+
+    def _month_filter(self, month):
+        """The read's month bounds on the SQL expression ``month`` of a part, TRUE without any."""
+        bounds = self.env.context.get("crm_cac_month_bounds") or ()
+        return SQL(" AND ").join(
+            [SQL("TRUE"), *(SQL("%s %s %s::date", month, SQL(operator), value) for operator, value in bounds)]
+        )
+
     @property
     def _table_query(self):
         today = fields.Date.context_today(self)
@@ -208,28 +246,38 @@ class CrmCacReport(models.Model):
                 """SELECT date_trunc('month', c.date)::date, c.company_id, c.source_id, c.team_id,
                           c.amount * %(company_rate)s / %(cost_rate)s, 0, 0.0, 0, 0
                      FROM cost c
-                     JOIN res_company company ON company.id = c.company_id""",
+                     JOIN res_company company ON company.id = c.company_id
+                    WHERE %(month)s""",
                 company_rate=rate(SQL("company.currency_id")),
                 cost_rate=rate(SQL("c.currency_id")),
+                month=self._month_filter(SQL("date_trunc('month', c.date)::date")),
             ),
-            "new_clients": SQL("SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort"),
+            "new_clients": SQL(
+                "SELECT month, company_id, source_id, team_id, 0.0, clients, 0.0, 0, 0 FROM cohort WHERE %s",
+                self._month_filter(SQL("month")),
+            ),
+            # summed per month and cohort before the union: a few hundred rows, not one per client month
             "revenue": SQL(
-                """SELECT revenue.month, client.company_id, client.source_id, client.team_id, 0.0, 0, revenue.amount,
-                          0, 0
-                     FROM revenue JOIN client ON client.client_id = revenue.client_id
-                    WHERE revenue.month >= client.month"""
+                """SELECT revenue.month, revenue.company_id, revenue.source_id, revenue.team_id, 0.0, 0,
+                          SUM(revenue.amount), 0, 0
+                     FROM revenue
+                    WHERE revenue.month >= revenue.acquired_month AND %s
+                 GROUP BY 1, 2, 3, 4""",
+                self._month_filter(SQL("revenue.month")),
             ),
             "active_clients": SQL(
                 """SELECT m::date, company_id, source_id, team_id, 0.0, 0, 0.0, clients, 0
                      FROM cohort,
                           generate_series(month, LEAST(COALESCE(churn_month, %(today)s), %(today)s),
                                           interval '1 month') m
-                    WHERE churn_month IS NULL OR churn_month >= month""",
+                    WHERE (churn_month IS NULL OR churn_month >= month) AND %(month)s""",
                 today=SQL("%s::date", today.replace(day=1)),
+                month=self._month_filter(SQL("m::date")),
             ),
             "churned_clients": SQL(
                 "SELECT churn_month, company_id, source_id, team_id, 0.0, 0, 0.0, 0, clients "
-                "FROM cohort WHERE churn_month >= month"
+                "FROM cohort WHERE churn_month >= month AND %s",
+                self._month_filter(SQL("churn_month")),
             ),
         }
         # an empty first part names the columns of the union, whichever parts follow
@@ -240,29 +288,30 @@ class CrmCacReport(models.Model):
         return SQL(
             """
             WITH cost AS (%(spend)s),
-            -- each client's first won deal and churn month, kept as deals move (crm.client.acquisition)
-            client AS (
-                SELECT client_id, month, source_id, team_id, company_id, churn_month FROM crm_client_acquisition
-            ),
-            -- the clients counted once per acquisition month, churn month, company, source and team,
-            -- before their months are spread out: a few hundred cohorts, not a row per client and month
+            -- the clients, by their first won deal and churn month kept as deals move
+            -- (crm.client.acquisition), counted once per acquisition month, churn month, company, source
+            -- and team before their months are spread out: a few hundred cohorts, not a row per client
             cohort AS (
                 SELECT month, churn_month, company_id, source_id, team_id, count(*)::int AS clients
-                  FROM client
+                  FROM crm_client_acquisition
+                 WHERE %(cohort_month)s
               GROUP BY month, churn_month, company_id, source_id, team_id
             ),
-            -- the client's revenue: its posted customer invoices (untaxed, in company currency, credit
-            -- notes deducted) where it is invoiced through Invoicing, else the value of its won deals
+            -- the client's revenue, with its acquisition: its posted customer invoices (untaxed, in
+            -- company currency, credit notes deducted) where it is invoiced through Invoicing, else the
+            -- value of its won deals (kept per month with the client's acquisition, crm.client.won.month)
             revenue AS (
-                SELECT m.commercial_partner_id AS client_id, date_trunc('month', m.invoice_date)::date AS month,
-                       m.amount_untaxed_signed AS amount
+                SELECT date_trunc('month', m.invoice_date)::date AS month, m.amount_untaxed_signed AS amount,
+                       client.month AS acquired_month, client.company_id, client.source_id, client.team_id
                   FROM account_move m
+                  JOIN crm_client_acquisition client ON client.client_id = m.commercial_partner_id
                  WHERE %(invoiced)s
                 UNION ALL
-                SELECT won.client_id, won.month, won.amount
+                SELECT won.month, won.amount, won.acquired_month, won.company_id, won.source_id, won.team_id
                   FROM crm_client_won_month won
-                 WHERE NOT EXISTS (SELECT FROM account_move m WHERE m.commercial_partner_id = won.client_id
-                                                                AND %(invoiced)s)
+                 -- the invoiced clients hashed once, rather than one lookup per client month
+                 WHERE won.client_id NOT IN (SELECT m.commercial_partner_id FROM account_move m
+                                              WHERE m.commercial_partner_id IS NOT NULL AND %(invoiced)s)
             ),
             fact AS (%(fact)s)
             SELECT row_number() OVER (ORDER BY f.month, f.company_id, f.source_id, f.team_id) AS id,
@@ -280,6 +329,9 @@ class CrmCacReport(models.Model):
           GROUP BY f.month, f.company_id, f.source_id, f.team_id
             """,
             spend=SQL(" UNION ALL ").join(self._spend_sources()),
+            # a read of the new clients alone needs the cohorts acquired in its period only (the active and
+            # churned clients of a period include cohorts acquired before it)
+            cohort_month=self._month_filter(SQL("month")) if parts == {"new_clients"} else SQL("TRUE"),
             fact=SQL(" UNION ALL ").join([names, *(facts[part] for part in self._FACT_PARTS if part in parts)]),
             invoiced=SQL(
                 "m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund') AND m.invoice_date IS NOT NULL"

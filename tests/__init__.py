@@ -62,3 +62,5 @@ from . import test_timeline_live
 from . import test_analytics_ranking
 from . import test_import_batch_work
 from . import test_outreach_reply
+from . import test_analytics_daily
+from . import test_analytics_daily_concurrency

@@ -66,6 +66,11 @@ ACL_RIGHTS = {
     "crm.client.engagement.report": ("", "", "r", "r"),
     "crm.usage.report": ("", "", "r", "r"),
     "crm.deal.competitor.report": ("", "", "r", "r"),
+    # the dashboard's daily figures (sums and pending differences), read under the same rules as the
+    # reports they stand for; the two tables behind them are the Admins' alone
+    "crm.deal.analytics.figures": ("", "", "r", "r"),
+    "crm.deal.analytics.daily": ("", "", "", "r"),
+    "crm.deal.analytics.pending": ("", "", "", "r"),
 }
 
 
