@@ -187,16 +187,29 @@ class CrmClientEngagementReport(models.Model):
     @property
     def _table_query(self):
         # Only the kinds of rows the read can match (see _search): a read of the touches or of the
-        # clients alone is one SELECT that PostgreSQL flattens into its grouped read, so it scans the
-        # outreach or the clients as the same read written by hand would. A UNION ALL branch with a
-        # WHERE of its own is not flattened: PostgreSQL scans it and copies each row through a subquery
-        # layer. The touches' filter is therefore outside their UNION ALL, whose first branch (the
-        # outreach that has a company) has none; the second, the touches whose outreach has no company,
-        # takes the client's company and is a few rows at most. The client's team, type and status come
-        # from its narrow row of the contact analysis (every partner has one) by a LEFT JOIN on a unique
-        # key, which the planner drops from a read that needs none of them (touches by channel and month
-        # for an Admin). The response time is kept on each inbound email (crm.outreach, crm_reply_date).
+        # clients alone is one SELECT, which PostgreSQL flattens into the grouped read, so it scans the
+        # outreach or the clients as the same read written by hand does (a UNION ALL branch with a WHERE
+        # of its own is not flattened: each of its rows goes through a subquery layer).
+        # A touch whose outreach has no company takes its client's. While there is one, the outreach read
+        # is a UNION ALL of those with a company (a branch without WHERE, which PostgreSQL flattens) and
+        # those without, joined to their client (a few rows); one index probe tells which shape to use.
+        # The client's team, type and status come from its narrow row of the contact analysis (every
+        # partner has one) by a LEFT JOIN on a unique key, which the planner drops from a read that needs
+        # none of them (touches by channel and month for an Admin). The response time is kept on each
+        # inbound email (crm.outreach, crm_reply_date).
         kinds = self.env.context.get("crm_engagement_row_kinds") or ("client", "touch")
+        touch = tuple(TOUCH_OUTCOMES)
+        companyless = False
+        if "touch" in kinds:
+            self.env["crm.outreach"].flush_model(["company_id", "client_id", "outcome"])
+            self.env.cr.execute(
+                SQL(
+                    """SELECT 1 FROM crm_outreach
+                        WHERE company_id IS NULL AND client_id IS NOT NULL AND outcome IN %s LIMIT 1""",
+                    touch,
+                )
+            )
+            companyless = bool(self.env.cr.rowcount)
         columns = SQL(
             """o.id, o.outcome, o.client_id, o.partner_id, o.channel, o.direction, o.date, o.user_id,
                o.crm_reply_date, o.crm_response_hours"""
@@ -228,19 +241,25 @@ class CrmClientEngagementReport(models.Model):
                    CASE WHEN t.direction = 'inbound' AND t.channel = 'email' THEN t.crm_response_hours END
                        AS response_hours,
                    0.0 AS response_hours_median
-              FROM (
+              FROM %(outreach)s t
+         LEFT JOIN crm_contact_analytics c ON c.partner_id = t.client_id
+             WHERE t.outcome IN %(touch)s AND t.client_id IS NOT NULL %(branches)s
+            """,
+            outreach=SQL(
+                """(
                     SELECT 1 AS branch, o.company_id AS company_id, %(columns)s FROM crm_outreach o
                  UNION ALL
                     SELECT 2, oc.company_id, %(columns)s
                       FROM crm_outreach o
                  LEFT JOIN crm_contact_analytics oc ON oc.partner_id = o.client_id
                      WHERE o.company_id IS NULL
-                   ) t
-         LEFT JOIN crm_contact_analytics c ON c.partner_id = t.client_id
-             WHERE t.outcome IN %(touch)s AND t.client_id IS NOT NULL AND (t.branch = 2 OR t.company_id IS NOT NULL)
-            """,
-            columns=columns,
-            touch=tuple(TOUCH_OUTCOMES),
+                )""",
+                columns=columns,
+            )
+            if companyless
+            else SQL("crm_outreach"),
+            branches=SQL("AND (t.branch = 2 OR t.company_id IS NOT NULL)") if companyless else SQL(),
+            touch=touch,
         )
         clients = SQL(
             """
@@ -262,7 +281,7 @@ class CrmClientEngagementReport(models.Model):
                    1 AS client_count,
                    COALESCE(c.crm_inactive, FALSE)::int AS inactive_count,
                    (c.crm_last_contacted IS NULL)::int AS never_contacted_count,
-                   (EXTRACT(EPOCH FROM (%(now)s - c.crm_last_contacted)) / 86400.0)::float AS days_since_contact,
+                   date_part('epoch', %(now)s - c.crm_last_contacted) / 86400.0 AS days_since_contact,
                    0 AS inbound_email_count,
                    0 AS unanswered_count,
                    NULL::float AS response_hours,
