@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .crm_analytics_indexes import create_covering_index
@@ -110,6 +110,22 @@ class CrmUsageReport(models.Model):
         aggregator="avg",
         help="Share of the open opportunities that have a planned activity.",
     )
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        # One query of some twenty UNION ALL branches: PostgreSQL's JIT (on by default) would compile each
+        # branch's expressions before running it, 0.3 s at a million records, more than it saves on a read
+        # of well under a second. Off for this read only (an error rolls the setting back with the
+        # transaction or savepoint).
+        cr = self.env.cr
+        cr.execute(SQL("SELECT current_setting('jit')"))
+        [(jit,)] = cr.fetchall()
+        cr.execute(SQL("SELECT set_config('jit', 'off', true)"))
+        result = super()._read_group(
+            domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order
+        )
+        cr.execute(SQL("SELECT set_config('jit', %s, true)", jit))
+        return result
 
     def _custom_aggregates(self):
         return {

@@ -249,6 +249,46 @@ class TestCrmUsage(CrmClientSuiteCommon):
             ],
         )
 
+    def test_records_count_in_their_company_else_their_users(self):
+        other = self.env["res.company"].create({"name": "Otra Empresa S.L."})
+        self.env.flush_all()
+        self.env.cr.execute(SQL("UPDATE crm_lead SET company_id = %s WHERE id = %s", other.id, self.unplanned.id))
+        self.env.invalidate_all()
+        # read without the record rules: every company
+        everything = [
+            (company.name, area, count)
+            for company, area, count in self.env["crm.usage.report"]._read_group(
+                [
+                    ("user_id", "in", (self.contributor | self.manager).ids),
+                    ("date", ">=", "2026-03-02"),
+                    ("date", "<", "2026-03-16"),
+                    ("action", "!=", "login"),
+                ],
+                ["company_id", "area"],
+                ["record_count:sum"],
+            )
+        ]
+        # the contacts and the activity have no company: their user's; the deals and the outreach their own
+        mine = self.company.name
+        self.assertEqual(
+            sorted(everything),
+            sorted(
+                [
+                    (mine, "activities", 1),
+                    (mine, "contacts", 3),
+                    (mine, "deals", 1),
+                    (mine, "outreach", 1),
+                    (other.name, "deals", 1),
+                ]
+            ),
+        )
+        # a Manager of the first company does not see the deal of the other
+        seen = self.figures(["company_id", "area"], ["record_count:sum"], domain=[("action", "!=", "login")])
+        self.assertEqual(
+            sorted((company.name, area, count) for company, area, count in seen),
+            sorted(row for row in everything if row[0] == mine),
+        )
+
     def test_next_activity_share_and_data_quality_trend(self):
         [(open_deals, share)] = self.figures(
             [], ["open_deal_count:sum", "next_activity_rate:avg"], domain=[("area", "=", "deals")]
