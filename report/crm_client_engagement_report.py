@@ -157,7 +157,7 @@ class CrmClientEngagementReport(models.Model):
             if name == "row_kind" and operator in ("=", "in"):
                 kinds &= set(values)
             elif name in ENGAGEMENT_KIND_COLUMNS and (
-                (operator in ("=", "in") and values and all(values))
+                (operator in ("=", "in") and values and not any(v in (False, None, 0, "") for v in values))
                 or (
                     operator in ("<", "<=", ">", ">=")
                     and name in ENGAGEMENT_NULL_COLUMNS
