@@ -118,9 +118,8 @@ class CrmUsageReport(models.Model):
         # of well under a second. Off for this read only (an error rolls the setting back with the
         # transaction or savepoint).
         cr = self.env.cr
-        cr.execute(SQL("SELECT current_setting('jit')"))
-        [(jit,)] = cr.fetchall()
-        cr.execute(SQL("SELECT set_config('jit', 'off', true)"))
+        cr.execute(SQL("SELECT current_setting('jit'), set_config('jit', 'off', true)"))
+        [(jit, _off)] = cr.fetchall()
         result = super()._read_group(
             domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order
         )
