@@ -5,6 +5,30 @@ from ..models.crm_outreach import OUTREACH_CHANNELS, OUTREACH_DIRECTIONS, TOUCH_
 from ..models.res_partner import CLIENT_STATUSES, CLIENT_TYPES
 from .crm_analytics_indexes import create_covering_index
 
+# The columns only one kind of row fills, and that kind; the other kind holds 0 there, or NULL for
+# those of ENGAGEMENT_NULL_COLUMNS.
+ENGAGEMENT_KIND_COLUMNS = {
+    **dict.fromkeys(
+        (
+            "partner_id",
+            "channel",
+            "direction",
+            "date",
+            "touch_count",
+            "inbound_count",
+            "outbound_count",
+            "inbound_email_count",
+            "unanswered_count",
+            "response_hours",
+        ),
+        "touch",
+    ),
+    **dict.fromkeys(("client_count", "inactive_count", "never_contacted_count", "days_since_contact"), "client"),
+}
+ENGAGEMENT_NULL_COLUMNS = frozenset(
+    {"partner_id", "channel", "direction", "date", "response_hours", "days_since_contact"}
+)
+
 
 class CrmClientEngagementReport(models.Model):
     """Client engagement: touches per client, channel and month, response times, inactive clients.
@@ -116,11 +140,42 @@ class CrmClientEngagementReport(models.Model):
         )
 
     @api.model
+    def _engagement_row_kinds(self, domain):
+        """The kinds of rows (touch, client) a domain can match.
+
+        A conjunction that sets ``row_kind``, or requires a column only one kind fills (the other holds
+        0 or NULL there: an inbound email, a touch date, an inactive client), matches that kind alone;
+        any other domain may match both."""
+        kinds = {"touch", "client"}
+        if any(isinstance(item, str) and item in ("|", "!") for item in domain):
+            return kinds
+        for leaf in domain:
+            if not isinstance(leaf, list | tuple) or len(leaf) != 3:
+                continue
+            name, operator, value = leaf
+            values = value if isinstance(value, list | tuple) else [value]
+            if name == "row_kind" and operator in ("=", "in"):
+                kinds &= set(values)
+            elif name in ENGAGEMENT_KIND_COLUMNS and (
+                (operator in ("=", "in") and values and not any(v in (False, None, 0, "") for v in values))
+                or (
+                    operator in ("<", "<=", ">", ">=")
+                    and name in ENGAGEMENT_NULL_COLUMNS
+                    and value not in (False, None)
+                )
+            ):
+                kinds &= {ENGAGEMENT_KIND_COLUMNS[name]}
+        return kinds or {"touch", "client"}
+
+    @api.model
     def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
         # the touches read their client's row of the contact analysis: fold the partners changed in
-        # this transaction first
+        # this transaction first; the query holds only the kinds of rows the domain can match
         self.env["crm.contact.analytics"]._process_pending()
-        return super()._search(domain, offset=offset, limit=limit, order=order, **kwargs)
+        kinds = tuple(sorted(self._engagement_row_kinds(domain)))
+        return super(CrmClientEngagementReport, self.with_context(crm_engagement_row_kinds=kinds))._search(
+            domain, offset=offset, limit=limit, order=order, **kwargs
+        )
 
     def _custom_aggregates(self):
         return {
@@ -131,77 +186,110 @@ class CrmClientEngagementReport(models.Model):
 
     @property
     def _table_query(self):
-        # The touches join the client's narrow row of the contact analysis (every partner has one) for
-        # its team, type and status. The join is a LEFT JOIN on a unique key, which the planner drops from
-        # a read that needs none of these columns (touches by channel and month for an Admin); the touches
-        # whose outreach has no company take the client's, in a branch of their own, so that the company
-        # rule alone does not need the join either. The response time is kept on each inbound email
-        # (crm.outreach, crm_reply_date).
-        def touches(company, has_company):
-            return SQL(
-                """
-            SELECT 2 * o.id AS id,
+        # Only the kinds of rows the read can match (see _search): a read of the touches or of the
+        # clients alone is one SELECT, which PostgreSQL flattens into the grouped read, so it scans the
+        # outreach or the clients as the same read written by hand does (a UNION ALL branch with a WHERE
+        # of its own is not flattened: each of its rows goes through a subquery layer).
+        # A touch whose outreach has no company takes its client's. While there is one, the outreach read
+        # is a UNION ALL of those with a company (a branch without WHERE, which PostgreSQL flattens) and
+        # those without, joined to their client (a few rows); one index probe tells which shape to use.
+        # The client's team, type and status come from its narrow row of the contact analysis (every
+        # partner has one) by a LEFT JOIN on a unique key, which the planner drops from a read that needs
+        # none of them (touches by channel and month for an Admin). The response time is kept on each
+        # inbound email (crm.outreach, crm_reply_date).
+        kinds = self.env.context.get("crm_engagement_row_kinds") or ("client", "touch")
+        touch = tuple(TOUCH_OUTCOMES)
+        companyless = False
+        if "touch" in kinds:
+            self.env["crm.outreach"].flush_model(["company_id", "client_id", "outcome"])
+            self.env.cr.execute(
+                SQL(
+                    """SELECT 1 FROM crm_outreach
+                        WHERE company_id IS NULL AND client_id IS NOT NULL AND outcome IN %s LIMIT 1""",
+                    touch,
+                )
+            )
+            companyless = bool(self.env.cr.rowcount)
+        columns = SQL(
+            """o.id, o.outcome, o.client_id, o.partner_id, o.channel, o.direction, o.date, o.user_id,
+               o.crm_reply_date, o.crm_response_hours"""
+        )
+        touches = SQL(
+            """
+            SELECT 2 * t.id AS id,
                    'touch' AS row_kind,
-                   o.client_id AS client_id,
-                   o.partner_id AS partner_id,
-                   o.channel AS channel,
-                   o.direction AS direction,
-                   o.date AS date,
-                   o.user_id AS user_id,
+                   t.client_id AS client_id,
+                   t.partner_id AS partner_id,
+                   t.channel AS channel,
+                   t.direction AS direction,
+                   t.date AS date,
+                   t.user_id AS user_id,
                    c.team_id AS team_id,
-                   %(company)s AS company_id,
+                   t.company_id AS company_id,
                    c.client_type AS client_type,
                    c.client_status AS client_status,
                    1 AS touch_count,
-                   (o.direction = 'inbound')::int AS inbound_count,
-                   (o.direction = 'outbound')::int AS outbound_count,
+                   (t.direction = 'inbound')::int AS inbound_count,
+                   (t.direction = 'outbound')::int AS outbound_count,
                    0 AS client_count,
                    0 AS inactive_count,
                    0 AS never_contacted_count,
                    NULL::float AS days_since_contact,
-                   (o.direction = 'inbound' AND o.channel = 'email')::int AS inbound_email_count,
-                   (o.direction = 'inbound' AND o.channel = 'email' AND o.crm_reply_date IS NULL)::int
+                   (t.direction = 'inbound' AND t.channel = 'email')::int AS inbound_email_count,
+                   (t.direction = 'inbound' AND t.channel = 'email' AND t.crm_reply_date IS NULL)::int
                        AS unanswered_count,
-                   CASE WHEN o.direction = 'inbound' AND o.channel = 'email' THEN o.crm_response_hours END
+                   CASE WHEN t.direction = 'inbound' AND t.channel = 'email' THEN t.crm_response_hours END
                        AS response_hours,
                    0.0 AS response_hours_median
-              FROM crm_outreach o
-         LEFT JOIN crm_contact_analytics c ON c.partner_id = o.client_id
-             WHERE o.outcome IN %(touch)s AND o.client_id IS NOT NULL AND %(has_company)s
-                """,
-                company=company,
-                has_company=has_company,
-                touch=tuple(TOUCH_OUTCOMES),
+              FROM %(outreach)s t
+         LEFT JOIN crm_contact_analytics c ON c.partner_id = t.client_id
+             WHERE t.outcome IN %(touch)s AND t.client_id IS NOT NULL %(branches)s
+            """,
+            outreach=SQL(
+                """(
+                    SELECT 1 AS branch, o.company_id AS company_id, %(columns)s FROM crm_outreach o
+                 UNION ALL
+                    SELECT 2, oc.company_id, %(columns)s
+                      FROM crm_outreach o
+                 LEFT JOIN crm_contact_analytics oc ON oc.partner_id = o.client_id
+                     WHERE o.company_id IS NULL
+                )""",
+                columns=columns,
             )
-
-        return SQL(
+            if companyless
+            else SQL("crm_outreach"),
+            branches=SQL("AND (t.branch = 2 OR t.company_id IS NOT NULL)") if companyless else SQL(),
+            touch=touch,
+        )
+        clients = SQL(
             """
-            %(own_company)s
-         UNION ALL
-            %(client_company)s
-         UNION ALL
-            SELECT 2 * c.id + 1,
-                   'client',
-                   c.id,
-                   NULL,
-                   NULL,
-                   NULL,
-                   NULL,
-                   c.user_id,
-                   c.team_id,
-                   c.company_id,
-                   c.crm_client_type,
-                   c.crm_client_status,
-                   0, 0, 0,
-                   1,
-                   COALESCE(c.crm_inactive, FALSE)::int,
-                   (c.crm_last_contacted IS NULL)::int,
-                   (EXTRACT(EPOCH FROM (%(now)s - c.crm_last_contacted)) / 86400.0)::float,
-                   0, 0, NULL::float, 0.0
+            SELECT 2 * c.id + 1 AS id,
+                   'client' AS row_kind,
+                   c.id AS client_id,
+                   NULL::int AS partner_id,
+                   NULL::varchar AS channel,
+                   NULL::varchar AS direction,
+                   NULL::timestamp AS date,
+                   c.user_id AS user_id,
+                   c.team_id AS team_id,
+                   c.company_id AS company_id,
+                   c.crm_client_type AS client_type,
+                   c.crm_client_status AS client_status,
+                   0 AS touch_count,
+                   0 AS inbound_count,
+                   0 AS outbound_count,
+                   1 AS client_count,
+                   COALESCE(c.crm_inactive, FALSE)::int AS inactive_count,
+                   (c.crm_last_contacted IS NULL)::int AS never_contacted_count,
+                   date_part('epoch', %(now)s - c.crm_last_contacted) / 86400.0 AS days_since_contact,
+                   0 AS inbound_email_count,
+                   0 AS unanswered_count,
+                   NULL::float AS response_hours,
+                   0.0 AS response_hours_median
               FROM res_partner c
              WHERE c.active AND c.is_company
             """,
-            own_company=touches(SQL("o.company_id"), SQL("o.company_id IS NOT NULL")),
-            client_company=touches(SQL("c.company_id"), SQL("o.company_id IS NULL")),
             now=SQL("%s::timestamp", fields.Datetime.now()),
         )
+        parts = {"touch": touches, "client": clients}
+        return SQL(" UNION ALL ").join(SQL("(%s)", parts[kind]) for kind in sorted(kinds) if kind in parts)

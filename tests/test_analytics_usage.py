@@ -101,6 +101,57 @@ class TestClientEngagement(CrmClientSuiteCommon):
         self.assertAlmostEqual(days, 20 + 2 / 24)  # last touched by the call of 03-11 10:00
         self.assertEqual(rows[self.client_b], [1, False, 1, 1])  # never contacted: no days
 
+    @freeze_time("2026-03-31 12:00:00")
+    def test_a_read_of_one_kind_of_rows_matches_the_read_of_both(self):
+        # an outreach without company counts in its client's company
+        self.client_a.sudo().company_id = self.company
+        self.env["crm.outreach"].create(
+            {
+                "date": "2026-03-25 10:00:00",
+                "direction": "outbound",
+                "channel": "call",
+                "outcome": "done",
+                "summary": "Llamada sin compañía",
+                "partner_id": self.contact_a.id,
+                "user_id": self.contributor.id,
+                "company_id": False,
+            }
+        )
+        Report = self.env["crm.client.engagement.report"].with_user(self.manager)
+        clients = [("client_id", "in", (self.client_a | self.client_b).ids)]
+        reads = [
+            (
+                [("row_kind", "=", "touch")],
+                ["company_id", "channel"],
+                ["touch_count:sum", "inbound_count:sum"],
+                {"touch"},
+            ),
+            ([("inbound_email_count", "=", 1)], ["user_id"], ["response_hours:avg", "unanswered_count:sum"], {"touch"}),
+            ([("date", ">=", "2026-03-01")], ["date:month"], ["touch_count:sum"], {"touch"}),
+            (
+                [("row_kind", "=", "client")],
+                ["client_id"],
+                ["days_since_contact:avg", "inactive_count:sum"],
+                {"client"},
+            ),
+            ([("inactive_count", "=", 1)], ["client_type"], ["client_count:sum"], {"client"}),
+            ([("touch_count", "=", 0)], ["client_id"], ["client_count:sum"], {"touch", "client"}),
+            ([("date", "=", False)], ["client_id"], ["client_count:sum"], {"touch", "client"}),
+        ]
+        for domain, groupby, aggregates, kinds in reads:
+            with self.subTest(domain=domain):
+                self.assertEqual(Report._engagement_row_kinds(domain), kinds)
+                # a disjunction reads both kinds of rows (row_kind is never empty: the same rows)
+                both = ["|", ("row_kind", "=", False), *domain]
+                self.assertEqual(Report._engagement_row_kinds(both), {"touch", "client"})
+                figures = Report._read_group([*clients, *domain], groupby, aggregates)
+                self.assertTrue(figures)
+                self.assertEqual(figures, Report._read_group([*clients, *both], groupby, aggregates))
+        [(company, touches)] = Report._read_group(
+            [("row_kind", "=", "touch"), ("client_id", "=", self.client_a.id)], ["company_id"], ["touch_count:sum"]
+        )
+        self.assertEqual((company, touches), (self.company, 6))
+
     def test_team_isolation(self):
         self.set_team_isolation(True)
         self.assertEqual(self.figures([], ["client_count:sum", "touch_count:sum"], user=self.manager), [(1, 5)])
@@ -196,6 +247,46 @@ class TestCrmUsage(CrmClientSuiteCommon):
                 ("ccs_manager", "contacts", "update", 1),
                 ("ccs_manager", "outreach", "create", 1),
             ],
+        )
+
+    def test_records_count_in_their_company_else_their_users(self):
+        other = self.env["res.company"].create({"name": "Otra Empresa S.L."})
+        self.env.flush_all()
+        self.env.cr.execute(SQL("UPDATE crm_lead SET company_id = %s WHERE id = %s", other.id, self.unplanned.id))
+        self.env.invalidate_all()
+        # read without the record rules: every company
+        everything = [
+            (company.name, area, count)
+            for company, area, count in self.env["crm.usage.report"]._read_group(
+                [
+                    ("user_id", "in", (self.contributor | self.manager).ids),
+                    ("date", ">=", "2026-03-02"),
+                    ("date", "<", "2026-03-16"),
+                    ("action", "!=", "login"),
+                ],
+                ["company_id", "area"],
+                ["record_count:sum"],
+            )
+        ]
+        # the contacts and the activity have no company: their user's; the deals and the outreach their own
+        mine = self.company.name
+        self.assertEqual(
+            sorted(everything),
+            sorted(
+                [
+                    (mine, "activities", 1),
+                    (mine, "contacts", 3),
+                    (mine, "deals", 1),
+                    (mine, "outreach", 1),
+                    (other.name, "deals", 1),
+                ]
+            ),
+        )
+        # a Manager of the first company does not see the deal of the other
+        seen = self.figures(["company_id", "area"], ["record_count:sum"], domain=[("action", "!=", "login")])
+        self.assertEqual(
+            sorted((company.name, area, count) for company, area, count in seen),
+            sorted(row for row in everything if row[0] == mine),
         )
 
     def test_next_activity_share_and_data_quality_trend(self):
