@@ -703,7 +703,7 @@ def main():
                                avg(CASE WHEN stay_count > 1 OR (stay_count = 1 AND date_open_in IS NULL)
                                         THEN days_total END),
                                avg(CASE WHEN date_open_in IS NOT NULL
-                                        THEN EXTRACT(EPOCH FROM (now() at time zone 'UTC' - date_open_in)) / 86400
+                                        THEN date_part('epoch', now() at time zone 'UTC' - date_open_in) / 86400
                                         WHEN stay_count > 0 THEN days_latest END)
                           FROM crm_deal_stage_summary GROUP BY stage_id
                         """

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .crm_analytics_indexes import create_covering_index
+
 
 class CrmDealCompetitorReport(models.Model):
     """Win/loss analysis by competitor: one row per opportunity and competitor met on it.
@@ -57,35 +59,46 @@ class CrmDealCompetitorReport(models.Model):
         string="Lost Revenue", readonly=True, aggregator="sum", help="Value of the lost deals, in company currency."
     )
 
+    def init(self):
+        # the deals closed in a period, read from a narrow index of the deals (an index-only scan)
+        # instead of their wide rows: below the planner's JIT threshold, as the hand-written query is
+        create_covering_index(
+            self.env.cr,
+            "crm_lead_crm_competitor_closed_index",
+            "crm_lead",
+            ["date_closed"],
+            ["id", "stage_id", "active", "expected_revenue", "company_id", "team_id"],
+            where="type = 'opportunity' AND date_closed IS NOT NULL",
+        )
+
     @property
     def _table_query(self):
+        # the outcome computed once per row, as two booleans; a stage both won and lost counts as lost
         return SQL(
             """
-            SELECT d.*,
-                   (d.outcome = 'won')::int AS won_count,
-                   (d.outcome = 'lost')::int AS lost_count,
-                   CASE d.outcome WHEN 'won' THEN 100.0 WHEN 'lost' THEN 0.0 END AS win_rate,
-                   CASE WHEN d.outcome = 'won' THEN d.amount ELSE 0.0 END AS won_amount,
-                   CASE WHEN d.outcome = 'lost' THEN d.amount ELSE 0.0 END AS lost_amount
-              FROM (
-                SELECT l.id::bigint * 100000 + rel.crm_competitor_id AS id,
-                       l.id AS lead_id,
-                       rel.crm_competitor_id AS competitor_id,
-                       CASE WHEN NOT l.active OR stage.is_lost THEN 'lost'
-                            WHEN stage.is_won THEN 'won'
-                            ELSE 'open' END AS outcome,
-                       l.user_id AS user_id,
-                       l.team_id AS team_id,
-                       l.company_id AS company_id,
-                       l.lost_reason_id AS lost_reason_id,
-                       l.crm_lost_from_stage_id AS lost_from_stage_id,
-                       l.date_closed AS date_closed,
-                       1 AS deal_count,
-                       COALESCE(l.expected_revenue, 0.0) AS amount
-                  FROM crm_competitor_crm_lead_rel rel
-                  JOIN crm_lead l ON l.id = rel.crm_lead_id
-             LEFT JOIN crm_stage stage ON stage.id = l.stage_id
-                 WHERE l.type = 'opportunity'
-              ) d
+            SELECT l.id::bigint * 100000 + rel.crm_competitor_id AS id,
+                   l.id AS lead_id,
+                   rel.crm_competitor_id AS competitor_id,
+                   CASE WHEN o.lost THEN 'lost' WHEN o.won THEN 'won' ELSE 'open' END AS outcome,
+                   l.user_id AS user_id,
+                   l.team_id AS team_id,
+                   l.company_id AS company_id,
+                   l.lost_reason_id AS lost_reason_id,
+                   l.crm_lost_from_stage_id AS lost_from_stage_id,
+                   l.date_closed AS date_closed,
+                   1 AS deal_count,
+                   o.won::int AS won_count,
+                   o.lost::int AS lost_count,
+                   CASE WHEN o.lost THEN 0.0 WHEN o.won THEN 100.0 END AS win_rate,
+                   CASE WHEN o.won THEN COALESCE(l.expected_revenue, 0.0) ELSE 0.0 END AS won_amount,
+                   CASE WHEN o.lost THEN COALESCE(l.expected_revenue, 0.0) ELSE 0.0 END AS lost_amount
+              FROM crm_competitor_crm_lead_rel rel
+              JOIN crm_lead l ON l.id = rel.crm_lead_id
+         LEFT JOIN crm_stage stage ON stage.id = l.stage_id
+             CROSS JOIN LATERAL (
+                 SELECT NOT l.active OR COALESCE(stage.is_lost, FALSE) AS lost,
+                        l.active AND COALESCE(stage.is_won, FALSE) AND NOT COALESCE(stage.is_lost, FALSE) AS won
+             ) o
+             WHERE l.type = 'opportunity'
             """
         )

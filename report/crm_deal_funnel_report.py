@@ -158,7 +158,8 @@ class CrmDealFunnelReport(models.Model):
 
     @property
     def _table_query(self):
-        # now from Python: the age of the open stays follows the server clock (and tests' frozen time)
+        # now from Python: the age of the open stays follows the server clock (and tests' frozen time);
+        # date_part, not EXTRACT: a float like the stored days, so that the averages add floats, not numerics
         return SQL(
             """
             SELECT s.id AS id,
@@ -190,13 +191,13 @@ class CrmDealFunnelReport(models.Model):
                    CASE WHEN s.stay_count > 1 OR (s.stay_count = 1 AND s.date_open_in IS NULL)
                         THEN s.days_latest END AS days_latest,
                    CASE WHEN s.date_open_in IS NOT NULL
-                        THEN EXTRACT(EPOCH FROM (%(now)s - s.date_open_in)) / 86400.0
+                        THEN date_part('epoch', %(now)s - s.date_open_in) / 86400
                         WHEN s.stay_count > 0 THEN s.days_latest END AS days_latest_open,
                    CASE WHEN s.stay_count > 1 OR (s.stay_count = 1 AND s.date_open_in IS NULL)
                         THEN s.days_total END AS days_cumulative,
                    CASE WHEN s.stay_count > 0
                         THEN s.days_total + COALESCE(
-                            EXTRACT(EPOCH FROM (%(now)s - s.date_open_in)) / 86400.0, 0)
+                            date_part('epoch', %(now)s - s.date_open_in) / 86400, 0)
                         END AS days_cumulative_open
               FROM crm_deal_stage_summary s
               -- LEFT: the planner drops the joins a query does not read

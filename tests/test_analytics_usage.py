@@ -375,3 +375,11 @@ class TestWinLossByCompetitor(CrmClientSuiteCommon):
                 self.env["crm.deal.competitor.report"].with_user(user).web_read_group(
                     [], ["competitor_id"], ["competitor_id"]
                 )
+
+    def test_outcome_counts(self):
+        # won: the deal in the won stage; lost: the deal marked lost (archived), once per rival met on it
+        rows = self.figures(["outcome"], ["deal_count:sum", "won_count:sum", "lost_count:sum", "win_rate:avg"])
+        self.assertEqual(
+            {outcome: values for outcome, *values in rows},
+            {"won": [1, 1, 0, 100.0], "lost": [2, 0, 2, 0.0], "open": [1, 0, 0, False]},
+        )
