@@ -191,6 +191,14 @@ class TwoCursorCase(TransactionCase):
             cr.transaction = api.Transaction(self.registry)
             yield api.Environment(cr, SUPERUSER_ID, context or {})
 
+    def remove_team(self, team_id, user_ids=()):
+        """Delete, committed, a team made by the test, with its deals (archived
+        too) and its users."""
+        with self.committed_env() as env:
+            env["crm.lead"].with_context(active_test=False).search([("team_id", "=", team_id)]).unlink()
+            env["crm.team"].browse(team_id).unlink()
+            env["res.users"].browse(user_ids).unlink()
+
     def run_workers(self, job, count=2):
         """Run ``job(env)`` in ``count`` threads at once, each on its own cursor
         with the cron's right to commit; return their results. A worker's error

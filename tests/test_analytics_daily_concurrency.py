@@ -41,13 +41,7 @@ class TestDailyFiguresConcurrency(TwoCursorCase):
             self.user_id, self.team_id, self.deal_ids = user.id, team.id, deals.ids
             self.stage_ids = stages[:2].ids
             self.won_stage_id = env["crm.stage"].search([("is_won", "=", True)], limit=1).id
-        self.addCleanup(self._cleanup)
-
-    def _cleanup(self):
-        with self.committed_env() as env:
-            env["crm.lead"].with_context(active_test=False).search([("team_id", "=", self.team_id)]).unlink()
-            env["crm.team"].browse(self.team_id).unlink()
-            env["res.users"].browse(self.user_id).unlink()
+        self.addCleanup(self.remove_team, self.team_id, [self.user_id])
 
     def no_wait(self, env):
         # a wait on a lock fails at once instead of blocking (or hanging, both cursors on one thread)

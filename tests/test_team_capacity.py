@@ -221,13 +221,7 @@ class TestCapacityConcurrency(TwoCursorCase):
                 }
             )
             self.user_id, self.team_id = user.id, team.id
-        self.addCleanup(self._cleanup)
-
-    def _cleanup(self):
-        with self.committed_env() as env:
-            env["crm.lead"].with_context(active_test=False).search([("team_id", "=", self.team_id)]).unlink()
-            env["crm.team"].browse(self.team_id).unlink()
-            env["res.users"].browse(self.user_id).unlink()
+        self.addCleanup(self.remove_team, self.team_id, [self.user_id])
 
     def two_batches_at_once(self):
         """Create a lead in the team on two cursors at once, the second
