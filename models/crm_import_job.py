@@ -41,7 +41,7 @@ from .crm_automation import cron_commit
 from .crm_automation_run import claimed_batches
 from .crm_import_mapping import FALSE_WORDS, TARGETS, TRUE_WORDS, normalize_header, suggest, template_key
 from .res_partner import normalize_vat
-from .res_partner_import import PHONE_CACHE_KEY, phone_key
+from .res_partner_import import PHONE_CACHE_KEY, phone_key, phone_matches_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -975,7 +975,8 @@ class CrmImportJob(models.Model):
         phones = {r.key_phone for r in pending if r.key_phone}
         if phones:
             by_key["phone"] = {}
-            domain = ["|", ("crm_phone_e164", "in", list(phones)), ("crm_mobile_e164", "in", list(phones))]
+            candidates = [pid for (pid,) in self.env.execute_query(phone_matches_sql(phones))]
+            domain = [("id", "in", candidates)]
             for partner in Partner.search_fetch(domain, ["crm_phone_e164", "crm_mobile_e164"]):
                 for number in {partner.crm_phone_e164, partner.crm_mobile_e164} - {False}:
                     by_key["phone"].setdefault(number, set()).add(partner.id)

@@ -1,6 +1,7 @@
 from contextlib import contextmanager
 
 from odoo import api, fields, models, tools
+from odoo.tools import SQL
 
 # Keys of the cursor's cache (``env.cr.cache``) an import batch opens.
 PARENT_CHECK_KEY = "crm_import_parent_check"
@@ -22,6 +23,24 @@ def phone_key(number, country, force_format="E164"):
     """What ``_phone_format_number``'s result depends on: the number, the
     country's code and dialling code, the format."""
     return (number, country.code or False, country.phone_code or False, force_format)
+
+
+def phone_matches_sql(numbers):
+    """SQL of the ids of the partners (any, archived too: filter after) whose
+    E.164 phone or mobile is one of ``numbers``.
+
+    Joined to the numbers rather than ``= ANY(...)``: for a few hundred
+    numbers and table statistics that lag behind a large import, the planner
+    takes the trigram indexes of these columns for the equality, and every
+    "+34..." trigram's posting list is most of the table (half a second a
+    batch at 3,000 contacts, growing with the table). A join uses the b-tree
+    indexes or one hashed pass."""
+    numbers = sorted({number for number in numbers if number})
+    return SQL(
+        """SELECT p.id FROM res_partner p JOIN unnest(%(numbers)s::varchar[]) n(k) ON p.crm_phone_e164 = n.k
+           UNION SELECT p.id FROM res_partner p JOIN unnest(%(numbers)s::varchar[]) n(k) ON p.crm_mobile_e164 = n.k""",
+        numbers=numbers,
+    )
 
 
 class ResPartner(models.Model):
