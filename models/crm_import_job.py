@@ -1220,8 +1220,10 @@ class CrmImportJob(models.Model):
         """Create or update the records of ``rows`` (valid rows of one kind):
         one create(vals_list) for the batch, the updates written together,
         each failure isolated in a savepoint, every row's outcome stored.
-        Each distinct phone number is parsed once for the batch."""
-        with self.env["res.partner"]._crm_import_phone_cache() as numbers:
+        Each distinct phone number is parsed once for the batch, and the
+        defaults of the new contacts read once."""
+        Partner = self.env["res.partner"]
+        with Partner._crm_import_phone_cache() as numbers, Partner._crm_import_defaults_cache():
             for row in rows:
                 for key, number in ((row.vals or {}).get(PARSED_PHONES) or {}).items():
                     numbers.setdefault(tuple(json.loads(key)), number)
@@ -1930,6 +1932,10 @@ class CrmImportJob(models.Model):
             )
         )
         self.env["crm.import.job.row"].invalidate_model(["record_id"])
+        # What depends on the contacts (their contacts, deals, attendees...):
+        # one query per link for the batch, not a search per link while
+        # the ORM marks their computed fields.
+        records._crm_prefetch_dependents()
         records.unlink()
 
     def _revert_updated(self, rows):
