@@ -863,8 +863,18 @@ class CrmImportJob(models.Model):
         """Rows of the file that are the same person as an earlier row: one
         statement per matching key, then chains resolved to the first row."""
         cr = self.env.cr
-        # The staged rows are new: give the planner their statistics.
-        cr.execute(SQL("ANALYZE crm_import_job_row"))
+        # The staged rows are new: give the planner their statistics, of the
+        # columns these statements filter and group on only (the JSON
+        # columns' statistics took two thirds of the time, unused).
+        cr.execute(
+            SQL(
+                "ANALYZE crm_import_job_row (%s)",
+                SQL(", ").join(
+                    SQL.identifier(column)
+                    for column in ("job_id", "state", "kind", "duplicate_of", *(f"key_{key}" for key in MATCH_KEYS))
+                ),
+            )
+        )
         for key in MATCH_KEYS:
             column = SQL.identifier(f"key_{key}")
             cr.execute(
