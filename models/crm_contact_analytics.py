@@ -345,7 +345,7 @@ class CrmContactAnalytics(models.Model):
                            UNION %(phones)s""",
                         emails=emails,
                         vats=vats,
-                        phones=phone_matches_sql(phones),
+                        phones=phone_matches_sql(analytics.env["res.partner"], phones),
                     )
                 )
             )

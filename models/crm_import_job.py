@@ -985,7 +985,7 @@ class CrmImportJob(models.Model):
         phones = {r.key_phone for r in pending if r.key_phone}
         if phones:
             by_key["phone"] = {}
-            candidates = [pid for (pid,) in self.env.execute_query(phone_matches_sql(phones))]
+            candidates = [pid for (pid,) in self.env.execute_query(phone_matches_sql(Partner, phones))]
             domain = [("id", "in", candidates)]
             for partner in Partner.search_fetch(domain, ["crm_phone_e164", "crm_mobile_e164"]):
                 for number in {partner.crm_phone_e164, partner.crm_mobile_e164} - {False}:

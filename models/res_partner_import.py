@@ -26,9 +26,10 @@ def phone_key(number, country, force_format="E164"):
     return (number, country.code or False, country.phone_code or False, force_format)
 
 
-def phone_matches_sql(numbers):
+def phone_matches_sql(partners, numbers):
     """SQL of the ids of the partners (any, archived too: filter after) whose
-    E.164 phone or mobile is one of ``numbers``.
+    E.164 phone or mobile is one of ``numbers``; ``partners``: the model,
+    whose pending values of these columns the query flushes.
 
     Joined to the numbers rather than ``= ANY(...)``: for a few hundred
     numbers and table statistics that lag behind a large import, the planner
@@ -38,9 +39,16 @@ def phone_matches_sql(numbers):
     indexes or one hashed pass."""
     numbers = sorted({number for number in numbers if number})
     return SQL(
-        """SELECT p.id FROM res_partner p JOIN unnest(%(numbers)s::varchar[]) n(k) ON p.crm_phone_e164 = n.k
-           UNION SELECT p.id FROM res_partner p JOIN unnest(%(numbers)s::varchar[]) n(k) ON p.crm_mobile_e164 = n.k""",
-        numbers=numbers,
+        "%s UNION %s",
+        *(
+            SQL(
+                "SELECT p.id FROM res_partner p JOIN unnest(%s::varchar[]) n(k) ON p.%s = n.k",
+                numbers,
+                SQL.identifier(fname),
+                to_flush=partners._fields[fname],
+            )
+            for fname in ("crm_phone_e164", "crm_mobile_e164")
+        ),
     )
 
 

@@ -159,3 +159,24 @@ class TestImportBatchWork(TestImportCommon):
             others = self.Partner.create([{"name": "Fuera 1"}, {"name": "Fuera 2"}])
         self.assertEqual(max(asked.values()), 2, asked)
         self.assertEqual(set(others.mapped("function")), {"Comprador"})
+
+    def test_a_number_matches_the_phone_or_the_mobile_of_an_active_contact(self):
+        by_phone = self.Partner.create({"name": "Teléfono Fijo", "phone": "+34 915 550 101"})
+        by_mobile = self.Partner.create({"name": "Teléfono Móvil", "mobile": "+34 612 550 102"})
+        archived = self.Partner.create({"name": "Archivado", "phone": "+34 915 550 103", "active": False})
+        header = ["Name", "Phone", "City", "Country"]
+        rows = [
+            ["Fijo Nuevo Nombre", "915 550 101", "Ávila", "ES"],
+            ["Móvil Nuevo Nombre", "612 550 102", "Soria", "ES"],
+            ["Archivado Otra Vez", "915 550 103", "Teruel", "ES"],
+        ]
+        job = self.job(csv_bytes([header, *rows]))
+        job.action_import()
+        rows = self.rows(job)
+        self.assertEqual((rows[2].state, rows[2].record_id), ("updated", by_phone))
+        self.assertEqual((rows[3].state, rows[3].record_id), ("updated", by_mobile))
+        self.assertEqual((by_phone.city, by_mobile.city), ("Ávila", "Soria"))
+        # An archived contact is no match: the row creates a contact of its own.
+        self.assertEqual(rows[4].state, "created")
+        self.assertNotEqual(rows[4].record_id, archived)
+        self.assertFalse(archived.city)
