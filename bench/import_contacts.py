@@ -307,7 +307,8 @@ class QueryProfile:
 
         self.origin = origin = sql_db.Cursor.execute
         self.parts, self.statements = collections.Counter(), collections.Counter()
-        parts, statements = self.parts, self.statements
+        self.times = collections.Counter()
+        parts, statements, times = self.parts, self.statements, self.times
 
         def execute(cr, query, params=None, log_exceptions=True):
             frame, part = sys._getframe(1), "other"
@@ -320,7 +321,11 @@ class QueryProfile:
             text = re.sub(r"'[^']*'|\b\d+\b", "?", text)[:110]
             parts[part] += 1
             statements[(part, text)] += 1
-            return origin(cr, query, params, log_exceptions)
+            started = time.perf_counter()
+            try:
+                return origin(cr, query, params, log_exceptions)
+            finally:
+                times[(part, text)] += time.perf_counter() - started
 
         sql_db.Cursor.execute = execute
         self.profile = cProfile.Profile()
@@ -336,6 +341,9 @@ class QueryProfile:
         print(f"  profile {self.label}: queries by part {dict(self.parts.most_common())}", flush=True)
         for (part, text), count in self.statements.most_common(40):
             print(f"    {count:7d} {part:22s} {text}", flush=True)
+        print(f"  profile {self.label}: slowest statements (seconds in all, calls)", flush=True)
+        for (part, text), seconds in self.times.most_common(25):
+            print(f"    {seconds:7.2f}s {self.statements[(part, text)]:6d} {part:22s} {text}", flush=True)
         return False
 
 

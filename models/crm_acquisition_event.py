@@ -189,13 +189,16 @@ class CrmAcquisitionEventNotify(models.Model):
     def _recipients(self):
         """{user: events} of the people told of these events: the assignee
         and the internal users following the event's sales team."""
-        recipients = {}
+        recipients, users_of = {}, {}
         for event in self.sudo():
-            users = event.user_id | event.team_id.message_partner_ids.user_ids
-            for user in users.filtered(lambda user: not user.share and user.active):
-                recipients.setdefault(user, self.browse())
-                recipients[user] |= event
-        return recipients
+            # Once per assignee and team (an import's batch has a few of them).
+            key = (event.user_id.id, event.team_id.id)
+            if key not in users_of:
+                users = event.user_id | event.team_id.message_partner_ids.user_ids
+                users_of[key] = users.filtered(lambda user: not user.share and user.active)
+            for user in users_of[key]:
+                recipients.setdefault(user, []).append(event.id)
+        return {user: self.browse(ids) for user, ids in recipients.items()}
 
     def _notify(self, mode):
         """One inbox message per recipient whose preference is ``mode``,

@@ -1,10 +1,12 @@
 from contextlib import contextmanager
 
 from odoo import api, fields, models, tools
+from odoo.tools import SQL
 
 # Keys of the cursor's cache (``env.cr.cache``) an import batch opens.
 PARENT_CHECK_KEY = "crm_import_parent_check"
 PHONE_CACHE_KEY = "crm_import_phone_cache"
+DEFAULTS_CACHE_KEY = "crm_import_defaults_cache"
 
 # {field of res.partner: (comodel, many2one of the comodel to res.partner)}:
 # the inverses of the links to contacts that computed fields depend on and
@@ -22,6 +24,32 @@ def phone_key(number, country, force_format="E164"):
     """What ``_phone_format_number``'s result depends on: the number, the
     country's code and dialling code, the format."""
     return (number, country.code or False, country.phone_code or False, force_format)
+
+
+def phone_matches_sql(partners, numbers):
+    """SQL of the ids of the partners (any, archived too: filter after) whose
+    E.164 phone or mobile is one of ``numbers``; ``partners``: the model,
+    whose pending values of these columns the query flushes.
+
+    Joined to the numbers rather than ``= ANY(...)``: for a few hundred
+    numbers and table statistics that lag behind a large import, the planner
+    takes the trigram indexes of these columns for the equality, and every
+    "+34..." trigram's posting list is most of the table (half a second a
+    batch at 3,000 contacts, growing with the table). A join uses the b-tree
+    indexes or one hashed pass."""
+    numbers = sorted({number for number in numbers if number})
+    return SQL(
+        "%s UNION %s",
+        *(
+            SQL(
+                "SELECT p.id FROM res_partner p JOIN unnest(%s::varchar[]) n(k) ON p.%s = n.k",
+                numbers,
+                SQL.identifier(fname),
+                to_flush=partners._fields[fname],
+            )
+            for fname in ("crm_phone_e164", "crm_mobile_e164")
+        ),
+    )
 
 
 class ResPartner(models.Model):
@@ -141,6 +169,42 @@ class ResPartner(models.Model):
             yield numbers
         finally:
             cache.pop(PHONE_CACHE_KEY, None)
+
+    @contextmanager
+    def _crm_import_defaults_cache(self):
+        """Inside the block, ``default_get`` runs once per distinct request
+        (the fields asked, the context, the user and companies) instead of
+        once per created record: stock's ``create`` asks it for every record
+        of a batch the defaults of the fields its values leave out (about
+        300 for a contact), with the same answer each time. Every default of
+        res.partner is the same for all the records of one batch (the
+        creation time of ``calendar_last_notif_ack`` is the batch's). Each
+        caller gets its own copy. The cache lives for the block only."""
+        cache = self.env.cr.cache
+        if DEFAULTS_CACHE_KEY in cache:
+            yield
+            return
+        cache[DEFAULTS_CACHE_KEY] = {}
+        try:
+            yield
+        finally:
+            cache.pop(DEFAULTS_CACHE_KEY, None)
+
+    @api.model
+    def default_get(self, fields_list):
+        defaults = self.env.cr.cache.get(DEFAULTS_CACHE_KEY)
+        if defaults is None:
+            return super().default_get(fields_list)
+        key = (
+            tuple(fields_list),
+            self.env.uid,
+            self.env.su,
+            tuple(self.env.companies.ids),
+            repr(sorted(self.env.context.items())),
+        )
+        if key not in defaults:
+            defaults[key] = super().default_get(fields_list)
+        return dict(defaults[key])
 
     def _phone_format_number(self, number, country, force_format="E164", raise_exception=False):
         numbers = self.env.cr.cache.get(PHONE_CACHE_KEY)

@@ -1,4 +1,7 @@
+import collections
 from unittest.mock import patch
+
+from odoo.models import BaseModel
 
 from odoo.addons.phone_validation.tools import phone_validation
 
@@ -124,3 +127,56 @@ class TestImportBatchWork(TestImportCommon):
         # cycle failed it) each row was written and checked alone.
         self.assertEqual(checks[0], sorted(self.people.ids))
         self.assertEqual(sorted(checks[1:]), sorted([person.id] for person in self.people))
+
+    def test_the_defaults_are_read_once_per_batch_and_every_contact_gets_them(self):
+        self.env["ir.default"].set("res.partner", "function", "Comprador")
+        origin = BaseModel.default_get
+        asked = collections.Counter()
+
+        def default_get(records, fields_list):
+            if records._name == "res.partner":
+                asked[tuple(sorted(fields_list))] += 1
+            return origin(records, fields_list)
+
+        header = ["Name", "Email"]
+        rows = [[f"Defecto {n}", f"defecto{n}@lote.es"] for n in range(4)]
+        job = self.job(csv_bytes([header, *rows]))
+        with patch.object(BaseModel, "default_get", default_get):
+            job.action_import()
+        self.assertEqual(job.count_created, 4)
+        created = self.Partner.search([("email", "=like", "defecto%@lote.es")])
+        self.assertEqual(len(created), 4)
+        self.assertEqual(set(created.mapped("function")), {"Comprador"})
+        self.assertEqual(set(created.mapped("active")), {True})
+        self.assertEqual(set(created.mapped("lang")), {"en_US"})
+        # Stock's create asks the defaults of each new record (the fields its
+        # values leave out, the same for all four): asked once in the batch.
+        self.assertTrue(asked)
+        self.assertEqual(set(asked.values()), {1}, asked)
+        # Outside an import batch, stock's create asks them for each record.
+        asked.clear()
+        with patch.object(BaseModel, "default_get", default_get):
+            others = self.Partner.create([{"name": "Fuera 1"}, {"name": "Fuera 2"}])
+        self.assertEqual(max(asked.values()), 2, asked)
+        self.assertEqual(set(others.mapped("function")), {"Comprador"})
+
+    def test_a_number_matches_the_phone_or_the_mobile_of_an_active_contact(self):
+        by_phone = self.Partner.create({"name": "Teléfono Fijo", "phone": "+34 915 550 101"})
+        by_mobile = self.Partner.create({"name": "Teléfono Móvil", "mobile": "+34 612 550 102"})
+        archived = self.Partner.create({"name": "Archivado", "phone": "+34 915 550 103", "active": False})
+        header = ["Name", "Phone", "City", "Country"]
+        rows = [
+            ["Fijo Nuevo Nombre", "915 550 101", "Ávila", "ES"],
+            ["Móvil Nuevo Nombre", "612 550 102", "Soria", "ES"],
+            ["Archivado Otra Vez", "915 550 103", "Teruel", "ES"],
+        ]
+        job = self.job(csv_bytes([header, *rows]))
+        job.action_import()
+        rows = self.rows(job)
+        self.assertEqual((rows[2].state, rows[2].record_id), ("updated", by_phone))
+        self.assertEqual((rows[3].state, rows[3].record_id), ("updated", by_mobile))
+        self.assertEqual((by_phone.city, by_mobile.city), ("Ávila", "Soria"))
+        # An archived contact is no match: the row creates a contact of its own.
+        self.assertEqual(rows[4].state, "created")
+        self.assertNotEqual(rows[4].record_id, archived)
+        self.assertFalse(archived.city)
