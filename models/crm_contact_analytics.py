@@ -2,6 +2,7 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 from odoo.tools.sql import table_exists
 
+from ..sql_tuning import without_jit
 from .res_partner import CLIENT_STATUSES, CLIENT_TYPES, ROLE_CATEGORIES
 from .res_partner_import import phone_matches_sql
 
@@ -219,21 +220,15 @@ class CrmContactAnalytics(models.Model):
         self.env.cr.execute(SQL("DELETE FROM crm_contact_analytics WHERE %s", where))
         # Without JIT: the fold's estimated cost (six index lookups per partner) crosses
         # jit_above_cost from a few hundred partners on, and compiling it (about 0.3 s) takes
-        # far longer than running it. Set for this statement only.
-        jit = self.env.execute_query(
-            SQL(
-                "SELECT old.jit, set_config('jit', 'off', true) "
-                "FROM (SELECT current_setting('jit') AS jit OFFSET 0) old"
+        # far longer than running it.
+        with without_jit(self.env.cr):
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO crm_contact_analytics (%s) %s",
+                    SQL(", ").join(SQL.identifier(column) for column in CONTACT_ANALYTICS_COLUMNS),
+                    self._fold_sql(partner_ids),
+                )
             )
-        )[0][0]
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO crm_contact_analytics (%s) %s",
-                SQL(", ").join(SQL.identifier(column) for column in CONTACT_ANALYTICS_COLUMNS),
-                self._fold_sql(partner_ids),
-            )
-        )
-        self.env.cr.execute(SQL("SELECT set_config('jit', %s, true)", jit))
         self.invalidate_model()
 
     # Upkeep ----------------------------------------------------------------------

@@ -3,7 +3,7 @@ from odoo.tools import SQL
 
 from ..models.crm_outreach import OUTREACH_CHANNELS, OUTREACH_DIRECTIONS, TOUCH_OUTCOMES
 from ..models.res_partner import CLIENT_STATUSES, CLIENT_TYPES
-from .crm_analytics_indexes import create_covering_index
+from ..sql_tuning import create_covering_index
 
 # The columns only one kind of row fills, and that kind; the other kind holds 0 there, or NULL for
 # those of ENGAGEMENT_NULL_COLUMNS.

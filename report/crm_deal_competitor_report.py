@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from .crm_analytics_indexes import create_covering_index
+from ..sql_tuning import create_covering_index
 
 
 class CrmDealCompetitorReport(models.Model):
