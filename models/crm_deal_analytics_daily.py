@@ -99,11 +99,11 @@ class CrmDealAnalyticsFiguresMixin(models.AbstractModel):
     # the time in stage of the funnel report (crm.deal.funnel.report), open stays following the clock:
     # their count and the sum of their entry times (seconds since the epoch), the sum of the latest
     # finished stays (of the stages with one; of the stages stayed in and left), of all finished stays
-    open_count = fields.Integer(readonly=True)
-    open_epoch_sum = fields.Float(readonly=True, digits=(32, 6))
-    days_latest_sum = fields.Float(readonly=True, digits=(32, 6))
-    days_latest_closed_sum = fields.Float(readonly=True, digits=(32, 6))
-    days_stayed_sum = fields.Float(readonly=True, digits=(32, 6))
+    open_count = fields.Integer(string="Open Stays", readonly=True)
+    open_epoch_sum = fields.Float(string="Entry Times of Open Stays", readonly=True, digits=(32, 6))
+    days_latest_sum = fields.Float(string="Days of Latest Finished Stays", readonly=True, digits=(32, 6))
+    days_latest_closed_sum = fields.Float(string="Days of Latest Stays, Stage Left", readonly=True, digits=(32, 6))
+    days_stayed_sum = fields.Float(string="Days of Finished Stays", readonly=True, digits=(32, 6))
     pipeline_value = fields.Float(readonly=True, digits=(32, 6))
     weighted_value = fields.Float(readonly=True, digits=(32, 6))
 
