@@ -12,7 +12,7 @@ class TestFunnelFromDailyFigures(TestAnalyticsCommon):
     figures of the report's own query: counts, conversions, latest and cumulative time in stage, open
     stay excluded and included (its age following the clock), under the same record rules."""
 
-    def read(self, user, domain, groupby, daily=True, tz="UTC"):
+    def grouped(self, user, domain, groupby, daily=True, tz="UTC"):
         Funnel = self.env["crm.deal.funnel.report"].with_user(user).with_context(tz=tz)
         if not daily:
             Funnel = Funnel.with_context(crm_funnel_no_daily=True)
@@ -32,10 +32,10 @@ class TestFunnelFromDailyFigures(TestAnalyticsCommon):
     def assertSameAsQuery(self, user, domain, groupby):
         Funnel = self.env["crm.deal.funnel.report"].with_user(user).with_context(tz="UTC")
         self.assertIsNotNone(Funnel._read_group_daily(domain, groupby, MEASURES), "answered from the sums")
-        ours = self.read(user, domain, groupby)
+        ours = self.grouped(user, domain, groupby)
         if user == self.admin_user:
             self.assertTrue(ours, "Admins see every figure")
-        self.assertSameRows(ours, self.read(user, domain, groupby, daily=False), f"{user.login} {domain} {groupby}")
+        self.assertSameRows(ours, self.grouped(user, domain, groupby, daily=False), f"{user.login} {domain} {groupby}")
 
     def test_same_figures_as_the_query(self):
         source = self.env["utm.source"].create({"name": "Fair"})
@@ -111,8 +111,8 @@ class TestFunnelFromDailyFigures(TestAnalyticsCommon):
             Funnel.with_context(tz="Europe/Madrid")._read_group_daily([], ["date_first_in:month"], ["deal_count:sum"])
         )
         self.assertSameRows(
-            self.read(self.admin_user, [], ["stage_id", "date_first_in:month"], tz="Europe/Madrid"),
-            self.read(self.admin_user, [], ["stage_id", "date_first_in:month"], daily=False, tz="Europe/Madrid"),
+            self.grouped(self.admin_user, [], ["stage_id", "date_first_in:month"], tz="Europe/Madrid"),
+            self.grouped(self.admin_user, [], ["stage_id", "date_first_in:month"], daily=False, tz="Europe/Madrid"),
             "other time zone",
         )
 
