@@ -712,6 +712,30 @@ def main():
                 None,
             ),
             (
+                # the same read against hand SQL over the daily sums it is answered from (sums plus pending)
+                "time_in_stage_sums",
+                lambda: Funnel._read_group([], ["stage_id"], ["days_cumulative:avg", "days_latest_open:avg"]),
+                sql(
+                    SQL(
+                        """
+                        SELECT stage_id, sum(days_sum) / NULLIF(sum(days_count), 0),
+                               (sum(days_latest_closed_sum)
+                                + (sum(open_count) * date_part('epoch', now() at time zone 'UTC')::numeric
+                                   - sum(open_epoch_sum)) / 86400) / NULLIF(sum(stayed_count), 0)
+                          FROM (SELECT stage_id, deal_count, days_sum, days_count, days_latest_closed_sum,
+                                       open_count, open_epoch_sum, stayed_count
+                                  FROM crm_deal_analytics_daily WHERE kind = 'stage'
+                                 UNION ALL
+                                SELECT stage_id, deal_count, days_sum, days_count, days_latest_closed_sum,
+                                       open_count, open_epoch_sum, stayed_count
+                                  FROM crm_deal_analytics_pending WHERE kind = 'stage') f
+                      GROUP BY stage_id HAVING sum(deal_count) > 0
+                        """
+                    )
+                ),
+                None,
+            ),
+            (
                 "outcomes",
                 lambda: Outcome._read_group(
                     [("date_closed", ">=", low), ("date_closed", "<", high)],

@@ -27,6 +27,11 @@ DAILY_MEASURES = (
     "advanced_strict_count",
     "days_sum",
     "days_count",
+    "open_count",
+    "open_epoch_sum",
+    "days_latest_sum",
+    "days_latest_closed_sum",
+    "days_stayed_sum",
     "pipeline_value",
     "weighted_value",
 )
@@ -36,6 +41,10 @@ MEASURE_TYPES = {
     "closed_amount": "numeric",
     "cycle_seconds": "numeric",
     "days_sum": "numeric",
+    "open_epoch_sum": "numeric",
+    "days_latest_sum": "numeric",
+    "days_latest_closed_sum": "numeric",
+    "days_stayed_sum": "numeric",
     "pipeline_value": "numeric",
     "weighted_value": "numeric",
 }
@@ -87,6 +96,14 @@ class CrmDealAnalyticsFiguresMixin(models.AbstractModel):
     advanced_strict_count = fields.Integer(readonly=True)
     days_sum = fields.Float(readonly=True, digits=(32, 6))
     days_count = fields.Integer(readonly=True)
+    # the time in stage of the funnel report (crm.deal.funnel.report), open stays following the clock:
+    # their count and the sum of their entry times (seconds since the epoch), the sum of the latest
+    # finished stays (of the stages with one; of the stages stayed in and left), of all finished stays
+    open_count = fields.Integer(string="Open Stays", readonly=True)
+    open_epoch_sum = fields.Float(string="Entry Times of Open Stays", readonly=True, digits=(32, 6))
+    days_latest_sum = fields.Float(string="Days of Latest Finished Stays", readonly=True, digits=(32, 6))
+    days_latest_closed_sum = fields.Float(string="Days of Latest Stays, Stage Left", readonly=True, digits=(32, 6))
+    days_stayed_sum = fields.Float(string="Days of Finished Stays", readonly=True, digits=(32, 6))
     pipeline_value = fields.Float(readonly=True, digits=(32, 6))
     weighted_value = fields.Float(readonly=True, digits=(32, 6))
 
@@ -284,6 +301,13 @@ class CrmDealAnalyticsDaily(models.Model):
                     "advanced_strict_count": SQL("COALESCE(s.is_strict AND s.advanced_strict, FALSE)::int"),
                     "days_sum": SQL("CASE WHEN %s THEN s.days_total::numeric ELSE 0 END", SQL("s.closed_stay")),
                     "days_count": SQL("s.closed_stay::int"),
+                    "open_count": SQL("(s.date_open_in IS NOT NULL)::int"),
+                    "open_epoch_sum": SQL("COALESCE(date_part('epoch', s.date_open_in)::numeric, 0)"),
+                    "days_latest_sum": SQL("CASE WHEN s.closed_stay THEN s.days_latest::numeric ELSE 0 END"),
+                    "days_latest_closed_sum": SQL(
+                        "CASE WHEN s.stay_count > 0 AND s.date_open_in IS NULL THEN s.days_latest::numeric ELSE 0 END"
+                    ),
+                    "days_stayed_sum": SQL("CASE WHEN s.stay_count > 0 THEN s.days_total::numeric ELSE 0 END"),
                 },
                 # the funnel's time in stage (days_cumulative) counts the stages with a finished stay
                 SQL(
@@ -520,6 +544,33 @@ class CrmDealAnalyticsDaily(models.Model):
         )
         self.invalidate_model()
         self.env["crm.deal.analytics.pending"].invalidate_model()
+
+    @api.model
+    def _fill_new_measures(self):
+        """Upgrade: the measures added since the rows were filled are NULL; they are zero in the kinds that do
+        not sum them, and the stage kind, which does, is filled again."""
+        missing = [
+            measure
+            for measure in DAILY_MEASURES
+            if self.env.execute_query(
+                SQL(
+                    "SELECT 1 FROM crm_deal_analytics_daily WHERE %s IS NULL LIMIT 1",
+                    SQL.identifier(measure),
+                )
+            )
+        ]
+        if not missing:
+            return
+        for table in ("crm_deal_analytics_daily", "crm_deal_analytics_pending"):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET %s WHERE %s",
+                    SQL.identifier(table),
+                    SQL(", ").join(SQL("%s = COALESCE(%s, 0)", SQL.identifier(m), SQL.identifier(m)) for m in missing),
+                    SQL(" OR ").join(SQL("%s IS NULL", SQL.identifier(m)) for m in missing),
+                )
+            )
+        self._fill(kinds=["stage"])
 
     @api.model
     def _is_empty(self):

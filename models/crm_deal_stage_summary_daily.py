@@ -21,7 +21,9 @@ class CrmDealStageSummary(models.Model):
     def _init_summary(self):
         Daily = self.env["crm.deal.analytics.daily"].sudo()
         if not Daily._is_empty():
-            return super()._init_summary()
+            res = super()._init_summary()
+            Daily._fill_new_measures()
+            return res
         # first install or upgrade: the deals' folds without upkeep, then the figures filled in SQL
         res = super(CrmDealStageSummary, self.with_context(crm_daily_skip=True))._init_summary()
         Daily._fill()

@@ -64,3 +64,4 @@ from . import test_import_batch_work
 from . import test_outreach_reply
 from . import test_analytics_daily
 from . import test_analytics_daily_concurrency
+from . import test_analytics_funnel_daily
