@@ -2052,10 +2052,32 @@ class CrmImportJobRow(models.Model):
     key_name = fields.Char(readonly=True)
 
     def init(self):
+        cr = self.env.cr
         for key in ("company_key", *(f"key_{k}" for k in MATCH_KEYS)):
             tools.create_index(
-                self.env.cr, f"crm_import_job_row_{key}_index", self._table, ["job_id", key], where=f"{key} IS NOT NULL"
+                cr, f"crm_import_job_row_{key}_index", self._table, ["job_id", key], where=f"{key} IS NOT NULL"
             )
+        # What each chunk of a background job looks up among the job's rows,
+        # in the order of the rows. Without these, PostgreSQL walked the rows
+        # in id order from the job's first one, reading every row already
+        # checked or written (data included) again, so a job's time grew with
+        # the square of its size.
+        # The next rows to check (the validate phase).
+        tools.create_index(
+            cr, "crm_import_job_row_to_check_index", self._table, ["job_id", "id"], where="state = 'new'"
+        )
+        # The next rows to write (the clients phase, then the contacts phase).
+        tools.create_index(
+            cr,
+            "crm_import_job_row_to_write_index",
+            self._table,
+            ["job_id", "kind", "id"],
+            where="state = 'valid' AND duplicate_of IS NULL",
+        )
+        # The clients already resolved, read by each chunk of contacts.
+        tools.create_index(
+            cr, "crm_import_job_row_client_index", self._table, ["job_id", "company_key"], where="kind = 'client'"
+        )
 
     @api.depends("errors", "revert_conflict")
     def _compute_error_text(self):

@@ -1,6 +1,7 @@
 import collections
 from unittest.mock import patch
 
+from odoo import sql_db
 from odoo.models import BaseModel
 
 from odoo.addons.phone_validation.tools import phone_validation
@@ -180,3 +181,70 @@ class TestImportBatchWork(TestImportCommon):
         self.assertEqual(rows[4].state, "created")
         self.assertNotEqual(rows[4].record_id, archived)
         self.assertFalse(archived.city)
+
+
+class TestImportChunkReads(TestImportCommon):
+    """Each chunk of a background job finds the rows it works on, and the
+    clients its contacts belong to, through an index that holds only those
+    rows: the rows already checked or written are not read again, so a
+    chunk costs the same at the end of a 100k-row job as at its start."""
+
+    maxDiff = None
+
+    def chunk_reads(self, job, batch_size):
+        """{query: rows of crm_import_job_row it read and threw away} for
+        the lookups of one chunk among the job's rows (neither the reads of
+        rows by id nor the progress count, which counts every row by design)."""
+        queries = []
+        origin = sql_db.Cursor.execute
+
+        def execute(cr, query, params=None, log_exceptions=True):
+            text = cr.mogrify(query, params).decode()
+            if (
+                text.lstrip().startswith("SELECT")
+                and '"crm_import_job_row"."job_id" = ' in text
+                and "count(" not in text
+            ):
+                queries.append(text)
+            return origin(cr, query, params, log_exceptions)
+
+        with patch.object(sql_db.Cursor, "execute", execute):
+            job._run_chunk(batch_size)
+        self.assertTrue(queries)
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        thrown = {}
+        for text in queries:
+            self.env.cr.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {text}")
+            [[plan]] = self.env.cr.fetchone()
+            nodes, waste = [plan["Plan"]], 0
+            while nodes:
+                node = nodes.pop()
+                nodes.extend(node.get("Plans", []))
+                if node.get("Relation Name") == "crm_import_job_row":
+                    waste += node.get("Rows Removed by Filter", 0) + node.get("Rows Removed by Index Recheck", 0)
+            thrown[text] = waste
+        self.env.cr.execute("SET LOCAL enable_seqscan = on")
+        return thrown
+
+    def test_late_chunks_read_only_the_rows_they_work_on(self):
+        self.env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2")
+        header = ["Name", "Email", "Company"]
+        rows = [[f"Fila {n}", f"fila{n}@indice.es", f"Índice {n % 3} S.L."] for n in range(24)]
+        job = self.job(csv_bytes([header, *rows]))
+        job.action_import()
+        phases = {}
+        while job.state != "done":
+            phase = job.phase
+            # Three chunks into each phase, the rows already done lie on the way.
+            for _ in range(3):
+                if job.phase == phase and job.state != "done":
+                    job._run_chunk(4)
+            if job.phase == phase and job.state != "done":
+                phases[phase] = self.chunk_reads(job, 4)
+            while job.phase == phase and job.state != "done":
+                job._run_chunk(4)
+        self.assertEqual(job.count_created, 24, job.row_ids.mapped("error_text"))
+        self.assertEqual(len(job.row_ids.record_id.parent_id), 3)
+        self.assertEqual(set(phases), {"validate", "contacts"})
+        for phase, thrown in phases.items():
+            self.assertEqual({query: rows for query, rows in thrown.items() if rows}, {}, phase)
