@@ -3,7 +3,7 @@
     "name": "CRM Client Suite",
     "summary": "Clients, contacts, custom fields, deal pipeline, automation "
     "pipelines, outreach, portal and sales analytics on top of Odoo CRM",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-client-suite/crm_client_suite",
     "author": "CRM Client Suite",

@@ -54,29 +54,8 @@ class CrmAnalyticsDashboard(models.AbstractModel):
     @api.model
     def _daily_percentiles(self, domain):
         """``{(kind, fraction): value}``: the exact ``percentile_cont`` of the won deals' size and cycle
-        (seconds), from their counts per value (the ``size`` and ``cycle`` rows in ``domain``)."""
-        query = self.env["crm.deal.analytics.figures"]._search([("kind", "in", ["size", "cycle"]), *domain])
-        rows = self.env.execute_query(
-            SQL(
-                """
-                WITH d AS (SELECT kind, value, SUM(deal_count) AS n FROM %s WHERE %s GROUP BY 1, 2
-                           HAVING SUM(deal_count) <> 0),
-                     -- each value spans the positions [first, last) of the sorted deals
-                     r AS (SELECT kind, value, SUM(n) OVER w - n AS first, SUM(n) OVER w AS last,
-                                  SUM(n) OVER (PARTITION BY kind) AS total
-                             FROM d WINDOW w AS (PARTITION BY kind ORDER BY value)),
-                     p AS (SELECT DISTINCT kind, f, f * (total - 1) AS pos
-                             FROM r, unnest(ARRAY[0.5, 0.9]::numeric[]) f)
-                SELECT p.kind, p.f, lo.value + (p.pos - floor(p.pos)) * (hi.value - lo.value)
-                  FROM p
-                  JOIN r lo ON lo.kind = p.kind AND lo.first <= floor(p.pos) AND floor(p.pos) < lo.last
-                  JOIN r hi ON hi.kind = p.kind AND hi.first <= ceil(p.pos) AND ceil(p.pos) < hi.last
-                """,
-                query.from_clause,
-                query.where_clause,
-            )
-        )
-        return {(kind, float(fraction)): float(value) for kind, fraction, value in rows}
+        (seconds) in ``domain``, from their counts per value."""
+        return self.env["crm.deal.analytics.figures"]._percentiles(domain).get((), {})
 
     @api.model
     def get_dashboard_data(self, date_from, date_to, team_id=False, user_id=False, source_id=False):

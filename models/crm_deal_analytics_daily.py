@@ -1,3 +1,4 @@
+import datetime
 import logging
 import zlib
 from collections import defaultdict
@@ -51,6 +52,8 @@ MEASURE_TYPES = {
 PENDING = "crm.deal.analytics.daily"
 # The transaction-level advisory lock a fold of the pending differences holds: one folder at a time.
 FOLD_LOCK = zlib.crc32(b"crm.deal.analytics.daily fold")
+# The percentiles of the won deals' size and cycle the reports and the dashboard show.
+PERCENTILES = (("cycle", 0.5), ("cycle", 0.9), ("size", 0.5))
 # Folded at most this many pending rows at once (the cron folds again until none are left).
 FOLD_BATCH = 50000
 
@@ -115,7 +118,8 @@ class CrmDealAnalyticsDaily(models.Model):
 
     * ``closed``: deals by closing day (crm.deal.outcome.report): deals, won, lost, won and closed value,
       sales cycle of the won deals, by today's salesperson, team, company and source;
-    * ``open``: open deals (no day): pipeline value and weighted forecast;
+    * ``open``: open deals by expected closing day (crm.deal.outcome.report): pipeline value and weighted
+      forecast;
     * ``size`` and ``cycle``: the won deals by closing day and exact ``value`` (deal size, seconds of sales
       cycle), so that medians and percentiles of any period follow exactly from the counts;
     * ``stage``: the stage summary by first-entry day and stage (crm.deal.funnel.report), by the
@@ -224,7 +228,7 @@ class CrmDealAnalyticsDaily(models.Model):
             ),
             part(
                 "open",
-                SQL("NULL"),
+                SQL("d.date_deadline"),
                 deal_keys,
                 {
                     "deal_count": SQL("1"),
@@ -324,7 +328,8 @@ class CrmDealAnalyticsDaily(models.Model):
             """
             WITH deal AS (
                 -- the outcome and the cycle as the outcome and ranking reports define them
-                SELECT l.id, l.user_id, l.team_id, l.company_id, l.source_id, l.date_closed, l.probability,
+                SELECT l.id, l.user_id, l.team_id, l.company_id, l.source_id, l.date_closed, l.date_deadline,
+                       l.probability,
                        l.crm_stage_user_id, l.crm_stage_team_id, l.crm_stage_company_id,
                        l.crm_entry_user_id, l.crm_entry_team_id, l.crm_entry_company_id, l.crm_date_entry,
                        COALESCE(l.expected_revenue, 0)::numeric AS amount,
@@ -639,3 +644,59 @@ class CrmDealAnalyticsFigures(models.Model):
             "SELECT -id, %(names)s FROM crm_deal_analytics_pending",
             names=names,
         )
+
+    @api.model
+    def _percentiles(self, domain, groupby=(), fractions=PERCENTILES):
+        """``{group key: {(kind, fraction): value}}``: the exact ``percentile_cont`` of the won deals' size and
+        cycle (seconds) of each group of ``groupby`` (figures groupings), from their counts per value (the
+        ``size`` and ``cycle`` rows in ``domain``), read as the current user. A group key holds the groups'
+        values as ``_group_key`` gives them."""
+        fractions = list(fractions)
+        kinds = sorted({kind for kind, _fraction in fractions})
+        query = self._search([("kind", "in", kinds), *domain])
+        groups = [
+            SQL("%s AS %s", self._read_group_groupby(spec, query), SQL.identifier(f"g{index}"))
+            for index, spec in enumerate(groupby)
+        ]
+        names = [SQL.identifier(f"g{index}") for index in range(len(groupby))]
+        partition = SQL(", ").join([SQL("kind"), *names])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH d AS (SELECT kind, %(groups)s value, SUM(deal_count) AS n FROM %(from)s WHERE %(where)s
+                            GROUP BY %(partition)s, value HAVING SUM(deal_count) <> 0),
+                     -- each value spans the positions [first, last) of its group's sorted deals
+                     r AS (SELECT d.*, SUM(n) OVER w - n AS first, SUM(n) OVER w AS last,
+                                  SUM(n) OVER (PARTITION BY %(partition)s) AS total, lead(value) OVER w AS next
+                             FROM d WINDOW w AS (PARTITION BY %(partition)s ORDER BY value)),
+                     p AS (SELECT r.*, f.fraction, f.fraction * (total - 1) AS pos
+                             FROM r JOIN unnest(%(kinds)s::varchar[], %(fractions)s::numeric[]) f(kind, fraction)
+                               ON f.kind = r.kind)
+                SELECT %(partition)s, fraction,
+                       value + (pos - floor(pos)) * (CASE WHEN ceil(pos) < last THEN value ELSE next END - value)
+                  FROM p WHERE first <= floor(pos) AND floor(pos) < last
+                """,
+                groups=SQL().join(SQL("%s, ", group) for group in groups),
+                partition=partition,
+                kinds=[kind for kind, _fraction in fractions],
+                fractions=[fraction for _kind, fraction in fractions],
+                **{"from": query.from_clause, "where": query.where_clause or SQL("TRUE")},
+            )
+        )
+        count = len(groupby)
+        result = {}
+        for kind, *keys, fraction, value in (
+            (row[0], *row[1 : count + 1], row[count + 1], row[count + 2]) for row in rows
+        ):
+            group = tuple(self._group_key(key) for key in keys)
+            result.setdefault(group, {})[(kind, float(fraction))] = float(value)
+        return result
+
+    @api.model
+    def _group_key(self, value):
+        """A grouping's value, from ``_read_group`` or from SQL, as one comparable key: ids, dates."""
+        if isinstance(value, models.BaseModel):
+            return value.id
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        return value if value is not None else False

@@ -13,6 +13,7 @@ DAILY_FIELDS = (
     "expected_revenue",
     "probability",
     "date_closed",
+    "date_deadline",
     "create_date",
     "date_conversion",
 )

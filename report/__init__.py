@@ -9,3 +9,4 @@ from . import crm_usage_report
 from . import crm_analytics_dashboard_report
 from . import crm_deal_competitor_report
 from . import crm_deal_funnel_report_daily
+from . import crm_deal_outcome_report_daily

@@ -1,4 +1,10 @@
+import datetime
+from typing import NamedTuple
+
+import pytz
+
 from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.sql import table_exists
 
@@ -16,6 +22,55 @@ CUSTOM_FIELD_COLUMNS = {
     "boolean": (fields.Boolean, {}),
     "many2one": (fields.Many2one, {}),
 }
+DAY_GRANULARITIES = frozenset(("day", "week", "month", "quarter", "year"))
+
+
+def top_level_leaves(domain):
+    """The leaves a normalized domain ANDs at its top: conditions every row it selects meets."""
+    leaves, position = [], 0
+
+    def skip(index):
+        """The index after the sub-domain starting at ``index``."""
+        token = domain[index]
+        if token == expression.NOT_OPERATOR:
+            return skip(index + 1)
+        if token in (expression.AND_OPERATOR, expression.OR_OPERATOR):
+            return skip(skip(index + 1))
+        return index + 1
+
+    pending = 1  # sub-domains still to read at the top level
+    while pending and position < len(domain):
+        token = domain[position]
+        if token == expression.AND_OPERATOR:
+            pending += 1
+            position += 1
+        elif token in (expression.OR_OPERATOR, expression.NOT_OPERATOR):
+            position = skip(position)
+            pending -= 1
+        else:
+            leaves.append(token)
+            position += 1
+            pending -= 1
+    return leaves
+
+
+class DailyRoute(NamedTuple):
+    """Grouped reads of a report that the dashboard's daily figures answer (``_daily_routes``).
+
+    ``kind``: the figures' kind holding the report's rows; ``groupings``: the report fields that are keys
+    of the figures under the same name; ``aggregates``: ``{measure spec: names it is computed from}``, the
+    figures' sums, or ``(kind, fraction)`` for an exact percentile of the won deals' ``size`` or ``cycle``;
+    ``date_field``: the report field the figures' day stands for; ``required``: leaves the domain must
+    hold (the rows of the kind); ``bounded``: a bound on the date must be among the domain's conditions
+    (the kind holds only the rows with a date).
+    """
+
+    kind: str
+    groupings: frozenset
+    aggregates: dict
+    date_field: str | None = None
+    required: tuple = ()
+    bounded: bool = False
 
 
 class CrmAnalyticsReportMixin(models.AbstractModel):
@@ -105,6 +160,10 @@ class CrmAnalyticsReportMixin(models.AbstractModel):
 
     @api.model
     def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        if not having and not self.env.context.get("crm_analytics_no_daily"):
+            result = self._read_group_daily(domain, groupby, aggregates, offset=offset, limit=limit, order=order)
+            if result is not None:
+                return result
         # the fields the read names, for the reports that build only the parts of their query it needs
         named = {spec.split(":")[0].split(".")[0] for spec in (*groupby, *aggregates)}
         leaves = (leaf for leaf in (*domain, *having) if isinstance(leaf, list | tuple))
@@ -117,6 +176,126 @@ class CrmAnalyticsReportMixin(models.AbstractModel):
         """The fields the current ``_read_group`` names (grouping, measure, filter, order), or None outside
         one (search, read): all of them may be needed."""
         return self.env.context.get("crm_analytics_fields")
+
+    # Answers from the daily figures ------------------------------------------------
+
+    @api.model
+    def _daily_routes(self):
+        """``[DailyRoute]``: the grouped reads of the report the daily figures (crm.deal.analytics.figures)
+        answer, tried in order. None by default: every read runs the report's query."""
+        return []
+
+    @api.model
+    def _daily_aggregate(self, spec, figures, now):
+        """The report measure ``spec`` from the summed ``figures`` of a group (names of the figures' sums,
+        and ``(kind, fraction)`` for the percentiles), ``now`` in seconds since the epoch."""
+        raise NotImplementedError(spec)
+
+    def _daily_dates_exact(self):
+        """Days of the figures are UTC days: a dated grouping of a datetime is the report's in UTC only."""
+        return self.env.context.get("tz") in (None, False, "UTC", "Etc/UTC", "GMT")
+
+    def _daily_groupby(self, route, spec):
+        """The figures' grouping for this report grouping, or None."""
+        if spec in route.groupings:
+            return spec
+        fname, _, granularity = spec.partition(":")
+        if fname != route.date_field or granularity not in DAY_GRANULARITIES:
+            return None
+        if self._fields[fname].type == "datetime" and not self._daily_dates_exact():
+            return None
+        return f"day:{granularity}"
+
+    def _daily_domain(self, route, domain):
+        """The figures' domain for this report domain, or None when a leaf is not on their keys. A bound
+        on a datetime counts whole days: ``>=`` or ``<`` a midnight. The route's ``required`` leaves (the
+        rows it holds) must be among the domain's conditions, as must a bound on its date if ``bounded``."""
+        normalized = expression.normalize_domain(list(domain))
+        if route.required or route.bounded:
+            conditions = [tuple(leaf) for leaf in top_level_leaves(normalized)]
+            if any(tuple(leaf) not in conditions for leaf in route.required):
+                return None
+            if route.bounded and not any(leaf[0] == route.date_field for leaf in conditions):
+                return None
+        result = []
+        for leaf in normalized:
+            if not isinstance(leaf, list | tuple) or expression.is_boolean(leaf):
+                result.append(leaf)
+                continue
+            if tuple(leaf) in route.required:
+                result.append(expression.TRUE_LEAF)
+                continue
+            path, operator, value = leaf
+            if str(path).split(".")[0] in route.groupings:
+                result.append(leaf)
+                continue
+            if path != route.date_field or operator not in (">=", "<") or not value:
+                return None
+            if self._fields[path].type == "datetime":
+                when = fields.Datetime.to_datetime(value)
+                if when.time() != datetime.time():
+                    return None
+                value = when.date()
+            result.append(("day", operator, fields.Date.to_date(value)))
+        return result
+
+    def _read_group_daily(self, domain, groupby, aggregates, offset=0, limit=None, order=None):
+        """The result of ``_read_group`` from the daily figures, or None when none of the report's routes
+        can answer it."""
+        for route in self._daily_routes():
+            result = self._read_group_route(route, domain, groupby, aggregates, offset, limit, order)
+            if result is not None:
+                return result
+        return None
+
+    def _read_group_route(self, route, domain, groupby, aggregates, offset, limit, order):
+        daily_groupby = [self._daily_groupby(route, spec) for spec in groupby]
+        if None in daily_groupby or any(spec not in route.aggregates for spec in aggregates):
+            return None
+        # the groups' order is the groupings' (names of the groupings only, in the figures' terms)
+        daily_order = None
+        if order:
+            parts = []
+            for part in order.split(","):
+                words = part.split()
+                if not words or words[0] not in groupby:
+                    return None
+                parts.append(" ".join([daily_groupby[list(groupby).index(words[0])], *words[1:]]))
+            daily_order = ", ".join(parts)
+        daily_domain = self._daily_domain(route, domain)
+        if daily_domain is None:
+            return None
+        # the report's access right first: its refusal, not the figures'
+        self.browse().check_access("read")
+        Figures = self.env["crm.deal.analytics.figures"]
+        needed = {name for spec in aggregates for name in route.aggregates[spec]}
+        sums = sorted(name for name in needed if isinstance(name, str))
+        rows = Figures._read_group(
+            expression.AND([[("kind", "=", route.kind)], daily_domain]),
+            daily_groupby,
+            [f"{name}:sum" for name in sorted({*sums, "deal_count"})],
+            # keys whose deals all left them hold nothing (not folded yet): no group, as in the report
+            having=[("deal_count:sum", ">", 0)],
+            offset=offset,
+            limit=limit,
+            order=daily_order,
+        )
+        fractions = sorted(name for name in needed if not isinstance(name, str))
+        percentiles = Figures._percentiles(daily_domain, daily_groupby, fractions) if fractions else {}
+        dated = route.date_field and self._fields[route.date_field].type == "datetime"
+        now = fields.Datetime.now().replace(tzinfo=pytz.utc).timestamp()
+        count = len(groupby)
+        result = []
+        for row in rows:
+            keys = row[:count]
+            figures = dict(zip(sorted({*sums, "deal_count"}), row[count:], strict=True))
+            figures.update(percentiles.get(tuple(Figures._group_key(key) for key in keys), {}))
+            keys = [
+                datetime.datetime.combine(value, datetime.time()) if dated and spec[:4] == "day:" and value else value
+                for spec, value in zip(daily_groupby, keys, strict=True)
+            ]
+            result.append((*keys, *(self._daily_aggregate(spec, figures, now) for spec in aggregates)))
+        return result
 
     def _read_group_select(self, aggregate_spec, query):
         fname = aggregate_spec.split(":")[0]

@@ -1,14 +1,10 @@
-import datetime
+from odoo import api, models
 
-import pytz
-
-from odoo import api, fields, models
-from odoo.osv import expression
+from .crm_analytics_report_mixin import DailyRoute
 
 # The funnel's groupings the daily figures (crm.deal.analytics.daily, kind "stage") are keyed by,
 # under the same name; date_first_in is their day.
 DAILY_GROUPINGS = frozenset(("stage_id", "user_id", "team_id", "company_id", "source_id", "deal_team_id"))
-DAY_GRANULARITIES = frozenset(("day", "week", "month", "quarter", "year"))
 # The funnel's measures that follow from the daily sums, each as the figures it is computed from.
 DAILY_AGGREGATES = {
     "__count": ("deal_count",),
@@ -40,99 +36,11 @@ class CrmDealFunnelReport(models.Model):
     _inherit = "crm.deal.funnel.report"
 
     @api.model
-    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
-        result = None
-        if not having and not self.env.context.get("crm_funnel_no_daily"):
-            result = self._read_group_daily(domain, groupby, aggregates, offset=offset, limit=limit, order=order)
-        if result is not None:
-            return result
-        return super()._read_group(domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order)
-
-    def _daily_dates_exact(self):
-        """Days of the figures are UTC days: a grouping by day, week ... is the report's in UTC only."""
-        return self.env.context.get("tz") in (None, False, "UTC", "Etc/UTC", "GMT")
-
-    def _daily_groupby(self, spec):
-        """The figures' grouping for this report grouping, or None."""
-        if spec in DAILY_GROUPINGS:
-            return spec
-        fname, _, granularity = spec.partition(":")
-        if fname == "date_first_in" and granularity in DAY_GRANULARITIES and self._daily_dates_exact():
-            return f"day:{granularity}"
-        return None
-
-    def _daily_domain(self, domain):
-        """The figures' domain for this report domain, or None when a leaf is not on their keys. A bound on
-        the first entry counts whole days: ``>=`` or ``<`` a midnight."""
-        result = []
-        for leaf in expression.normalize_domain(list(domain)):
-            if not isinstance(leaf, list | tuple):
-                result.append(leaf)
-                continue
-            if expression.is_boolean(leaf):
-                result.append(leaf)
-                continue
-            path, operator, value = leaf
-            fname = str(path).split(".")[0]
-            if fname in DAILY_GROUPINGS:
-                result.append(leaf)
-                continue
-            if path != "date_first_in" or operator not in (">=", "<") or not value:
-                return None
-            when = fields.Datetime.to_datetime(value)
-            if when.time() != datetime.time():
-                return None
-            result.append(("day", operator, when.date()))
-        return result
-
-    def _read_group_daily(self, domain, groupby, aggregates, offset=0, limit=None, order=None):
-        """The result of ``_read_group`` from the daily figures, or None when they cannot answer it."""
-        daily_groupby = [self._daily_groupby(spec) for spec in groupby]
-        if None in daily_groupby or any(spec not in DAILY_AGGREGATES for spec in aggregates):
-            return None
-        # the groups' order is the groupings' (names of the groupings only, in the figures' terms)
-        daily_order = None
-        if order:
-            parts = []
-            for part in order.split(","):
-                words = part.split()
-                if not words or words[0] not in groupby:
-                    return None
-                parts.append(" ".join([daily_groupby[list(groupby).index(words[0])], *words[1:]]))
-            daily_order = ", ".join(parts)
-        daily_domain = self._daily_domain(domain)
-        if daily_domain is None:
-            return None
-        # the report's access right first: its refusal, not the figures'
-        self.browse().check_access("read")
-        Figures = self.env["crm.deal.analytics.figures"]
-        sums = sorted({name for spec in aggregates for name in DAILY_AGGREGATES[spec]})
-        rows = Figures._read_group(
-            expression.AND([[("kind", "=", "stage")], daily_domain]),
-            daily_groupby,
-            [f"{name}:sum" for name in sums],
-            # keys whose deals all left them hold nothing (not folded yet): no group, as in the report
-            having=[("deal_count:sum", ">", 0)],
-            offset=offset,
-            limit=limit,
-            order=daily_order,
-        )
-        now = fields.Datetime.now().replace(tzinfo=pytz.utc).timestamp()
-        count = len(groupby)
-        result = []
-        for row in rows:
-            keys = [
-                datetime.datetime.combine(value, datetime.time()) if spec.startswith("day:") and value else value
-                for spec, value in zip(daily_groupby, row[:count], strict=True)
-            ]
-            figures = dict(zip(sums, row[count:], strict=True))
-            result.append((*keys, *(self._daily_aggregate(spec, figures, now) for spec in aggregates)))
-        return result
+    def _daily_routes(self):
+        return [DailyRoute("stage", DAILY_GROUPINGS, DAILY_AGGREGATES, date_field="date_first_in")]
 
     @api.model
     def _daily_aggregate(self, spec, figures, now):
-        """A measure of the report from the summed figures of a group, ``now`` in seconds since the epoch."""
-
         def ratio(numerator, denominator, scale=1.0):
             return scale * numerator / denominator if denominator else False
 

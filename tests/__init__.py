@@ -65,3 +65,4 @@ from . import test_outreach_reply
 from . import test_analytics_daily
 from . import test_analytics_daily_concurrency
 from . import test_analytics_funnel_daily
+from . import test_analytics_outcome_daily

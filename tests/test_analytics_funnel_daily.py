@@ -15,7 +15,7 @@ class TestFunnelFromDailyFigures(TestAnalyticsCommon):
     def grouped(self, user, domain, groupby, daily=True, tz="UTC"):
         Funnel = self.env["crm.deal.funnel.report"].with_user(user).with_context(tz=tz)
         if not daily:
-            Funnel = Funnel.with_context(crm_funnel_no_daily=True)
+            Funnel = Funnel.with_context(crm_analytics_no_daily=True)
         return Funnel._read_group(domain, groupby, MEASURES)
 
     def assertSameRows(self, ours, theirs, msg):
