@@ -676,6 +676,32 @@ def main():
                 ),
             ),
             (
+                # grouped by month in a time zone other than UTC: the days of the daily sums are UTC days,
+                # so the report's query answers (the hand SQL converts the dates the same way)
+                "funnel_tz",
+                lambda: Funnel.with_context(tz="Europe/Madrid")._read_group(
+                    [("date_first_in", ">=", low), ("date_first_in", "<", high)],
+                    ["stage_id", "date_first_in:month"],
+                    ["deal_count:sum", "stayed_count:sum", "conversion:avg", "conversion_strict:avg"],
+                ),
+                sql(
+                    SQL(
+                        """
+                        SELECT stage_id, date_trunc('month', timezone('Europe/Madrid', timezone('UTC', date_first_in))),
+                               count(*), sum((stay_count > 0)::int),
+                               avg(CASE WHEN advanced THEN 100.0 ELSE 0 END),
+                               avg(CASE WHEN is_strict THEN CASE WHEN advanced_strict THEN 100.0 ELSE 0 END END)
+                          FROM crm_deal_stage_summary
+                         WHERE date_first_in >= %s AND date_first_in < %s
+                      GROUP BY 1, 2
+                        """,
+                        low,
+                        high,
+                    )
+                ),
+                None,
+            ),
+            (
                 "cumulative",
                 lambda: Funnel._read_group(
                     [], ["stage_id"], ["conversion_cumulative:avg", "conversion_cumulative_strict:avg"]
@@ -797,6 +823,103 @@ def main():
                     ["date_deadline:month"],
                     ["expected_revenue:sum", "prorated_revenue:sum"],
                 ),
+            ),
+            (
+                "outcomes_tz",
+                lambda: Outcome.with_context(tz="Europe/Madrid")._read_group(
+                    [("date_closed", ">=", low), ("date_closed", "<", high)],
+                    ["date_closed:month"],
+                    ["won_amount:sum", "win_rate:avg"],
+                ),
+                sql(
+                    SQL(
+                        """
+                        SELECT date_trunc('month', timezone('Europe/Madrid', timezone('UTC', l.date_closed))),
+                               sum(CASE WHEN l.active AND s.is_won THEN l.expected_revenue ELSE 0 END),
+                               avg(CASE WHEN NOT l.active OR s.is_lost THEN 0.0 WHEN s.is_won THEN 100.0 END)
+                          FROM crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id
+                         WHERE l.type = 'opportunity' AND l.date_closed >= %s AND l.date_closed < %s
+                      GROUP BY 1
+                        """,
+                        low,
+                        high,
+                    )
+                ),
+                None,
+            ),
+            (
+                # the same reads against hand SQL over the daily sums they are answered from (sums plus
+                # pending; the medians and percentile from the won deals' counts per size and cycle)
+                "outcomes_sums",
+                lambda: Outcome._read_group(
+                    [("date_closed", ">=", low), ("date_closed", "<", high)],
+                    ["user_id"],
+                    [
+                        "win_rate:avg",
+                        "win_rate_value:avg",
+                        "deal_size:avg",
+                        "deal_size_median:avg",
+                        "cycle_p90:avg",
+                    ],
+                ),
+                sql(
+                    SQL(
+                        """
+                        WITH f AS (SELECT kind, user_id, value, deal_count, won_count, lost_count, won_amount,
+                                          closed_amount
+                                     FROM crm_deal_analytics_daily
+                                    WHERE kind IN ('closed', 'size', 'cycle') AND day >= %(low)s AND day < %(high)s
+                                UNION ALL
+                                   SELECT kind, user_id, value, deal_count, won_count, lost_count, won_amount,
+                                          closed_amount
+                                     FROM crm_deal_analytics_pending
+                                    WHERE kind IN ('closed', 'size', 'cycle') AND day >= %(low)s AND day < %(high)s),
+                             s AS (SELECT user_id, 100.0 * sum(won_count) / NULLIF(sum(won_count) + sum(lost_count), 0)
+                                          AS rate,
+                                          100.0 * sum(won_amount) / NULLIF(sum(closed_amount), 0) AS rate_value,
+                                          sum(won_amount) / NULLIF(sum(won_count), 0) AS size
+                                     FROM f WHERE kind = 'closed' GROUP BY user_id HAVING sum(deal_count) > 0),
+                             d AS (SELECT kind, user_id, value, sum(deal_count) AS n FROM f
+                                    WHERE kind IN ('size', 'cycle') GROUP BY 1, 2, 3 HAVING sum(deal_count) <> 0),
+                             r AS (SELECT d.*, sum(n) OVER w - n AS first, sum(n) OVER w AS last,
+                                          sum(n) OVER (PARTITION BY kind, user_id) AS total, lead(value) OVER w AS next
+                                     FROM d WINDOW w AS (PARTITION BY kind, user_id ORDER BY value)),
+                             p AS (SELECT kind, user_id,
+                                          value + (pos - floor(pos))
+                                              * (CASE WHEN ceil(pos) < last THEN value ELSE next END - value) AS v
+                                     FROM (SELECT r.*, CASE kind WHEN 'size' THEN 0.5 ELSE 0.9 END * (total - 1) AS pos
+                                             FROM r) x
+                                    WHERE first <= floor(pos) AND floor(pos) < last)
+                        SELECT s.user_id, s.rate, s.rate_value, s.size, ps.v, pc.v / 86400
+                          FROM s
+                     LEFT JOIN p ps ON ps.kind = 'size' AND ps.user_id IS NOT DISTINCT FROM s.user_id
+                     LEFT JOIN p pc ON pc.kind = 'cycle' AND pc.user_id IS NOT DISTINCT FROM s.user_id
+                        """,
+                        low=low,
+                        high=high,
+                    )
+                ),
+                None,
+            ),
+            (
+                "forecast_sums",
+                lambda: Outcome._read_group(
+                    [("outcome", "=", "open")], ["date_deadline:month"], ["pipeline_value:sum", "weighted_value:sum"]
+                ),
+                sql(
+                    SQL(
+                        """
+                        SELECT date_trunc('month', day), sum(pipeline_value), sum(weighted_value)
+                          FROM (SELECT day, deal_count, pipeline_value, weighted_value
+                                  FROM crm_deal_analytics_daily WHERE kind = 'open'
+                             UNION ALL
+                                SELECT day, deal_count, pipeline_value, weighted_value
+                                  FROM crm_deal_analytics_pending WHERE kind = 'open') f
+                      GROUP BY 1 HAVING sum(deal_count) > 0
+                        """
+                    )
+                ),
+                None,
             ),
             (
                 "ranking",
