@@ -2074,6 +2074,14 @@ class CrmImportJobRow(models.Model):
             ["job_id", "kind", "id"],
             where="state = 'valid' AND duplicate_of IS NULL",
         )
+        # The rows of the file still to check or to write: the progress count of each chunk.
+        tools.create_index(
+            cr,
+            "crm_import_job_row_to_do_index",
+            self._table,
+            ["job_id", "state"],
+            where="state IN ('new', 'valid') AND NOT synthetic",
+        )
         # The clients already resolved, read by each chunk of contacts.
         tools.create_index(
             cr, "crm_import_job_row_client_index", self._table, ["job_id", "company_key"], where="kind = 'client'"
