@@ -22,6 +22,8 @@ CUSTOM_FIELD_COLUMNS = {
     "boolean": (fields.Boolean, {}),
     "many2one": (fields.Many2one, {}),
 }
+# The aliases of the deal's contact and client in the reports' queries.
+CLIENT_ALIASES = ("partner", "client")
 DAY_GRANULARITIES = frozenset(("day", "week", "month", "quarter", "year"))
 
 
@@ -132,11 +134,30 @@ class CrmAnalyticsReportMixin(models.AbstractModel):
             cls._crm_custom_field_sources[name] = (alias, model, source, role)
 
     @api.model
-    def _crm_custom_field_select(self):
-        """The SQL columns of the custom fields, each preceded by a comma."""
+    def _crm_custom_field_select(self, client_joined=True):
+        """The SQL columns of the custom fields, each preceded by a comma; those of the deal's contact
+        and client NULL when the query does not join them (``client_joined``)."""
         return SQL().join(
-            SQL(", %s AS %s", SQL.identifier(alias, source), SQL.identifier(name))
+            SQL(
+                ", %s AS %s",
+                SQL.identifier(alias, source) if client_joined or alias not in CLIENT_ALIASES else SQL("NULL"),
+                SQL.identifier(name),
+            )
             for name, (alias, _model, source, _role) in self._crm_custom_field_sources.items()
+        )
+
+    def _crm_client_joined(self):
+        """Whether the current read needs the deal's contact and client (``partner`` and ``client`` in the
+        reports' queries): outside a ``_read_group`` always, in one when it names the client type or one
+        of their custom fields. PostgreSQL drops the unread joins, but still reads the deal's contact for
+        them, which keeps it from answering from a narrow index of the deals."""
+        named = self._analytics_fields_read()
+        if named is None:
+            return True
+        return "client_type" in named or any(
+            name in named
+            for name, (alias, _model, _source, _role) in self._crm_custom_field_sources.items()
+            if alias in CLIENT_ALIASES
         )
 
     @api.model

@@ -37,6 +37,7 @@ class CrmDealFunnelReport(models.Model):
             "advanced_strict",
         ],
         "crm.lead": ["team_id", "source_id", "medium_id", "campaign_id", "country_id", "partner_id", "create_date"],
+        "res.partner": ["commercial_partner_id", "crm_client_type"],
     }
 
     lead_id = fields.Many2one("crm.lead", string="Deal", readonly=True)

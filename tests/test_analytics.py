@@ -457,6 +457,14 @@ class TestAnalyticsCustomFields(TestAnalyticsCommon):
         self.assertEqual(by_segment[retail], [15, 100.0])
         self.assertEqual(by_segment[wholesale], [7, 0.0])
         self.assertEqual(by_segment[self.env["crm.custom.field.option"]], [0, 100.0])  # D3 reopened, D5 won
+        # a filter on a client's field alone, and the client type, read the deals' clients too
+        [(count,)] = Outcome._read_group(
+            [("lead_id", "in", self.deals.ids), ("x_client_ana_segment", "=", retail.id)], [], ["__count"]
+        )
+        self.assertEqual(count, 2)  # D1, D2
+        self.client_a.crm_client_type, self.client_b.crm_client_type = "active", "partner"
+        by_type = dict(Outcome._read_group([("lead_id", "in", self.deals.ids)], ["client_type"], ["__count"]))
+        self.assertEqual((by_type["active"], by_type["partner"], by_type[False]), (2, 1, 2))
         self.assertEqual(Outcome.fields_get(["x_deal_ana_seats"])["x_deal_ana_seats"]["aggregator"], "sum")
 
 
