@@ -1,5 +1,5 @@
 """SQL the reports and the analytics upkeep share: covering indexes for index-only reads, and reads
-without PostgreSQL's JIT."""
+with planner settings of their own (without PostgreSQL's JIT ...)."""
 
 from contextlib import contextmanager
 
@@ -27,16 +27,37 @@ def create_covering_index(cr, indexname, tablename, keys, include, where=""):
 
 
 @contextmanager
-def without_jit(cr):
-    """PostgreSQL's JIT off for the statements run inside, then back to what it was.
+def planner_settings(cr, **settings):
+    """PostgreSQL planner settings for the statements run inside, then back to what they were.
 
-    For a statement whose estimated cost crosses ``jit_above_cost`` but which runs in well under a
-    second (many UNION ALL branches, many index lookups): compiling it would take longer than running
-    it. The setting is local to the transaction: an error rolls it back with the transaction or
-    savepoint."""
+    Local to the transaction: an error rolls them back with the transaction or savepoint. For
+    instance ``jit="off"``, for a statement whose estimated cost crosses ``jit_above_cost`` but which
+    runs in well under a second (many UNION ALL branches, many index lookups): compiling it would take
+    longer than running it."""
+    names = sorted(settings)
     cr.execute(
-        SQL("SELECT old.jit, set_config('jit', 'off', true) FROM (SELECT current_setting('jit') AS jit OFFSET 0) old")
+        SQL(
+            "SELECT %s FROM (SELECT %s OFFSET 0) old",
+            SQL(", ").join(
+                SQL("old.%s, set_config(%s, %s, true)", SQL.identifier(name), name, str(settings[name]))
+                for name in names
+            ),
+            SQL(", ").join(SQL("current_setting(%s) AS %s", name, SQL.identifier(name)) for name in names),
+        )
     )
-    [(jit, _off)] = cr.fetchall()
+    [row] = cr.fetchall()
+    previous = row[::2]
     yield
-    cr.execute(SQL("SELECT set_config('jit', %s, true)", jit))
+    cr.execute(
+        SQL(
+            "SELECT %s",
+            SQL(", ").join(
+                SQL("set_config(%s, %s, true)", name, value) for name, value in zip(names, previous, strict=True)
+            ),
+        )
+    )
+
+
+def without_jit(cr):
+    """PostgreSQL's JIT off for the statements run inside (see ``planner_settings``)."""
+    return planner_settings(cr, jit="off")

@@ -3,6 +3,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
+from ..sql_tuning import planner_settings
 from .common import CrmClientSuiteCommon
 
 MUTE = ("odoo.models", "odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
@@ -235,6 +236,19 @@ class TestCrmUsage(CrmClientSuiteCommon):
             [(week.strftime("%Y-%m-%d"), users, logins) for week, users, logins in weeks],
             [("2026-03-01", 2, 2), ("2026-03-08", 1, 1)],
         )
+
+    def test_the_read_sets_its_planner_settings_for_itself_only(self):
+        cr = self.env.cr
+        cr.execute("SET LOCAL parallel_tuple_cost = 0.2")
+        cr.execute("SET LOCAL jit = on")
+        with planner_settings(cr, jit="off", parallel_tuple_cost="0.01"):
+            cr.execute("SELECT current_setting('jit'), current_setting('parallel_tuple_cost')")
+            self.assertEqual(cr.fetchone(), ("off", "0.01"))
+        cr.execute("SELECT current_setting('jit'), current_setting('parallel_tuple_cost')")
+        self.assertEqual(cr.fetchone(), ("on", "0.2"))
+        self.assertTrue(self.figures(["date:week"], ["active_users:sum"]))
+        cr.execute("SELECT current_setting('jit'), current_setting('parallel_tuple_cost')")
+        self.assertEqual(cr.fetchone(), ("on", "0.2"), "the report's read leaves the settings as they were")
 
     def test_created_and_updated_per_user_and_area(self):
         rows = self.figures(["user_id", "area", "action"], ["record_count:sum"], domain=[("action", "!=", "login")])
