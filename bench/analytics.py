@@ -647,6 +647,18 @@ def main():
         def sql(query):
             return lambda: env.cr.execute(query) or env.cr.fetchall()
 
+        def outcomes():
+            return Outcome._read_group(
+                [("date_closed", ">=", low), ("date_closed", "<", high)],
+                ["user_id"],
+                ["win_rate:avg", "win_rate_value:avg", "deal_size:avg", "deal_size_median:avg", "cycle_p90:avg"],
+            )
+
+        def forecast():
+            return Outcome._read_group(
+                [("outcome", "=", "open")], ["date_deadline:month"], ["pipeline_value:sum", "weighted_value:sum"]
+            )
+
         cases = [
             (
                 "funnel",
@@ -763,17 +775,7 @@ def main():
             ),
             (
                 "outcomes",
-                lambda: Outcome._read_group(
-                    [("date_closed", ">=", low), ("date_closed", "<", high)],
-                    ["user_id"],
-                    [
-                        "win_rate:avg",
-                        "win_rate_value:avg",
-                        "deal_size:avg",
-                        "deal_size_median:avg",
-                        "cycle_p90:avg",
-                    ],
-                ),
+                outcomes,
                 sql(
                     SQL(
                         """
@@ -803,9 +805,7 @@ def main():
             ),
             (
                 "forecast",
-                lambda: Outcome._read_group(
-                    [("outcome", "=", "open")], ["date_deadline:month"], ["pipeline_value:sum", "weighted_value:sum"]
-                ),
+                forecast,
                 sql(
                     SQL(
                         """
@@ -851,17 +851,7 @@ def main():
                 # the same reads against hand SQL over the daily sums they are answered from (sums plus
                 # pending; the medians and percentile from the won deals' counts per size and cycle)
                 "outcomes_sums",
-                lambda: Outcome._read_group(
-                    [("date_closed", ">=", low), ("date_closed", "<", high)],
-                    ["user_id"],
-                    [
-                        "win_rate:avg",
-                        "win_rate_value:avg",
-                        "deal_size:avg",
-                        "deal_size_median:avg",
-                        "cycle_p90:avg",
-                    ],
-                ),
+                outcomes,
                 sql(
                     SQL(
                         """
@@ -903,9 +893,7 @@ def main():
             ),
             (
                 "forecast_sums",
-                lambda: Outcome._read_group(
-                    [("outcome", "=", "open")], ["date_deadline:month"], ["pipeline_value:sum", "weighted_value:sum"]
-                ),
+                forecast,
                 sql(
                     SQL(
                         """
