@@ -17,7 +17,7 @@ class TestOutcomesFromDailyFigures(TestAnalyticsCommon):
     report's own query: counts, win rates, sizes, cycles, the exact medians and 90th percentile, velocity,
     pipeline and weighted forecast, under the same record rules."""
 
-    def read(self, user, domain, groupby, aggregates, daily=True, tz="UTC"):
+    def report_read(self, user, domain, groupby, aggregates, daily=True, tz="UTC"):
         Outcome = self.env["crm.deal.outcome.report"].with_user(user).with_context(tz=tz)
         if not daily:
             Outcome = Outcome.with_context(crm_analytics_no_daily=True)
@@ -36,10 +36,10 @@ class TestOutcomesFromDailyFigures(TestAnalyticsCommon):
     def assertSameAsQuery(self, user, domain, groupby, aggregates):
         Outcome = self.env["crm.deal.outcome.report"].with_user(user).with_context(tz="UTC")
         self.assertIsNotNone(Outcome._read_group_daily(domain, groupby, aggregates), "answered from the sums")
-        ours = self.read(user, domain, groupby, aggregates)
+        ours = self.report_read(user, domain, groupby, aggregates)
         if user == self.admin_user:
             self.assertTrue(ours, "Admins see every figure")
-        theirs = self.read(user, domain, groupby, aggregates, daily=False)
+        theirs = self.report_read(user, domain, groupby, aggregates, daily=False)
         self.assertSameRows(ours, theirs, aggregates, f"{user.login} {domain} {groupby}")
 
     def test_same_figures_as_the_query(self):
@@ -86,7 +86,7 @@ class TestOutcomesFromDailyFigures(TestAnalyticsCommon):
         self.set_team_isolation(False)
         # won in 2026: D5 4000 after 10 days, D2 1000 (500 at 0.5) after 20 days, D1 1000 after 37 days;
         # lost: D4 6000; D3 lost then reopened (open, no closing date)
-        [row] = self.read(self.admin_user, [*YEAR, ("team_id", "=", self.team_a.id)], [], CLOSED)
+        [row] = self.report_read(self.admin_user, [*YEAR, ("team_id", "=", self.team_a.id)], [], CLOSED)
         figures = dict(zip(CLOSED, row, strict=True))
         self.assertEqual((figures["won_count:sum"], figures["lost_count:sum"]), (3, 1))
         self.assertAlmostEqual(figures["win_rate:avg"], 75.0)
@@ -99,7 +99,7 @@ class TestOutcomesFromDailyFigures(TestAnalyticsCommon):
         # the open deal of team B: D3, 3000 at its probability, by its expected closing month
         self.d3.write({"date_deadline": "2026-03-15", "probability": 40})
         team_b = [*OPEN_DEALS, ("team_id", "=", self.team_b.id), ("date_deadline", ">=", "2026-01-01")]
-        rows = self.read(self.admin_user, team_b, ["date_deadline:month"], OPEN)
+        rows = self.report_read(self.admin_user, team_b, ["date_deadline:month"], OPEN)
         self.assertEqual([(str(month), count) for month, count, *_values in rows], [("2026-03-01", 1)])
         self.assertAlmostEqual(rows[0][3], 3000.0)
         self.assertAlmostEqual(rows[0][4], 1200.0)
@@ -126,8 +126,8 @@ class TestOutcomesFromDailyFigures(TestAnalyticsCommon):
         madrid = Outcome.with_context(tz="Europe/Madrid")
         self.assertIsNone(madrid._read_group_daily(YEAR, ["date_closed:month"], ["won_count:sum"]))
         self.assertSameRows(
-            self.read(self.admin_user, YEAR, ["date_closed:month"], CLOSED, tz="Europe/Madrid"),
-            self.read(self.admin_user, YEAR, ["date_closed:month"], CLOSED, daily=False, tz="Europe/Madrid"),
+            self.report_read(self.admin_user, YEAR, ["date_closed:month"], CLOSED, tz="Europe/Madrid"),
+            self.report_read(self.admin_user, YEAR, ["date_closed:month"], CLOSED, daily=False, tz="Europe/Madrid"),
             CLOSED,
             "other time zone",
         )
