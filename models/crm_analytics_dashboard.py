@@ -52,12 +52,6 @@ class CrmAnalyticsDashboard(models.AbstractModel):
         return self.env.execute_query(sql)
 
     @api.model
-    def _daily_percentiles(self, domain):
-        """``{(kind, fraction): value}``: the exact ``percentile_cont`` of the won deals' size and cycle
-        (seconds) in ``domain``, from their counts per value."""
-        return self.env["crm.deal.analytics.figures"]._percentiles(domain).get((), {})
-
-    @api.model
     def get_dashboard_data(self, date_from, date_to, team_id=False, user_id=False, source_id=False):
         """All the figures of the dashboard for the period and its previous period of the same length.
 
@@ -111,7 +105,12 @@ class CrmAnalyticsDashboard(models.AbstractModel):
             )
         }
         # shown for the current period only
-        percentiles = self._daily_percentiles([("day", ">=", start), ("day", "<=", end), *deal_scope])
+        # the exact medians and percentile of the won deals' size and cycle (seconds), from their counts per value
+        percentiles = (
+            self.env["crm.deal.analytics.figures"]
+            ._percentiles([("day", ">=", start), ("day", "<=", end), *deal_scope])
+            .get((), {})
+        )
 
         def in_days(seconds):
             return False if seconds is None else seconds / 86400.0

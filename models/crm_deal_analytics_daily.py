@@ -683,11 +683,8 @@ class CrmDealAnalyticsFigures(models.Model):
                 **{"from": query.from_clause, "where": query.where_clause or SQL("TRUE")},
             )
         )
-        count = len(groupby)
         result = {}
-        for kind, *keys, fraction, value in (
-            (row[0], *row[1 : count + 1], row[count + 1], row[count + 2]) for row in rows
-        ):
+        for kind, *keys, fraction, value in rows:
             group = tuple(self._group_key(key) for key in keys)
             result.setdefault(group, {})[(kind, float(fraction))] = float(value)
         return result

@@ -290,11 +290,12 @@ class CrmAnalyticsReportMixin(models.AbstractModel):
         self.browse().check_access("read")
         Figures = self.env["crm.deal.analytics.figures"]
         needed = {name for spec in aggregates for name in route.aggregates[spec]}
-        sums = sorted(name for name in needed if isinstance(name, str))
+        # the figures' sums (deal_count always, for the groups' filter), then the percentiles
+        sums = sorted({"deal_count", *(name for name in needed if isinstance(name, str))})
         rows = Figures._read_group(
             expression.AND([[("kind", "=", route.kind)], daily_domain]),
             daily_groupby,
-            [f"{name}:sum" for name in sorted({*sums, "deal_count"})],
+            [f"{name}:sum" for name in sums],
             # keys whose deals all left them hold nothing (not folded yet): no group, as in the report
             having=[("deal_count:sum", ">", 0)],
             offset=offset,
@@ -309,7 +310,7 @@ class CrmAnalyticsReportMixin(models.AbstractModel):
         result = []
         for row in rows:
             keys = row[:count]
-            figures = dict(zip(sorted({*sums, "deal_count"}), row[count:], strict=True))
+            figures = dict(zip(sums, row[count:], strict=True))
             figures.update(percentiles.get(tuple(Figures._group_key(key) for key in keys), {}))
             keys = [
                 datetime.datetime.combine(value, datetime.time()) if dated and spec[:4] == "day:" and value else value

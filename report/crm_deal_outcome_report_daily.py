@@ -77,8 +77,8 @@ class CrmDealOutcomeReport(models.Model):
             seconds = figures.get(CLOSED_AGGREGATES[spec][0], False)
             return seconds / 86400.0 if seconds is not False else False
         # velocity: open deals × mean won size × win rate ÷ mean cycle in days
-        size = ratio(figures["won_amount"], won)
-        cycle = ratio(figures["cycle_seconds"], won, 1 / 86400.0)
+        size = self._daily_aggregate("deal_size:avg", figures, now)
+        cycle = self._daily_aggregate("cycle_days:avg", figures, now)
         if size is False or not cycle or not won + lost:
             return False
         return (figures["deal_count"] - won - lost) * size * won / (won + lost) / cycle
