@@ -110,6 +110,21 @@ def setting(env, name):
         return default
 
 
+# Field types whose stored column ``_changed`` compares in SQL, as JSON.
+SQL_PLAIN_TYPES = {
+    "char",
+    "text",
+    "html",
+    "selection",
+    "boolean",
+    "integer",
+    "float",
+    "monetary",
+    "date",
+    "datetime",
+    "many2one",
+}
+
 # Languages whose country names the importer always reads (the seed's and English).
 IMPORT_COUNTRY_LANGS = ("es", "de")
 
@@ -1833,31 +1848,75 @@ class CrmImportJob(models.Model):
     def _changed(self, rows, link="record_id"):
         """Ids of the rows whose record (the contact, or the deal with
         ``link="deal_id"``) changed since the import: saved again later (its
-        write date moved), or an imported value differs now."""
+        write date moved), or an imported value differs now, which catches a
+        change in the import's own transaction. One query reads the chunk's
+        columns and many2many links as JSON, like the stored values; the
+        company-dependent and translated ones (the commercial fields a
+        contact takes from its client) come through the ORM."""
         if not rows:
             return set()
         records = self.env[rows._fields[link].comodel_name]
-        changed = {
-            row_id
-            for (row_id,) in self.env.execute_query(
+        fnames = set().union(*(row.new_values or {} for row in rows))
+        in_sql = sorted(
+            fname
+            for fname in fnames
+            if not (records._fields[fname].company_dependent or records._fields[fname].translate)
+        )
+        records.flush_model([*in_sql, "write_date"])
+        columns = [SQL("r.id"), SQL("rec.write_date IS DISTINCT FROM r.record_write_date")]
+        columns += [self._sql_json(records._fields[fname]) for fname in in_sql]
+        today = {
+            row_id: (moved, dict(zip(in_sql, values, strict=True)))
+            for row_id, moved, *values in self.env.execute_query(
                 SQL(
-                    """SELECT r.id FROM crm_import_job_row r JOIN %(table)s rec ON rec.id = r.%(link)s
-                        WHERE r.id IN %(ids)s AND rec.write_date IS DISTINCT FROM r.record_write_date""",
+                    """SELECT %(columns)s FROM crm_import_job_row r JOIN %(table)s rec ON rec.id = r.%(link)s
+                        WHERE r.id IN %(ids)s""",
+                    columns=SQL(", ").join(columns),
                     table=SQL.identifier(records._table),
                     link=SQL.identifier(link),
                     ids=tuple(rows.ids),
                 )
             )
         }
+        changed = set()
         for row in rows:
-            if row.id in changed:
-                continue
-            record = row[link]
-            for fname, value in (row.new_values or {}).items():
-                if (self._plain(record, fname) or False) != (value or False):
-                    changed.add(row.id)
-                    break
+            moved, now = today.get(row.id, (False, {}))
+            if moved or any(
+                ((now[fname] if fname in now else self._plain(row[link], fname)) or False) != (value or False)
+                for fname, value in (row.new_values or {}).items()
+            ):
+                changed.add(row.id)
         return changed
+
+    @api.model
+    def _sql_json(self, field):
+        """SQL of ``field`` of the record ``rec`` as JSON, the way ``_plain``
+        reads it: sorted ids of the active linked records for a many2many,
+        text for dates."""
+        column = SQL("rec.%s", SQL.identifier(field.name))
+        if field.type == "many2many":
+            comodel = self.env[field.comodel_name]
+            active = (
+                SQL(
+                    "AND EXISTS (SELECT 1 FROM %s c WHERE c.id = l.%s AND c.%s)",
+                    SQL.identifier(comodel._table),
+                    SQL.identifier(field.column2),
+                    SQL.identifier(comodel._active_name),
+                )
+                if comodel._active_name
+                else SQL()
+            )
+            return SQL(
+                """(SELECT jsonb_agg(l.%(col2)s ORDER BY l.%(col2)s) FROM %(rel)s l
+                     WHERE l.%(col1)s = rec.id %(active)s)""",
+                col1=SQL.identifier(field.column1),
+                col2=SQL.identifier(field.column2),
+                rel=SQL.identifier(field.relation),
+                active=active,
+            )
+        if field.type in ("date", "datetime"):
+            return SQL("to_jsonb(%s::text)", column)
+        return SQL("to_jsonb(%s)", column)
 
     def _revert_chunk(self, batch_size):
         """Revert the next ``batch_size`` rows: the created contacts, then the

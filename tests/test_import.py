@@ -392,6 +392,40 @@ class TestImportRun(TestImportCommon):
         self.assertEqual(self.existing.city, "Cuenca")
         self.assertEqual(job.row_ids.error_text, "Changed again since the import.")
 
+    def test_revert_compares_every_kind_of_imported_value(self):
+        """In the import's own transaction the write date stays the same:
+        the revert compares the values it wrote (links, tags, choices,
+        flags, text, and the client's company-dependent terms a contact
+        takes) with today's, and an empty one with an empty one."""
+        header = ["Name", "Email", "Firma", "Schlagworte", "Role", "Land", "Do Not Email", "City"]
+        content = csv_bytes(
+            [header]
+            + [
+                [name, f"{n}@x.es", "Nueva S.A.", "VIP", "technical", "ES", "no", "Toledo"]
+                for n, name in enumerate("ABCDEFGH")
+            ]
+        )
+        job = self.job(content)
+        job.action_import()
+        rows = {number: row for number, row in self.rows(job).items() if row.kind == "contact"}
+        contacts = [row.record_id for _number, row in sorted(rows.items())]
+        self.assertTrue(all(contacts) and len(contacts) == 8)
+        contacts[0].category_id |= self.env["res.partner.category"].create({"name": "Plus"})
+        contacts[1].crm_role_category = "administrative"
+        contacts[2].country_id = self.germany
+        contacts[3].crm_no_email = True
+        contacts[4].city = "Ávila"
+        contacts[5].country_id = False
+        contacts[6].property_payment_term_id = self.env.ref("account.account_payment_term_30days")
+        # Written again with the values it holds: unchanged.
+        contacts[7].write({"city": "Toledo", "crm_role_category": "technical", "crm_no_email": False})
+        job.action_revert()
+        self.assertEqual(
+            [row.error_text for _number, row in sorted(rows.items())],
+            ["Changed since the import."] * 7 + [""],
+        )
+        self.assertEqual([bool(contact.exists()) for contact in contacts], [True] * 7 + [False])
+
 
 class TestImportRights(TestImportCommon):
     def test_contributors_and_guests_cannot_reach_the_import(self):
