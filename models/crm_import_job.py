@@ -1856,36 +1856,51 @@ class CrmImportJob(models.Model):
         if not rows:
             return set()
         records = self.env[rows._fields[link].comodel_name]
-        fnames = set().union(*(row.new_values or {} for row in rows))
+        rows.flush_recordset(["new_values", "record_write_date", link])
+        # The stored values come straight from SQL: the ORM copies a JSON
+        # value on every read.
+        ids = tuple(rows.ids)
+        fnames = [
+            fname
+            for (fname,) in self.env.execute_query(
+                SQL(
+                    """SELECT DISTINCT jsonb_object_keys(new_values) FROM crm_import_job_row
+                        WHERE id IN %s AND new_values IS NOT NULL""",
+                    ids,
+                )
+            )
+        ]
         in_sql = sorted(
             fname
             for fname in fnames
             if not (records._fields[fname].company_dependent or records._fields[fname].translate)
         )
         records.flush_model([*in_sql, "write_date"])
-        columns = [SQL("r.id"), SQL("rec.write_date IS DISTINCT FROM r.record_write_date")]
-        columns += [self._sql_json(records._fields[fname]) for fname in in_sql]
-        today = {
-            row_id: (moved, dict(zip(in_sql, values, strict=True)))
-            for row_id, moved, *values in self.env.execute_query(
-                SQL(
-                    """SELECT %(columns)s FROM crm_import_job_row r JOIN %(table)s rec ON rec.id = r.%(link)s
-                        WHERE r.id IN %(ids)s""",
-                    columns=SQL(", ").join(columns),
-                    table=SQL.identifier(records._table),
-                    link=SQL.identifier(link),
-                    ids=tuple(rows.ids),
-                )
+        columns = [SQL("r.%s", SQL.identifier(link)), SQL("r.new_values")]
+        columns += [SQL("rec.write_date IS DISTINCT FROM r.record_write_date")]
+        # One JSON array of today's values a row, decoded once.
+        values = [self._sql_json(records._fields[fname]) for fname in in_sql]
+        columns += [SQL("to_jsonb(ARRAY[%s]::jsonb[])", SQL(", ").join(values)) if values else SQL("'[]'::jsonb")]
+        today = self.env.execute_query(
+            SQL(
+                """SELECT r.id, %(columns)s FROM crm_import_job_row r JOIN %(table)s rec ON rec.id = r.%(link)s
+                    WHERE r.id IN %(ids)s""",
+                columns=SQL(", ").join(columns),
+                table=SQL.identifier(records._table),
+                link=SQL.identifier(link),
+                ids=ids,
             )
-        }
+        )
+        prefetch = tuple(record_id for _row_id, record_id, *_rest in today)
         changed = set()
-        for row in rows:
-            moved, now = today.get(row.id, (False, {}))
+        for row_id, record_id, imported, moved, values in today:
+            now = dict(zip(in_sql, values, strict=True))
+            record = records.browse(record_id).with_prefetch(prefetch)
             if moved or any(
-                ((now[fname] if fname in now else self._plain(row[link], fname)) or False) != (value or False)
-                for fname, value in (row.new_values or {}).items()
+                ((now[fname] if fname in now else self._plain(record, fname)) or False) != (value or False)
+                for fname, value in (imported or {}).items()
             ):
-                changed.add(row.id)
+                changed.add(row_id)
         return changed
 
     @api.model
