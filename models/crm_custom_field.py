@@ -310,10 +310,13 @@ class CrmCustomField(models.Model):
         changed = set(self.mapped("model"))
         stored = self.mapped("field_id")
         res = super().unlink()
+        # The forms are rebuilt without the fields first: Odoo refuses to
+        # delete a field a view still shows.
+        self._on_definitions_changed(changed)
         # The definition model is the access gate (Admin only); the field
         # itself is technical configuration only the superuser may change.
         stored.sudo().unlink()
-        self._on_definitions_changed(changed)
+        self.env.registry.clear_cache()
         return res
 
     # Stored field --------------------------------------------------------------

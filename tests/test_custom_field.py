@@ -216,6 +216,22 @@ class TestCustomFields(CrmClientSuiteCommon):
         with self.assertRaisesRegex(UserError, "Archive it"):
             self.badge.unlink()
 
+    def test_an_empty_field_is_deleted_with_its_column(self):
+        """The generated contact form shows the field: it is rebuilt without
+        it before the field goes, which Odoo requires."""
+        Partner = self.env["res.partner"]
+        obsolete = self.Definition.create({"name": "Obsolete", "key": "obsolete", "field_type": "char"})
+        self.assertIn("x_obsolete", Partner.get_view(view_type="form")["arch"])
+        obsolete.unlink()
+        self.assertNotIn("x_obsolete", Partner._fields)
+        self.assertNotIn("x_obsolete", Partner.get_view(view_type="form")["arch"])
+        self.assertIn("x_badge_number", Partner.get_view(view_type="form")["arch"], "the other fields stay")
+        self.env.cr.execute(
+            """SELECT 1 FROM information_schema.columns
+                WHERE table_name = 'res_partner' AND column_name = 'x_obsolete'"""
+        )
+        self.assertFalse(self.env.cr.fetchall())
+
     def test_type_change_keeps_values(self):
         score = self.Definition.create({"name": "Score", "key": "score", "field_type": "integer"})
         self.client_a.x_score = 7
