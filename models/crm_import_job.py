@@ -110,21 +110,6 @@ def setting(env, name):
         return default
 
 
-# Field types whose stored column ``_changed`` compares in SQL, as JSON.
-SQL_PLAIN_TYPES = {
-    "char",
-    "text",
-    "html",
-    "selection",
-    "boolean",
-    "integer",
-    "float",
-    "monetary",
-    "date",
-    "datetime",
-    "many2one",
-}
-
 # Languages whose country names the importer always reads (the seed's and English).
 IMPORT_COUNTRY_LANGS = ("es", "de")
 
@@ -1849,16 +1834,14 @@ class CrmImportJob(models.Model):
         """Ids of the rows whose record (the contact, or the deal with
         ``link="deal_id"``) changed since the import: saved again later (its
         write date moved), or an imported value differs now, which catches a
-        change in the import's own transaction. One query reads the chunk's
-        columns and many2many links as JSON, like the stored values; the
-        company-dependent and translated ones (the commercial fields a
-        contact takes from its client) come through the ORM."""
+        change in the import's own transaction. One query for the chunk
+        reads today's values as JSON, the way ``_plain`` stored them, beside
+        the stored ones (read in SQL too: the ORM copies a JSON value on
+        every read)."""
         if not rows:
             return set()
         records = self.env[rows._fields[link].comodel_name]
         rows.flush_recordset(["new_values", "record_write_date", link])
-        # The stored values come straight from SQL: the ORM copies a JSON
-        # value on every read.
         ids = tuple(rows.ids)
         fnames = [
             fname
@@ -1869,46 +1852,40 @@ class CrmImportJob(models.Model):
                     ids,
                 )
             )
+            # A field gone since the import (a deleted custom field) is not compared.
+            if fname in records._fields
         ]
-        in_sql = sorted(
-            fname
-            for fname in fnames
-            if not (records._fields[fname].company_dependent or records._fields[fname].translate)
-        )
-        records.flush_model([*in_sql, "write_date"])
-        columns = [SQL("r.%s", SQL.identifier(link)), SQL("r.new_values")]
-        columns += [SQL("rec.write_date IS DISTINCT FROM r.record_write_date")]
-        # One JSON array of today's values a row, decoded once.
-        values = [self._sql_json(records._fields[fname]) for fname in in_sql]
-        columns += [SQL("to_jsonb(ARRAY[%s]::jsonb[])", SQL(", ").join(values)) if values else SQL("'[]'::jsonb")]
-        today = self.env.execute_query(
+        fnames.sort()
+        records.flush_model([*fnames, "write_date"])
+        values = [self._sql_json(records, fname) for fname in fnames]
+        changed = set()
+        for row_id, imported, moved, today in self.env.execute_query(
             SQL(
-                """SELECT r.id, %(columns)s FROM crm_import_job_row r JOIN %(table)s rec ON rec.id = r.%(link)s
+                """SELECT r.id, r.new_values, rec.write_date IS DISTINCT FROM r.record_write_date, %(values)s
+                     FROM crm_import_job_row r JOIN %(table)s rec ON rec.id = r.%(link)s
                     WHERE r.id IN %(ids)s""",
-                columns=SQL(", ").join(columns),
+                # One JSON array of today's values a row, decoded once.
+                values=SQL("to_jsonb(ARRAY[%s]::jsonb[])", SQL(", ").join(values)) if values else SQL("'[]'::jsonb"),
                 table=SQL.identifier(records._table),
                 link=SQL.identifier(link),
                 ids=ids,
             )
-        )
-        prefetch = tuple(record_id for _row_id, record_id, *_rest in today)
-        changed = set()
-        for row_id, record_id, imported, moved, values in today:
-            now = dict(zip(in_sql, values, strict=True))
-            record = records.browse(record_id).with_prefetch(prefetch)
+        ):
+            now = dict(zip(fnames, today, strict=True))
             if moved or any(
-                ((now[fname] if fname in now else self._plain(record, fname)) or False) != (value or False)
-                for fname, value in (imported or {}).items()
+                (now[fname] or False) != (value or False) for fname, value in (imported or {}).items() if fname in now
             ):
                 changed.add(row_id)
         return changed
 
     @api.model
-    def _sql_json(self, field):
-        """SQL of ``field`` of the record ``rec`` as JSON, the way ``_plain``
-        reads it: sorted ids of the active linked records for a many2many,
+    def _sql_json(self, records, fname):
+        """SQL of field ``fname`` of the record ``rec`` (of the model of
+        ``records``) as JSON, the way ``_plain`` reads it: the value in the
+        user's company and language for company-dependent and translated
+        fields, sorted ids of the active linked records for a many2many,
         text for dates."""
-        column = SQL("rec.%s", SQL.identifier(field.name))
+        field = records._fields[fname]
         if field.type == "many2many":
             comodel = self.env[field.comodel_name]
             active = (
@@ -1929,6 +1906,9 @@ class CrmImportJob(models.Model):
                 rel=SQL.identifier(field.relation),
                 active=active,
             )
+        # As superuser: a comparison, not a read shown to the user (some
+        # commercial fields are not the user's to read).
+        column = records.sudo()._field_to_sql("rec", fname, flush=False)
         if field.type in ("date", "datetime"):
             return SQL("to_jsonb(%s::text)", column)
         return SQL("to_jsonb(%s)", column)
@@ -2033,8 +2013,9 @@ class CrmImportJob(models.Model):
                 continue
             vals = {}
             for fname, value in (row.old_values or {}).items():
-                field = Partner._fields[fname]
-                vals[fname] = [Command.set(value)] if field.type == "many2many" else value
+                field = Partner._fields.get(fname)
+                if field:  # not a custom field deleted since
+                    vals[fname] = [Command.set(value)] if field.type == "many2many" else value
             items.append((row, row.record_id, vals))
         reverted = []
         for row, error in self._write_each(items).items():

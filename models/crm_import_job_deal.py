@@ -632,7 +632,9 @@ class CrmImportJob(models.Model):
             if row.id in changed:
                 conflicts.append((row, self.env._("Changed again since the import.")))
             else:
-                items.append((row, row.deal_id, dict(row.old_values or {})))
+                # Not a custom field deleted since.
+                old = {fname: value for fname, value in (row.old_values or {}).items() if fname in row.deal_id._fields}
+                items.append((row, row.deal_id, old))
         reverted = []
         for row, error in self._write_each(items).items():
             if error:

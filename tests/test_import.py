@@ -392,6 +392,33 @@ class TestImportRun(TestImportCommon):
         self.assertEqual(self.existing.city, "Cuenca")
         self.assertEqual(job.row_ids.error_text, "Changed again since the import.")
 
+    def test_revert_goes_past_a_custom_field_deleted_since(self):
+        field = (
+            self.env["crm.custom.field"]
+            .with_user(self.admin_user)
+            .create({"name": "Segment", "key": "segment", "model": "res.partner", "field_type": "char"})
+        )
+        self.existing.city = "Madrid"
+        content = csv_bytes(
+            [
+                ["Name", "Email", "Segment", "City"],
+                ["Lena", "lena@x.de", "Retail", ""],
+                ["", self.existing.email, "B2B", "Toledo"],
+            ]
+        )
+        job = self.job(content)
+        job.action_import()
+        lena = self.rows(job)[2].record_id
+        self.assertEqual((lena.x_segment, self.existing.x_segment, self.existing.city), ("Retail", "B2B", "Toledo"))
+        # A custom field is deleted once it holds no value (else archived).
+        (lena | self.existing).x_segment = False
+        field.with_user(self.admin_user).unlink()
+        self.assertNotIn("x_segment", self.env["res.partner"]._fields)
+        job.action_revert()
+        self.assertEqual(job.revert_log, "2 records reverted, 0 conflicts.")
+        self.assertFalse(lena.exists())
+        self.assertEqual(self.existing.city, "Madrid", "the other overwritten values are restored")
+
     def test_revert_compares_every_kind_of_imported_value(self):
         """In the import's own transaction the write date stays the same:
         the revert compares the values it wrote (links, tags, choices,
