@@ -17,7 +17,8 @@ XLSX (``--format``).
   it, batches of 2,000 rows, each committed, tracking off, the client column
   mapped to ``parent_id`` with "create if missing". Stock refuses a whole
   file with an invalid row, so it gets the same file without them, and it
-  has no dedupe: it creates the duplicates.
+  has no dedupe: it creates the duplicates. It runs in a process of its
+  own (``--side stock``), like ours, so the memory figures compare;
 * OCA: ``base_import_match`` 18.0 with an email and a VAT match rule (the
   file has no VAT column, so only the email rule applies), importing stock's
   file the same way. It runs in a process of its own on a separate database
@@ -30,8 +31,9 @@ XLSX (``--format``).
       unzip the wheel's odoo/addons/base_import_match into DIR/addons
 
 Figures: rows/s, SQL queries per row (Odoo's per-thread counter), growth of
-the resident set (sampled every 50 ms) and the tracemalloc peak of each side, the longest transaction
-(time between two commits) and, for ours, the revert rate.
+the resident set (sampled every 50 ms) and the tracemalloc peak of each
+side, the longest transaction (time between two commits) and, for ours, the
+revert rate.
 
 Memory at 1M rows against 100k (the import only, no stock, no revert):
 
@@ -149,7 +151,8 @@ def parse_args():
     parser.add_argument(
         "--profile", metavar="FILE", help="profile our import and revert: cProfile to FILE, queries by statement"
     )
-    parser.add_argument("--oca-side", help=argparse.SUPPRESS)  # internal: run the OCA side on this file
+    parser.add_argument("--side", choices=("stock", "oca"), help=argparse.SUPPRESS)  # internal: run that side
+    parser.add_argument("--side-file", help=argparse.SUPPRESS)  # internal: on this file
     parser.add_argument("--ours-side", help=argparse.SUPPRESS)  # internal: load and run this job
     args = parser.parse_args()
     args.oca_db = args.oca_db or f"{args.db}_oca"
@@ -422,38 +425,30 @@ def import_like_web_client(cr, env, content, name, args):
     return measure, messages
 
 
-def run_oca_side(args, content, existing, domain, size):
-    """Figures of OCA base_import_match on stock's file, from a process of
-    its own on --oca-db; None (and a line saying so) when it is absent."""
-    if not oca_available(args):
-        print(f"   oca: skipped, no base_import_match in {args.oca_addons!r} (see --oca-addons)", flush=True)
-        return None
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"import_contacts_oca_{os.getpid()}.{args.format}")
+def run_side(args, side, content, data):
+    """Figures of ``side`` ("stock" on --db, or "oca": base_import_match on
+    --oca-db) importing ``content``, from a process of its own (``--side``);
+    None, and a line saying why, when it fails."""
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"import_contacts_{side}_{os.getpid()}.{args.format}")
     with open(path, "wb") as f:
         f.write(content)
     with open(f"{path}.json", "w") as f:
-        json.dump({"existing": existing, "domain": domain}, f)
+        json.dump(data, f)
     command = [sys.executable, os.path.abspath(__file__), "--db", args.db, "--oca-db", args.oca_db]
-    command += ["--oca-addons", args.oca_addons, "--oca-side", path, "--format", args.format]
-    command += ["--addons-path", args.addons_path] + (["--no-tracemalloc"] if args.no_tracemalloc else [])
+    command += ["--side", side, "--side-file", path, "--format", args.format, "--addons-path", args.addons_path]
+    command += (["--oca-addons", args.oca_addons] if side == "oca" else []) + (
+        ["--no-tracemalloc"] if args.no_tracemalloc else []
+    )
     try:
         out = subprocess.run(command, capture_output=True, text=True, check=False)
     finally:
         os.unlink(path)
         os.unlink(f"{path}.json")
-    line = next((line for line in out.stdout.splitlines() if line.startswith("OCA ")), None)
+    line = next((line for line in out.stdout.splitlines() if line.startswith("SIDE ")), None)
     if not line:
-        print(f"   oca: failed (exit {out.returncode}): {out.stderr.strip()[-600:]}", flush=True)
+        print(f"  {side}: failed (exit {out.returncode}): {out.stderr.strip()[-600:]}", flush=True)
         return None
-    oca = json.loads(line[4:])
-    print(
-        f"   oca: {size} rows in {oca['seconds']:.1f}s = {oca['rows_s']:.0f} rows/s, "
-        f"{oca['queries_row']:.2f} queries/row, longest transaction {oca['longest_s']:.1f}s, "
-        f"RSS +{oca['rss_mb']:.0f} MiB, tracemalloc peak {oca['peak_mb']:.0f} MiB, {oca['errors']} errors; "
-        f"{oca['contacts']} contacts in the end ({oca['existing']} existed before)",
-        flush=True,
-    )
-    return oca
+    return json.loads(line[5:])
 
 
 def run_ours_side(args, job_id, upload):
@@ -462,7 +457,9 @@ def run_ours_side(args, job_id, upload):
     transaction added."""
     command = [sys.executable, os.path.abspath(__file__), "--db", args.db, "--ours-side", str(job_id)]
     command += ["--batch", str(args.batch), "--addons-path", args.addons_path]
-    command += (["--no-tracemalloc"] if args.no_tracemalloc else []) + (["--profile", args.profile] if args.profile else [])
+    command += (["--no-tracemalloc"] if args.no_tracemalloc else []) + (
+        ["--profile", args.profile] if args.profile else []
+    )
     out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
     line = next((line for line in out.stdout.splitlines() if line.startswith("OURS ")), None)
     if not line:
@@ -526,61 +523,63 @@ def ensure_oca_database(args):
     )
 
 
-def oca_side(args):
-    """The OCA side, in its own process on --oca-db, the only database whose
-    addons path holds --oca-addons."""
-    addons = f"{args.addons_path},{os.path.abspath(args.oca_addons)}"
+def run_side_process(args):
+    """Stock (on --db) or OCA (on --oca-db, the only database whose addons
+    path holds --oca-addons) importing --side-file, in a process of its own;
+    its figures as one ``SIDE {json}`` line."""
+    oca = args.side == "oca"
+    db, addons = (
+        (args.oca_db, f"{args.addons_path},{os.path.abspath(args.oca_addons)}") if oca else (args.db, args.addons_path)
+    )
     import odoo
     from odoo import api
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(["-d", args.oca_db, "--addons-path", addons, "--log-level=error"])
-    registry = Registry(args.oca_db)
+    odoo.tools.config.parse_config(["-d", db, "--addons-path", addons, "--log-level=error"])
+    registry = Registry(db)
     ctx = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
-    with open(args.oca_side, "rb") as f:
+    with open(args.side_file, "rb") as f:
         content = f.read()
-    with open(f"{args.oca_side}.json") as f:
+    with open(f"{args.side_file}.json") as f:
         data = json.load(f)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, ctx)
-        env["res.partner"].create(
-            [{"name": f"{r[0]} {r[1]}", "email": r[2].lower(), "phone": r[4]} for r in data["existing"]]
-        )
-        Match = env["base_import.match"]
-        model = env["ir.model"]._get("res.partner")
-        for fname in ("email", "vat"):
-            field = env["ir.model.fields"]._get("res.partner", fname)
-            if not Match.search([("model_id", "=", model.id), ("field_ids.field_id", "=", field.id)]):
-                Match.create({"model_id": model.id, "field_ids": [(0, 0, {"field_id": field.id})]})
-        env.registry.clear_cache()
-        cr.commit()
+        if oca:
+            # The OCA database is a copy made before the partners existed.
+            env["res.partner"].create(
+                [{"name": f"{r[0]} {r[1]}", "email": r[2].lower(), "phone": r[4]} for r in data["existing"]]
+            )
+            Match = env["base_import.match"]
+            model = env["ir.model"]._get("res.partner")
+            for fname in ("email", "vat"):
+                field = env["ir.model.fields"]._get("res.partner", fname)
+                if not Match.search([("model_id", "=", model.id), ("field_ids.field_id", "=", field.id)]):
+                    Match.create({"model_id": model.id, "field_ids": [(0, 0, {"field_id": field.id})]})
+            env.registry.clear_cache()
+            cr.commit()
         admin = env.ref("base.user_admin")
-        name = os.path.basename(args.oca_side)
+        name = data.get("name") or os.path.basename(args.side_file)
         measure, messages = import_like_web_client(cr, api.Environment(cr, admin.id, ctx), content, name, args)
         size = sum(1 for _line in csv.reader(io.StringIO(content.decode("cp1252")), delimiter=";")) - 1
         if args.format != "csv":
             size = openpyxl_rows(content) - 1
-        contacts = env["res.partner"].search([("email", "=ilike", f"%@{data['domain']}")])
-        print(
-            "OCA "
-            + json.dumps(
-                {
-                    "seconds": measure.seconds,
-                    "rows_s": size / measure.seconds,
-                    "queries_row": measure.queries / size,
-                    "longest_s": measure.longest,
-                    "rss_mb": measure.rss_mb,
-                    "peak_mb": measure.peak_mb,
-                    "errors": len(messages),
-                    "contacts": len(contacts),
-                    "existing": len(data["existing"]),
-                }
-            ),
-            flush=True,
-        )
-        # Leave the database reusable.
-        contacts.unlink()
-        cr.commit()
+        figures = {
+            "seconds": measure.seconds,
+            "rows_s": size / measure.seconds,
+            "queries_row": measure.queries / size,
+            "longest_s": measure.longest,
+            "rss_mb": measure.rss_mb,
+            "peak_mb": measure.peak_mb,
+            "errors": len(messages),
+            "first_error": messages[0].get("message") if messages else None,
+        }
+        if oca:
+            contacts = env["res.partner"].search([("email", "=ilike", f"%@{data['domain']}")])
+            figures.update(contacts=len(contacts), existing=len(data["existing"]))
+            # Leave the database reusable.
+            contacts.unlink()
+            cr.commit()
+        print("SIDE " + json.dumps(figures), flush=True)
 
 
 def openpyxl_rows(content):
@@ -592,8 +591,8 @@ def openpyxl_rows(content):
 
 def main():
     args = parse_args()
-    if args.oca_side:
-        return oca_side(args)
+    if args.side:
+        return run_side_process(args)
     if args.ours_side:
         return ours_side(args)
     ensure_database(args)
@@ -608,6 +607,7 @@ def main():
     odoo.tools.config.parse_config(["-d", args.db, "--addons-path", args.addons_path, "--log-level=warn"])
     registry = Registry(args.db)
     from odoo.addons.crm_client_suite.models.crm_import_job import setting
+
     ctx = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
     thread = threading.current_thread()
     thread.query_count, thread.query_time = 0, 0
@@ -695,34 +695,46 @@ def main():
                 flush=True,
             )
         else:
-            compare_with_stock(cr, env, args, files, ours, reverted_records / revert_seconds)
-        # Leave the database reusable.
+            compare_with_stock(args, files, ours, reverted_records / revert_seconds)
+        # Leave the database reusable, in a transaction that sees what the
+        # other processes wrote.
+        cr.rollback()
         env["res.partner"].with_context(active_test=False).search(
             ["|", ("email", "=ilike", f"%@ours-{tag}.example"), ("email", "=ilike", f"%@stock-{tag}.example")]
         ).unlink()
         cr.commit()
 
 
-def compare_with_stock(cr, env, args, files, ours, revert_rows_s):
+def compare_with_stock(args, files, ours, revert_rows_s):
     """Stock and OCA on their file, then the RESULT line of the three."""
-    from odoo import api
-
-    ctx = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True}
-    admin = env.ref("base.user_admin")
     tag = files["tag"]
-    # Stock: base_import the way the web client calls it.
+    # Stock: base_import the way the web client calls it, in a process of
+    # its own like ours and OCA's, so the memory figures compare.
     content, name, size = files["stock"][:3]
-    stock, messages = import_like_web_client(cr, api.Environment(cr, admin.id, ctx), content, name, args)
+    stock = run_side(args, "stock", content, {"name": name})
+    if not stock:
+        sys.exit(" stock: failed")
     print(
-        f" stock: {size} rows in {stock.seconds:.1f}s = {size / stock.seconds:.0f} rows/s, "
-        f"{stock.queries / size:.2f} queries/row, longest transaction {stock.longest:.1f}s, "
-        f"RSS +{stock.rss_mb:.0f} MiB, tracemalloc peak {stock.peak_mb:.0f} MiB, {len(messages)} errors"
-        + (f" (first: {messages[0].get('message')})" if messages else ""),
+        f" stock: {size} rows in {stock['seconds']:.1f}s = {stock['rows_s']:.0f} rows/s, "
+        f"{stock['queries_row']:.2f} queries/row, longest transaction {stock['longest_s']:.1f}s, "
+        f"RSS +{stock['rss_mb']:.0f} MiB, tracemalloc peak {stock['peak_mb']:.0f} MiB, {stock['errors']} errors"
+        + (f" (first: {stock['first_error']})" if stock["first_error"] else ""),
         flush=True,
     )
-    cr.commit()
-    oca = run_oca_side(args, content, files["stock"][5], f"stock-{tag}.example", size)
-    ours_rate, stock_rate = args.size / ours.seconds, size / stock.seconds
+    oca = None
+    if oca_available(args):
+        oca = run_side(args, "oca", content, {"existing": files["stock"][5], "domain": f"stock-{tag}.example"})
+    else:
+        print(f"   oca: skipped, no base_import_match in {args.oca_addons!r} (see --oca-addons)", flush=True)
+    if oca:
+        print(
+            f"   oca: {size} rows in {oca['seconds']:.1f}s = {oca['rows_s']:.0f} rows/s, "
+            f"{oca['queries_row']:.2f} queries/row, longest transaction {oca['longest_s']:.1f}s, "
+            f"RSS +{oca['rss_mb']:.0f} MiB, tracemalloc peak {oca['peak_mb']:.0f} MiB, {oca['errors']} errors; "
+            f"{oca['contacts']} contacts in the end ({oca['existing']} existed before)",
+            flush=True,
+        )
+    ours_rate, stock_rate = args.size / ours.seconds, stock["rows_s"]
     if oca:
         oca_result = (
             f"oca_rows_s={oca['rows_s']:.0f} oca_queries_row={oca['queries_row']:.2f} "
@@ -734,10 +746,10 @@ def compare_with_stock(cr, env, args, files, ours, revert_rows_s):
     print(
         f"RESULT name=import_contacts size={args.size} stock_size={size} format={args.format} "
         f"ours_rows_s={ours_rate:.0f} stock_rows_s={stock_rate:.0f} "
-        f"ours_queries_row={ours.queries / args.size:.2f} stock_queries_row={stock.queries / size:.2f} "
-        f"ours_peak_mb={ours.peak_mb:.0f} stock_peak_mb={stock.peak_mb:.0f} "
-        f"ours_rss_mb={ours.rss_mb:.0f} stock_rss_mb={stock.rss_mb:.0f} "
-        f"ours_longest_tx_s={ours.longest:.1f} stock_longest_tx_s={stock.longest:.1f} "
+        f"ours_queries_row={ours.queries / args.size:.2f} stock_queries_row={stock['queries_row']:.2f} "
+        f"ours_peak_mb={ours.peak_mb:.0f} stock_peak_mb={stock['peak_mb']:.0f} "
+        f"ours_rss_mb={ours.rss_mb:.0f} stock_rss_mb={stock['rss_mb']:.0f} "
+        f"ours_longest_tx_s={ours.longest:.1f} stock_longest_tx_s={stock['longest_s']:.1f} "
         f"revert_rows_s={revert_rows_s:.0f} {oca_result}ratio={ours_rate / stock_rate:.2f}",
         flush=True,
     )
