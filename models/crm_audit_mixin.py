@@ -305,10 +305,19 @@ class CrmAuditMixin(models.AbstractModel):
             fnames = self._crm_audit_fields(self._fields)
             before = self._crm_audit_snapshot(fnames)
             names = self._crm_audit_names(before)
+            # Only the values a record holds: most of a contact's fields are
+            # empty, and a deletion keeps no trace of those.
+            audited = set(fnames)
+            filled = [
+                (record_id, fname, value)
+                for record_id in self._ids
+                for fname, value in before[record_id].items()
+                if fname in audited and not (value is None or value is False or value == ())
+            ]
+            render = self._crm_audit_renderer([(fname, value) for _id, fname, value in filled])
             last_values = {record_id: {} for record_id in self._ids}
-            for record_id, _name, fname, old, _new in self._crm_audit_rows(before, None, fnames):
-                if old is not None:
-                    last_values[record_id][fname] = old
+            for record_id, fname, value in filled:
+                last_values[record_id][fname] = render(fname, value)
             rows = [
                 (record_id, names[record_id], None, dump_values(values), None)
                 for record_id, values in last_values.items()

@@ -55,6 +55,8 @@ class TestAuditLog(CrmClientSuiteCommon):
         self.assertEqual(last_values["email"], "ventas@aceros.example.com")
         self.assertEqual(last_values["user_id"], "Ccs Contributor")
         self.assertEqual(last_values["category_id"], "Acero")
+        self.assertEqual(last_values["color"], "0", "a zero is a value")
+        self.assertNotIn("phone", last_values, "an empty field leaves nothing")
 
     def test_unchanged_value_writes_nothing(self):
         before = len(self.entries(self.contact_a))
