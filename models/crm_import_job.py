@@ -48,6 +48,7 @@ _logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 STAGE_BATCH = 2000
 TIME_BUDGET = 50  # seconds per cron call: each chunk stays far below 60 s
+RESOLVE_BATCH = 20000  # in-file duplicates given their first row's outcome per chunk (a few seconds)
 PREVIEW_ROWS = 10
 SETTINGS = {
     "import_max_mb": ("crm_client_suite.import_max_mb", 100),
@@ -1153,8 +1154,7 @@ class CrmImportJob(models.Model):
             )
             if rows:
                 job._execute(rows)
-            else:
-                job._resolve_duplicates(kind)
+            elif not job._resolve_duplicates(kind):  # else more duplicates, for the next chunk
                 if self.phase == "clients":
                     self.phase = "contacts"
                 else:
@@ -1672,7 +1672,10 @@ class CrmImportJob(models.Model):
             self.env["ir.model.data"].sudo()._update_xmlids(data)
 
     def _resolve_duplicates(self, kind):
-        """In-file duplicates of ``kind`` take their first row's outcome."""
+        """The next ``RESOLVE_BATCH`` in-file duplicates of ``kind`` take
+        their first row's outcome: a file of mostly duplicates would
+        otherwise hold one transaction for all of them. Whether a full batch
+        was done (more may be left for the next chunk)."""
         self.env.cr.execute(
             SQL(
                 """
@@ -1683,16 +1686,23 @@ class CrmImportJob(models.Model):
                        errors = jsonb_build_array(jsonb_build_object('column', '', 'message',
                                     replace(%(message)s, %(placeholder)s, m.row_number::text)))
                   FROM crm_import_job_row m
-                 WHERE r.job_id = %(job)s AND r.kind = %(kind)s AND r.state = 'valid' AND m.id = r.duplicate_of
+                 WHERE r.id IN (SELECT id FROM crm_import_job_row
+                                 WHERE job_id = %(job)s AND kind = %(kind)s AND state = 'valid'
+                                   AND duplicate_of IS NOT NULL
+                                 ORDER BY id LIMIT %(limit)s)
+                   AND m.id = r.duplicate_of
                 """,
                 merge=self.duplicates == "merge",
                 message=self.env._("Same person as row %(row)s", row="%(row)s"),
                 placeholder="%(row)s",
                 job=self.id,
                 kind=kind,
+                limit=RESOLVE_BATCH,
             )
         )
+        full = self.env.cr.rowcount == RESOLVE_BATCH
         self.env["crm.import.job.row"].invalidate_model()
+        return full
 
     def _refresh_client_dates(self):
         """Creating a contact may copy its address to its new client: that

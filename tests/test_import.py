@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.crm_client_suite.models import crm_import_job
 from odoo.addons.crm_client_suite.models.crm_import_file import CrmImportFileError, detect_separator
 
 from .common import CrmClientSuiteCommon
@@ -495,6 +496,23 @@ class TestImportQueue(TestImportCommon):
         self.assertEqual(job.state, "done")
         self.assertEqual(job.row_ids.record_id.mapped("name"), ["A", "B", "C"])
         self.assertEqual(job.progress, 100.0)
+
+    def test_in_file_duplicates_take_their_outcome_in_bounded_chunks(self):
+        """A file of mostly duplicates must not hold one transaction for all
+        of them: each chunk resolves at most ``RESOLVE_BATCH``."""
+        self.env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2")
+        job = self.job(csv_bytes([["Name", "Email"], ["Lena Vogel", "lena@x.de"]] + [["LENA VOGEL", "LENA@X.DE"]] * 5))
+        job.action_import()
+        merged = []
+        with patch.object(crm_import_job, "RESOLVE_BATCH", 2):
+            while job.state != "done" and len(merged) < 20:
+                job._run_chunk(500)
+                count = len(job.row_ids.filtered(lambda row: row.state == "merged"))
+                if not merged or merged[-1] != count:
+                    merged.append(count)
+        self.assertEqual(merged, [0, 2, 4, 5])
+        self.assertEqual(job.count_merged, 5)
+        self.assertEqual(len(job.row_ids.record_id), 1, "all the same contact")
 
     def test_a_queued_job_can_be_cancelled(self):
         self.env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2")
