@@ -290,6 +290,9 @@ class CrmImportJob(models.Model):
         [("validate", "Validation"), ("clients", "Clients"), ("contacts", "Contacts"), ("done", "Finished")],
         readonly=True,
     )
+    dedupe_step = fields.Integer(
+        string="Duplicate Search Step", readonly=True, help="The matching key the next chunk compares across the file."
+    )
     column_ids = fields.One2many("crm.import.job.column", "job_id", string="Columns")
     row_ids = fields.One2many("crm.import.job.row", "job_id", string="Rows", domain=[("synthetic", "=", False)])
     template_id = fields.Many2one("crm.import.template", string="Mapping Template")
@@ -860,24 +863,32 @@ class CrmImportJob(models.Model):
         )
         self.env["crm.import.job.row"].invalidate_model()
 
-    def _mark_file_duplicates(self):
+    def _mark_file_duplicates(self, step=None):
         """Rows of the file that are the same person as an earlier row: one
-        statement per matching key, then chains resolved to the first row."""
+        statement per matching key, then chains resolved to the first row.
+        Each statement reads the whole file, so the background job runs one
+        ``step`` per chunk (a key, then the chains, with ``len(MATCH_KEYS)``);
+        without a step, all of them. Whether steps are left."""
+        if step is None:
+            for key_step in range(len(MATCH_KEYS)):
+                self._mark_file_duplicates(key_step)
+            return self._mark_file_duplicates(len(MATCH_KEYS))
         cr = self.env.cr
-        # The staged rows are new: give the planner their statistics, of the
-        # columns these statements filter and group on only (the JSON
-        # columns' statistics took two thirds of the time, unused).
-        cr.execute(
-            SQL(
-                "ANALYZE crm_import_job_row (%s)",
-                SQL(", ").join(
-                    SQL.identifier(column)
-                    for column in ("job_id", "state", "kind", "duplicate_of", *(f"key_{key}" for key in MATCH_KEYS))
-                ),
+        if step == 0:
+            # The staged rows are new: give the planner their statistics, of
+            # the columns these statements filter and group on only (the JSON
+            # columns' statistics took two thirds of the time, unused).
+            cr.execute(
+                SQL(
+                    "ANALYZE crm_import_job_row (%s)",
+                    SQL(", ").join(
+                        SQL.identifier(column)
+                        for column in ("job_id", "state", "kind", "duplicate_of", *(f"key_{k}" for k in MATCH_KEYS))
+                    ),
+                )
             )
-        )
-        for key in MATCH_KEYS:
-            column = SQL.identifier(f"key_{key}")
+        if step < len(MATCH_KEYS):
+            column = SQL.identifier(f"key_{MATCH_KEYS[step]}")
             cr.execute(
                 SQL(
                     """
@@ -891,6 +902,8 @@ class CrmImportJob(models.Model):
                     job=self.id,
                 )
             )
+            self.env["crm.import.job.row"].invalidate_model(["duplicate_of"])
+            return True
         while True:
             cr.execute(
                 SQL(
@@ -934,6 +947,7 @@ class CrmImportJob(models.Model):
             )
         )
         self.env["crm.import.job.row"].invalidate_model()
+        return False
 
     # Matching ------------------------------------------------------------------
 
@@ -1104,7 +1118,7 @@ class CrmImportJob(models.Model):
                 raise UserError(self.env._("Map at least one column before importing."))
             job._check_formats()
             job._reset_rows()
-            job.write({"state": "queued", "phase": "validate", "started_at": fields.Datetime.now()})
+            job.write({"state": "queued", "phase": "validate", "dedupe_step": 0, "started_at": fields.Datetime.now()})
             if job.row_count <= setting(self.env, "import_background_threshold"):
                 job._run(time_budget=None)
             else:
@@ -1142,9 +1156,11 @@ class CrmImportJob(models.Model):
         }
         job = self.with_context(**ctx)
         if self.phase == "validate":
-            if not job._run_phase_validate(batch_size):
-                job._mark_file_duplicates()
-                self.phase = "clients"
+            if not job._run_phase_validate(batch_size):  # every row checked
+                if job._mark_file_duplicates(self.dedupe_step):
+                    self.dedupe_step += 1
+                else:
+                    self.phase = "clients"
         elif self.phase in ("clients", "contacts"):
             kind = "client" if self.phase == "clients" else "contact"
             rows = Row.search(

@@ -514,6 +514,33 @@ class TestImportQueue(TestImportCommon):
         self.assertEqual(job.count_merged, 5)
         self.assertEqual(len(job.row_ids.record_id), 1, "all the same contact")
 
+    def test_in_file_dedupe_compares_one_key_per_chunk(self):
+        """Each key's statement reads the whole file: one per chunk, each
+        committed, so no transaction holds them all."""
+        self.env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2")
+        content = csv_bytes(
+            [
+                ["Name", "Email", "Telefon"],
+                ["Lena Vogel", "lena@x.es", "600 111 222"],
+                ["Lena V.", "LENA@X.ES", ""],
+                ["Max Ruiz", "max@x.es", "600111222"],
+            ]
+        )
+        job = self.job(content)
+        job.action_import()
+        rows = self.rows(job)
+        seen = []
+        while job.phase == "validate" and len(seen) < 20:
+            job._run_chunk(500)
+            seen.append((job.dedupe_step, rows[3].duplicate_of == rows[2], rows[4].duplicate_of == rows[2]))
+        # checked; then external ID, email (row 3), VAT, phone (row 4), name; then the chains
+        self.assertEqual(
+            seen,
+            [(0, False, False), (1, False, False), (2, True, False), (3, True, False), (4, True, True)]
+            + [(5, True, True), (5, True, True)],
+        )
+        self.assertEqual(job.phase, "clients")
+
     def test_a_queued_job_can_be_cancelled(self):
         self.env["ir.config_parameter"].set_param("crm_client_suite.import_background_threshold", "2")
         job = self.job(csv_bytes([["Name"], ["A"], ["B"], ["C"]]))
