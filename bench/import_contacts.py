@@ -436,6 +436,24 @@ def import_like_web_client(cr, env, content, name, args):
     return measure, messages
 
 
+def run_process(args, label, options):
+    """Run this script with ``options`` in a process of its own: the figures
+    of its ``FIGURES {json}`` line (its other output printed), or None and a
+    line saying why."""
+    command = [sys.executable, os.path.abspath(__file__), "--db", args.db, "--addons-path", args.addons_path]
+    command += options + (["--no-tracemalloc"] if args.no_tracemalloc else [])
+    out = subprocess.run(command, capture_output=True, text=True, check=False)
+    figures = None
+    for line in out.stdout.splitlines():
+        if line.startswith("FIGURES "):
+            figures = json.loads(line[len("FIGURES ") :])
+        else:
+            print(line, flush=True)
+    if figures is None:
+        print(f"  {label}: failed (exit {out.returncode}): {out.stderr.strip()[-600:]}", flush=True)
+    return figures
+
+
 def run_side(args, side, content, data):
     """Figures of ``side`` ("stock" on --db, or "oca": base_import_match on
     --oca-db) importing ``content``, from a process of its own (``--side``);
@@ -445,40 +463,23 @@ def run_side(args, side, content, data):
         f.write(content)
     with open(f"{path}.json", "w") as f:
         json.dump(data, f)
-    command = [sys.executable, os.path.abspath(__file__), "--db", args.db, "--oca-db", args.oca_db]
-    command += ["--side", side, "--side-file", path, "--format", args.format, "--addons-path", args.addons_path]
-    command += (["--oca-addons", args.oca_addons] if side == "oca" else []) + (
-        ["--no-tracemalloc"] if args.no_tracemalloc else []
-    )
+    options = ["--oca-db", args.oca_db, "--side", side, "--side-file", path, "--format", args.format]
+    options += ["--oca-addons", args.oca_addons] if side == "oca" else []
     try:
-        out = subprocess.run(command, capture_output=True, text=True, check=False)
+        return run_process(args, side, options)
     finally:
         os.unlink(path)
         os.unlink(f"{path}.json")
-    line = next((line for line in out.stdout.splitlines() if line.startswith("SIDE ")), None)
-    if not line:
-        print(f"  {side}: failed (exit {out.returncode}): {out.stderr.strip()[-600:]}", flush=True)
-        return None
-    return json.loads(line[5:])
 
 
 def run_ours_side(args, job_id, upload):
     """Load and run job ``job_id`` from the cron in a process of its own
     (``--ours-side``): its figures, the upload's time, queries and longest
     transaction added."""
-    command = [sys.executable, os.path.abspath(__file__), "--db", args.db, "--ours-side", str(job_id)]
-    command += ["--batch", str(args.batch), "--addons-path", args.addons_path]
-    command += (["--no-tracemalloc"] if args.no_tracemalloc else []) + (
-        ["--profile", args.profile] if args.profile else []
-    )
-    out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
-    line = next((line for line in out.stdout.splitlines() if line.startswith("OURS ")), None)
-    if not line:
-        sys.exit(f"  ours: the worker process failed (exit {out.returncode})")
-    for other in out.stdout.splitlines():
-        if not other.startswith("OURS "):
-            print(other, flush=True)
-    figures = json.loads(line[5:])
+    options = ["--ours-side", str(job_id), "--batch", str(args.batch)]
+    figures = run_process(args, "ours", options + (["--profile", args.profile] if args.profile else []))
+    if figures is None:
+        sys.exit("  ours: the worker process failed")
     return types.SimpleNamespace(
         seconds=upload.seconds + figures["seconds"],
         queries=upload.queries + figures["queries"],
@@ -490,7 +491,7 @@ def run_ours_side(args, job_id, upload):
 
 def ours_side(args):
     """Our side's worker: load the uploaded job, queue it and run it from the
-    cron in committed chunks; its figures as one ``OURS {json}`` line."""
+    cron in committed chunks; its figures as one ``FIGURES {json}`` line."""
     import odoo
     from odoo import api
     from odoo.modules.registry import Registry
@@ -511,7 +512,7 @@ def ours_side(args):
                 batch_size=args.batch, time_budget=None
             )
     figures = {"seconds": ours.seconds, "queries": ours.queries, "longest_s": ours.longest}
-    print("OURS " + json.dumps({**figures, "rss_mb": ours.rss_mb, "peak_mb": ours.peak_mb}), flush=True)
+    print("FIGURES " + json.dumps({**figures, "rss_mb": ours.rss_mb, "peak_mb": ours.peak_mb}), flush=True)
 
 
 def oca_available(args):
@@ -537,7 +538,7 @@ def ensure_oca_database(args):
 def run_side_process(args):
     """Stock (on --db) or OCA (on --oca-db, the only database whose addons
     path holds --oca-addons) importing --side-file, in a process of its own;
-    its figures as one ``SIDE {json}`` line."""
+    its figures as one ``FIGURES {json}`` line."""
     oca = args.side == "oca"
     db, addons = (
         (args.oca_db, f"{args.addons_path},{os.path.abspath(args.oca_addons)}") if oca else (args.db, args.addons_path)
@@ -590,7 +591,7 @@ def run_side_process(args):
             # Leave the database reusable.
             contacts.unlink()
             cr.commit()
-        print("SIDE " + json.dumps(figures), flush=True)
+        print("FIGURES " + json.dumps(figures), flush=True)
 
 
 def openpyxl_rows(content):
